@@ -1,0 +1,38 @@
+"""The one Settings object (api.md §1), below the API, the worker and the store."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE = Path("var") / "reviewchain.sqlite3"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REVIEWCHAIN_", extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{DEFAULT_SQLITE.as_posix()}")
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "review-chain"
+    jwt_secret: str = "dev-only-secret-change-me-0123456789abcdef"
+    timezone: str = "Asia/Shanghai"
+    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+    log_level: str = "INFO"
+    #: Worker tuning (issue: run it like production).
+    max_concurrent_activities: int = 100
+    max_concurrent_workflow_tasks: int = 100
+    max_cached_workflows: int = 1000
+    graceful_shutdown_seconds: float = 30.0
+    #: Continue-as-new once the history is this long, well below Temporal's limits.
+    history_event_budget: int = 250
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
