@@ -20,7 +20,6 @@ from pydantic import AwareDatetime, Field
 from domain import defense as defense_rules
 from domain import eligibility, fees, submissions, vote
 from domain.deadline_changes import effective_deadlines
-from domain.periods import working_days_needed
 from domain.models import (
     SYSTEM,
     Actor,
@@ -62,6 +61,7 @@ from domain.models import (
     WithdrawCommand,
     as_of,
 )
+from domain.periods import working_days_needed
 from domain.states import BEFORE_COMMITTEE, FINAL, PENDING, TERMINAL
 
 S = StateName
@@ -188,7 +188,9 @@ class Chain:
         if start.carried is not None:
             return cls(ChainState.model_validate(start.carried))
         campaign, decl = start.campaign, start.declaration
-        plan = defense_rules.plan_defense(campaign, start.declaration_id, decl.level, decl.applicant)
+        plan = defense_rules.plan_defense(
+            campaign, start.declaration_id, decl.level, decl.applicant
+        )
         state = ChainState(
             declaration_id=start.declaration_id,
             campaign=campaign,
@@ -265,7 +267,7 @@ class Chain:
         if s.state in PENDING:
             role, action = PENDING[s.state]
             pending = PendingAction(
-                role=role,  # type: ignore[arg-type]
+                role=role,
                 org=self.pending_org(),
                 action=action,
                 due_at=self.due_at(),
@@ -566,12 +568,12 @@ class Chain:
                         "explanation": deadline.explanation.model_dump(mode="json"),
                         "open_objections": self._open_objections()},
             )  # fmt: skip
-            self._effect(Effect(kind="close_publicity", publicity=publicity, start=now))  # type: ignore[arg-type]
+            self._effect(Effect(kind="close_publicity", publicity=publicity, start=now))
             self._effects_extend(self._after_publicity(now))
         elif kind in ("fee", "materials"):
             policy = s.campaign.late_payment if kind == "fee" else s.campaign.late_materials
-            deadline = s.deadlines.fee_deadline if kind == "fee" else s.deadlines.materials_deadline
-            detail = {"deadline": as_of(deadline) if deadline else None, "policy": policy}
+            instant = s.deadlines.fee_deadline if kind == "fee" else s.deadlines.materials_deadline
+            detail = {"deadline": as_of(instant) if instant else None, "policy": policy}
             if policy == "abandon":
                 self._move(SYSTEM, f"timer.{kind}_deadline", S.abandoned, now, detail=detail)
             else:
@@ -683,9 +685,12 @@ class Chain:
                     f"推荐单位因弄虚作假被限制推荐至 {as_of(until)} / the unit may not "
                     "recommend until then (§2 blacklist)"
                 )
-        if cmd.stage == "unit_recommendation" and cmd.outcome == "approve":
-            if not (cmd.publicity_result_ref and cmd.publicity_result_ref.strip()):
-                return "推荐意见须附公示结果证明 / the recommendation needs publicity_result_ref"
+        if (
+            cmd.stage == "unit_recommendation"
+            and cmd.outcome == "approve"
+            and not (cmd.publicity_result_ref and cmd.publicity_result_ref.strip())
+        ):
+            return "推荐意见须附公示结果证明 / the recommendation needs publicity_result_ref"
         return None
 
     def _decider_refusal(self, actor: Actor, stage: str) -> str | None:
@@ -704,7 +709,9 @@ class Chain:
     def _refuse_objection(self, cmd: ObjectionCommand, now: datetime) -> str | None:
         s = self.s
         if s.state not in (S.unit_publicity, S.result_publicity):
-            return self._wrong_state("提出异议（仅在公示期内） / lodge an objection outside publicity")
+            return self._wrong_state(
+                "提出异议（仅在公示期内） / lodge an objection outside publicity"
+            )
         ends = s.computed.get("publicity_ends")
         if s.publicity_over or (ends is not None and now >= ends.at):
             return "公示期已结束，不能再提出异议 / the publicity period has ended"
@@ -751,7 +758,9 @@ class Chain:
         if s.state not in (S.fee_pending, S.materials_pending):
             return self._wrong_state("登记接收纸质材料 / record materials received")
         if cmd.actor.role != "committee":
-            return "只有评审委员会办公室可以登记接收材料 / only the committee office records receipt"
+            return (
+                "只有评审委员会办公室可以登记接收材料 / only the committee office records receipt"
+            )
         if s.form_id is None:
             return "评审表尚未生成 / the review form has not been issued yet"
         if cmd.form_id != s.form_id:
@@ -927,7 +936,7 @@ class Chain:
         s = self.s
         objection = ObjectionView(
             id=f"obj-{s.seq + 1}",
-            publicity=s.state.value,  # type: ignore[arg-type]
+            publicity=s.state.value,
             lodged_at=now,
             lodged_by=cmd.actor.id,
             text=cmd.text,
@@ -1115,7 +1124,7 @@ class Chain:
                 publicity = s.state.value
                 if publicity in ("unit_publicity", "result_publicity"):
                     self._effect(
-                        Effect(kind="open_publicity", publicity=publicity,  # type: ignore[arg-type]
+                        Effect(kind="open_publicity", publicity=publicity,
                                start=s.publicity_started_at)
                     )  # fmt: skip
             elif kind == "at_risk_from" and s.state in BEFORE_COMMITTEE:

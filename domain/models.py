@@ -19,7 +19,9 @@ Role = Literal[
     "applicant", "unit_reviewer", "authority_reviewer", "committee", "finance", "auditor", "admin"
 ]
 #: Roles whose tokens carry an organisation id.
-ORG_ROLES: frozenset[str] = frozenset({"applicant", "unit_reviewer", "authority_reviewer", "finance"})
+ORG_ROLES: frozenset[str] = frozenset(
+    {"applicant", "unit_reviewer", "authority_reviewer", "finance"}
+)
 EmployerKind = Literal["public_institution", "state_enterprise", "private_enterprise", "freelance"]
 DefenseMode = Literal["onsite", "video", "phone"]
 
@@ -31,12 +33,20 @@ class Model(BaseModel):
 # --------------------------------------------------------------------------- campaign
 
 
+def _senior_levels() -> list[Level]:
+    return ["deputy_senior", "senior"]
+
+
+def _senior_only() -> list[Level]:
+    return ["senior"]
+
+
 class DefensePolicy(Model):
     """§5: who defends, who is exempt, where they defend."""
 
-    required_levels: list[Level] = Field(default_factory=lambda: ["deputy_senior", "senior"])
+    required_levels: list[Level] = Field(default_factory=_senior_levels)
     exempt_categories: list[str] = Field(default_factory=list)
-    no_exemption_levels: list[Level] = Field(default_factory=lambda: ["senior"])
+    no_exemption_levels: list[Level] = Field(default_factory=_senior_only)
     onsite_affiliations: list[str] = Field(default_factory=list)
     remote_selection: Literal["all", "sample"] = "all"
     remote_sample_rate: float | None = Field(default=None, ge=0, le=1)

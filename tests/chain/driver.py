@@ -79,7 +79,9 @@ class Driver:
         elif effect.kind == "compute_correction":
             assert s.returned_at is not None
             c = s.campaign.model_copy(update={"review_closes_at": s.deadlines.review_closes_at})
-            self.chain.on_deadline("correction", correction_deadline(s.returned_at, c, self.cal), now)
+            self.chain.on_deadline(
+                "correction", correction_deadline(s.returned_at, c, self.cal), now
+            )
         elif effect.kind == "compute_at_risk":
             until = self.chain.active_declaration_deadline()
             if until is None:

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.models import (
-    DeadlineChangeCommand,
     CampaignDeadlines,
+    DeadlineChangeCommand,
     DecisionCommand,
     DefenseCommand,
     MaterialsReceivedCommand,
@@ -23,10 +23,12 @@ from domain.models import (
     PaymentCommand,
     ResultConfirmationCommand,
     ScreeningResult,
-    StateName as S,
     SubmitCommand,
     VoteCommand,
     WithdrawCommand,
+)
+from domain.models import (
+    StateName as S,
 )
 from tests import factories as f
 from tests.chain.driver import Driver
@@ -613,7 +615,11 @@ def test_every_refusal_and_transition_is_one_audit_event_in_sequence_8():
     d.refuse("decide", decide(f.OTHER_UNIT, "unit_review", "approve"))
     last = d.audit[-1]
     assert (last.outcome, last.actor_id, last.actor_role, last.actor_org) == (
-        "refused", "unit-reviewer-9", "unit_reviewer", "U-999")
+        "refused",
+        "unit-reviewer-9",
+        "unit_reviewer",
+        "U-999",
+    )
     assert last.stage_before == last.stage_after == "unit_review"
 
 

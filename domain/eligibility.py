@@ -1,0 +1,162 @@
+"""Eligibility checks shown to reviewers (domain.md §6): flags, except the failed appraisal, which
+blocks creation and submission.
+
+Flag codes (sorted, stable):
+
+- ``continuing_education_short``: a checked year below 90 h total, 60 h professional or 30 h
+  public (001, 004), a checked year missing, unless that year's exemption (免学审批表) is approved;
+- ``appraisal_undetermined``: "不定等" in one of the three years before the campaign year; it adds a
+  year to the required seniority (000: 考核不定等相应增加年限);
+- ``appraisal_missing``: one of those three years has no appraisal (000, 001: 近3年考核);
+- ``mandarin_below_required``: public-institution staff without a Mandarin certificate of at least
+  三级乙等 (001);
+- ``skill_route``: a high-skill worker applying through 两类人才贯通 (001);
+- ``skill_years_short``: the skill grade does not reach the level, or too few years in it (001).
+"""
+
+from __future__ import annotations
+
+from domain.models import Applicant, Appraisal, Campaign, ContinuingEducationYear, Level, Route
+
+__all__ = [
+    "LEVEL_RANK",
+    "MANDARIN_LEVELS",
+    "MANDARIN_REQUIRED",
+    "SKILL_GRADE_MAX_LEVEL",
+    "SKILL_YEARS_BY_LEVEL",
+    "appraisal_years",
+    "blocking_reason",
+    "continuing_education_years",
+    "eligibility_flags",
+]
+
+LEVEL_RANK: dict[str, int] = {"junior": 0, "intermediate": 1, "deputy_senior": 2, "senior": 3}
+
+#: Mandarin proficiency grades, best first (普通话水平测试等级).
+MANDARIN_LEVELS: tuple[str, ...] = (
+    "一级甲等",
+    "一级乙等",
+    "二级甲等",
+    "二级乙等",
+    "三级甲等",
+    "三级乙等",
+)
+MANDARIN_REQUIRED = "三级乙等"
+
+#: 001 两类人才贯通: 高级工 → 助理 (junior), 技师 → 中级, 高级技师 → 副高级.
+SKILL_GRADE_MAX_LEVEL: dict[str, Level] = {
+    "高级工": "junior",
+    "技师": "intermediate",
+    "高级技师": "deputy_senior",
+}
+#: Years of technical work in the grade needed for each level: 满2年、3年、4年 (001).
+SKILL_YEARS_BY_LEVEL: dict[str, int] = {"junior": 2, "intermediate": 3, "deputy_senior": 4}
+
+_PRIVATE_KINDS = frozenset({"private_enterprise", "freelance"})
+
+
+def appraisal_years(campaign: Campaign) -> list[int]:
+    """The three calendar years before the campaign's year (近3年考核)."""
+    return [campaign.year - 3, campaign.year - 2, campaign.year - 1]
+
+
+def continuing_education_years(campaign: Campaign, level: Level) -> list[int]:
+    """Years checked for ``level``: the campaign's per-level list, else its default list, else the
+    four years ending with the campaign year (001: 近4年（2021-2024年）)."""
+    policy = campaign.continuing_education
+    years = policy.years_by_level.get(level) or policy.default_years
+    return sorted(years) if years else list(range(campaign.year - 3, campaign.year + 1))
+
+
+def _is_private(route: Route, applicant: Applicant) -> bool:
+    return route == "private_enterprise" or applicant.employer_kind in _PRIVATE_KINDS
+
+
+def _year_short(records: list[ContinuingEducationYear], campaign: Campaign) -> bool:
+    if not records:
+        return True
+    if any(r.exempt for r in records):
+        return False
+    policy = campaign.continuing_education
+    public = sum(r.public_hours for r in records)
+    professional = sum(r.professional_hours for r in records)
+    return (
+        public + professional < policy.annual_hours
+        or professional < policy.professional_hours
+        or public < policy.public_hours
+    )
+
+
+def _continuing_education_short(
+    campaign: Campaign, level: Level, route: Route, applicant: Applicant
+) -> bool:
+    policy = campaign.continuing_education
+    exempt = policy.private_enterprise_first_time_exempt and applicant.first_time
+    if exempt and _is_private(route, applicant):
+        return False
+    return any(
+        _year_short([r for r in applicant.continuing_education if r.year == year], campaign)
+        for year in continuing_education_years(campaign, level)
+    )
+
+
+def _appraisals_in_window(campaign: Campaign, applicant: Applicant) -> dict[int, list[Appraisal]]:
+    window: dict[int, list[Appraisal]] = {year: [] for year in appraisal_years(campaign)}
+    for appraisal in applicant.appraisals:
+        if appraisal.year in window:
+            window[appraisal.year].append(appraisal)
+    return window
+
+
+def _mandarin_below(applicant: Applicant) -> bool:
+    if applicant.employer_kind != "public_institution":
+        return False
+    level = (applicant.mandarin_level or "").strip()
+    if level not in MANDARIN_LEVELS:
+        return True
+    return MANDARIN_LEVELS.index(level) > MANDARIN_LEVELS.index(MANDARIN_REQUIRED)
+
+
+def _skill_years_short(level: Level, applicant: Applicant) -> bool:
+    grade = applicant.skill_grade
+    if grade is None:
+        return False
+    if LEVEL_RANK[level] > LEVEL_RANK[SKILL_GRADE_MAX_LEVEL[grade]]:
+        return True
+    return (applicant.skill_years or 0) < SKILL_YEARS_BY_LEVEL[level]
+
+
+def eligibility_flags(
+    campaign: Campaign, level: Level, route: Route, applicant: Applicant
+) -> list[str]:
+    """§6: the flags a reviewer sees, sorted."""
+    flags: set[str] = set()
+    if _continuing_education_short(campaign, level, route, applicant):
+        flags.add("continuing_education_short")
+    window = _appraisals_in_window(campaign, applicant)
+    if any(not found for found in window.values()):
+        flags.add("appraisal_missing")
+    if any(a.result == "不定等" for found in window.values() for a in found):
+        flags.add("appraisal_undetermined")
+    if _mandarin_below(applicant):
+        flags.add("mandarin_below_required")
+    if applicant.skill_grade is not None:
+        flags.add("skill_route")
+    if _skill_years_short(level, applicant):
+        flags.add("skill_years_short")
+    return sorted(flags)
+
+
+def blocking_reason(campaign: Campaign, applicant: Applicant) -> str | None:
+    """§6 (000: 考核不合格不得申报): "不合格" in any of the three years before the campaign year
+    blocks creation and submission (409)."""
+    window = _appraisals_in_window(campaign, applicant)
+    failed = [year for year, found in window.items() if any(a.result == "不合格" for a in found)]
+    if not failed:
+        return None
+    years = "、".join(str(y) for y in failed)
+    return (
+        f"{years}年度考核不合格，不得申报（近3年考核不合格不得申报） / "
+        f"annual appraisal {', '.join(map(str, failed))} was 不合格 (failed): "
+        "the applicant may not apply in this campaign"
+    )
