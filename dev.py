@@ -30,7 +30,7 @@ PY = BIN / "python"
 
 def ensure_env() -> None:
     """Create the virtual environment and install the project when needed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before the venv exists
         sys.exit("Python 3.11 or newer is needed")
     if not PY.exists():
         print("creating .venv …", flush=True)
@@ -82,7 +82,9 @@ def run_local() -> int:
     """The embedded Temporal dev server (SQLite), the worker and the API, until Ctrl-C."""
     (ROOT / "var").mkdir(exist_ok=True)
     env = dict(os.environ)
-    env.setdefault("REVIEWCHAIN_DATABASE_URL", f"sqlite:///{(ROOT / 'var' / 'reviewchain.sqlite3')}")
+    env.setdefault(
+        "REVIEWCHAIN_DATABASE_URL", f"sqlite:///{(ROOT / 'var' / 'reviewchain.sqlite3')}"
+    )
     env.setdefault("REVIEWCHAIN_TEMPORAL_ADDRESS", "127.0.0.1:7233")
     procs: list[subprocess.Popen[bytes]] = []
     try:

@@ -97,6 +97,12 @@ STATE_LABELS: dict[str, str] = {
 }
 
 
+def explain(computed: ComputedDeadline) -> str:
+    """One line an auditor can defend a date with: result, rule source, calendar used (§10.1)."""
+    e = computed.explanation
+    return f"{e.text} [{e.source}; calendar {e.calendar_version}]"
+
+
 def label(state: str) -> str:
     return f"{STATE_LABELS.get(state, state)} ({state})"
 
@@ -282,7 +288,7 @@ class Chain:
         provisional = []
         for key, computed in (("correction", correction), ("publicity_ends", publicity)):
             if computed is not None:
-                explanations[key] = computed.explanation.text
+                explanations[key] = explain(computed)
                 if computed.explanation.provisional:
                     provisional.append(key)
         if s.deadlines.fee_deadline:

@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.models import (
     Actor,
@@ -17,6 +18,8 @@ from domain.models import (
     DeclarationStart,
     MaterialRef,
 )
+
+BJ = ZoneInfo("Asia/Shanghai")
 
 APPLICANT = Actor(id="applicant-1", role="applicant", org="")
 UNIT = Actor(id="unit-reviewer-1", role="unit_reviewer", org="U-001")

@@ -1,0 +1,78 @@
+"""Timeouts and retry policies of every activity call, with their non-retryable errors named.
+
+Business refusals are raised as ``ApplicationError(non_retryable=True)`` with one of the types
+below; every other failure (a database that is briefly away, a lock timeout) is retried with
+backoff, which is safe because every activity is idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.common import RetryPolicy
+
+#: Error types an activity raises for a refusal that no retry can change.
+NON_RETRYABLE: dict[str, list[str]] = {
+    "confirm_fee": ["PaymentRefused", "ReceiptConflict", "FeeAlreadyPaid"],
+    "open_publicity": ["InvalidRequest"],
+    "close_publicity": ["InvalidRequest"],
+    "compute_deadline": ["InvalidRequest"],
+    "issue_review_form": ["InvalidRequest"],
+    "announce_result": ["InvalidRequest"],
+    "revoke_certificate": ["UnknownCertificate"],
+    "record_audit_event": ["AuditConflict", "InvalidRequest"],
+    "notify": ["InvalidRequest"],
+    "screen_applicant": ["InvalidRequest"],
+    "record_blacklist": ["InvalidRequest"],
+}
+
+
+def _policy(name: str, maximum_attempts: int = 0) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=30),
+        maximum_attempts=maximum_attempts,
+        non_retryable_error_types=NON_RETRYABLE[name],
+    )
+
+
+def _remote(name: str) -> dict[str, Any]:
+    return {
+        "start_to_close_timeout": timedelta(seconds=30),
+        "schedule_to_close_timeout": timedelta(hours=24),
+        "retry_policy": _policy(name),
+    }
+
+
+def _local(name: str) -> dict[str, Any]:
+    return {
+        "start_to_close_timeout": timedelta(seconds=15),
+        "schedule_to_close_timeout": timedelta(hours=1),
+        "retry_policy": _policy(name),
+    }
+
+
+#: Keyword arguments for ``workflow.execute_activity_method`` per activity.
+REMOTE_OPTIONS: dict[str, dict[str, Any]] = {
+    name: _remote(name)
+    for name in (
+        "confirm_fee",
+        "open_publicity",
+        "close_publicity",
+        "issue_review_form",
+        "announce_result",
+        "revoke_certificate",
+        "notify",
+        "screen_applicant",
+        "record_blacklist",
+    )
+}
+
+#: Keyword arguments for ``workflow.execute_local_activity_method``: the frequent, fast writes
+#: (audit trail and read model) and pure computations (deadlines) run as local activities, which
+#: keeps a declaration's history short.
+LOCAL_OPTIONS: dict[str, dict[str, Any]] = {
+    name: _local(name) for name in ("record_audit_event", "compute_deadline")
+}

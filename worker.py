@@ -1,0 +1,74 @@
+"""The worker: registers every workflow and activity (wiring only).
+
+``python worker.py`` runs a long-lived worker against ``REVIEWCHAIN_TEMPORAL_ADDRESS``; it shuts
+down gracefully on SIGTERM or SIGINT, letting in-flight activities finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+
+import structlog
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities import all_activities
+from logconfig import configure_logging
+from settings import Settings, get_settings
+from store.db import Store
+from workflows import all_workflows
+
+log = structlog.get_logger()
+
+
+def build_worker(client: Client, settings: Settings | None = None) -> Worker:
+    """A worker for the review chain on ``settings.task_queue`` with every workflow and activity.
+
+    The store is migrated here, so a worker never runs against an older schema.
+    """
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    store = Store.from_settings(settings)
+    store.migrate()
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=all_workflows(),
+        activities=all_activities(store),
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.max_cached_workflows,
+        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    """The process's one Temporal client, with the pydantic data converter."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    client = await connect(settings)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker.started", task_queue=settings.task_queue, address=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("worker.stopping", grace_seconds=settings.graceful_shutdown_seconds)
+    log.info("worker.stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

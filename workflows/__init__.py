@@ -1,0 +1,11 @@
+"""Workflows of the review chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def all_workflows() -> list[type[Any]]:
+    from workflows.declaration import DeclarationWorkflow
+
+    return [DeclarationWorkflow]

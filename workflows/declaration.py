@@ -1,0 +1,544 @@
+"""``DeclarationWorkflow``: one durable workflow per declaration (申报).
+
+The workflow is a thin shell around :class:`domain.chain.Chain`. It
+
+* accepts every decision as an **update** (its validator refuses with the reviewer-facing reason)
+  and as a **signal** for fire-and-forget producers; both go through :meth:`_handle`;
+* sleeps on the nearest deadline the chain names and enforces it itself when it passes;
+* carries out the side effects the chain asks for as activities, and records every transition
+  and every refusal in the audit trail before it answers.
+
+Deadlines are computed once, by activities, and enter the history as their results; a calendar
+update never changes how an existing history replays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.announcement import AnnouncementActivities
+    from activities.audit import AuditActivities
+    from activities.blacklist import BlacklistActivities
+    from activities.deadlines import DeadlineActivities
+    from activities.fees import FeeActivities
+    from activities.publicity import PublicityActivities
+    from activities.retry import LOCAL_OPTIONS, REMOTE_OPTIONS
+    from activities.review_form import ReviewFormActivities
+    from activities.screening import ScreeningActivities
+    from domain.chain import HISTORY_EVENT_BUDGET, Chain, Effect
+    from domain.models import (
+        AnnouncementRequest,
+        BlacklistRequest,
+        CalendarChangedCommand,
+        DeadlineChangeCommand,
+        DeadlineRequest,
+        DecisionCommand,
+        DeclarationStart,
+        DeclarationView,
+        DefenseCommand,
+        FeeBatch,
+        FeeConfirmation,
+        MaterialsReceivedCommand,
+        MisconductCommand,
+        ObjectionCommand,
+        ObjectionResolutionCommand,
+        PaymentCommand,
+        PublicityCloseRequest,
+        PublicityRequest,
+        RecordBatch,
+        RefusalRecord,
+        ResultConfirmationCommand,
+        ReviewFormRequest,
+        RevocationRequest,
+        ScreeningRequest,
+        ScreeningResult,
+        SubmitCommand,
+        VoteCommand,
+        WithdrawCommand,
+    )
+    from domain.states import FINAL
+
+WORKFLOW_TYPE = "declaration-review"
+
+#: Error type of an update refused by its validator: nothing entered the history, so the caller
+#: reports the refusal back with the ``record_refusal`` signal.
+REFUSED = "DecisionRefused"
+#: Error type of a refusal found while handling (it needed the store): already audited.
+REFUSED_AUDITED = "DecisionRefusedAudited"
+
+
+def workflow_id(declaration_id: str) -> str:
+    """The workflow id derived from the declaration id."""
+    return f"declaration-{declaration_id}"
+
+
+class ObjectionLodged(DeclarationView):
+    objection_id: str = ""
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class DeclarationWorkflow:
+    @workflow.init
+    def __init__(self, start: DeclarationStart) -> None:
+        self._start = start
+        self._chain = Chain.start(start)
+        self._wake = False
+        self._flush_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ main loop
+
+    @workflow.run
+    async def run(self, start: DeclarationStart) -> DeclarationView:
+        chain = self._chain
+        if start.carried is None:
+            await self._settle()
+        while chain.s.state not in FINAL:
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._flush()
+                workflow.continue_as_new(
+                    DeclarationStart(
+                        declaration_id=start.declaration_id,
+                        campaign=start.campaign,
+                        declaration=start.declaration,
+                        filed_by=start.filed_by,
+                        created_at=start.created_at,
+                        carried=chain.s.model_dump(mode="json"),
+                    )
+                )
+            self._wake = False
+            nxt = chain.next_timer()
+            if nxt is None:
+                await workflow.wait_condition(lambda: self._wake)
+                continue
+            kind, at = nxt
+            delay = at - workflow.now()
+            if delay > timedelta(0):
+                try:
+                    await workflow.wait_condition(lambda: self._wake, timeout=delay)
+                    continue
+                except TimeoutError:
+                    pass
+            if chain.next_timer() != nxt:  # a handler moved things while the timer fired
+                continue
+            chain.expire(kind, workflow.now())
+            await self._settle()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._flush()
+        return chain.view()
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > HISTORY_EVENT_BUDGET
+        )
+
+    # ------------------------------------------------------------------ query
+
+    @workflow.query(name="view")
+    def view(self) -> DeclarationView:
+        return self._chain.view()
+
+    # ------------------------------------------------------------------ one code path
+
+    def _validate(self, name: str, cmd: Any) -> None:
+        reason = self._chain.refusal(name, cmd, workflow.now())
+        if reason:
+            raise ApplicationError(reason, type=REFUSED, non_retryable=True)
+
+    async def _handle(self, name: str, cmd: Any, *, fired: bool = False) -> DeclarationView:
+        """Apply one command: validate, do what must happen first, apply, carry out the
+        effects, record. ``fired`` marks a signal, whose refusals are audited here."""
+        chain = self._chain
+        reason = chain.refusal(name, cmd, workflow.now())
+        if reason:
+            if not fired:  # the validator passed, yet the state changed meanwhile
+                raise ApplicationError(reason, type=REFUSED, non_retryable=True)
+            chain.refused(cmd.actor, name, reason, workflow.now(), via="signal")
+            await self._flush()
+            return chain.view()
+        prepared = await self._prepare(name, cmd)
+        if isinstance(prepared, str):
+            chain.refused(cmd.actor, name, prepared, workflow.now())
+            await self._flush()
+            if fired:
+                return chain.view()
+            raise ApplicationError(prepared, type=REFUSED_AUDITED, non_retryable=True)
+        late = chain.refusal(name, cmd, workflow.now())  # re-check after the await
+        if late:
+            chain.refused(cmd.actor, name, late, workflow.now())
+            await self._flush()
+            if fired:
+                return chain.view()
+            raise ApplicationError(late, type=REFUSED_AUDITED, non_retryable=True)
+        apply = getattr(chain, f"apply_{name}")
+        step = (
+            apply(cmd, prepared, workflow.now()) if name == "submit" else apply(cmd, workflow.now())
+        )
+        self._wake = True
+        await self._settle()
+        view = chain.view()
+        if "objection_id" in step.result:
+            return ObjectionLodged(**view.model_dump(), objection_id=step.result["objection_id"])
+        return view
+
+    async def _prepare(self, name: str, cmd: Any) -> Any:
+        """What must happen before a command may apply: screening a submission against the
+        store (blacklists, other live declarations), confirming a payment in the ledger."""
+        chain, s = self._chain, self._chain.s
+        if name == "submit":
+            screening: ScreeningResult = await workflow.execute_activity_method(
+                ScreeningActivities.screen_applicant,
+                ScreeningRequest(
+                    declaration_id=s.declaration_id,
+                    campaign=s.campaign,
+                    declaration=s.declaration,
+                    at=workflow.now(),
+                ),
+                **REMOTE_OPTIONS["screen_applicant"],
+            )
+            return screening.refusal or screening
+        if name == "pay" and not s.fee_paid and not cmd.confirmed_in_batch:
+            confirmation = FeeConfirmation(
+                declaration_id=s.declaration_id,
+                campaign_id=s.campaign.id,
+                receipt_no=cmd.receipt_no,
+                amount=cmd.amount,
+                due=s.fee_due,
+                payer_org=cmd.payer_org,
+                confirmed_by=cmd.actor.id,
+                at=workflow.now(),
+            )
+            try:
+                await workflow.execute_activity_method(
+                    FeeActivities.confirm_fee,
+                    FeeBatch(
+                        receipt_no=cmd.receipt_no,
+                        payer_org=cmd.payer_org,
+                        confirmed_by=cmd.actor.id,
+                        at=confirmation.at,
+                        items=[confirmation],
+                    ),
+                    **REMOTE_OPTIONS["confirm_fee"],
+                )
+            except ActivityError as err:
+                cause = err.cause
+                if isinstance(cause, ApplicationError) and cause.non_retryable:
+                    return cause.message
+                raise
+        del chain
+        return None
+
+    # ------------------------------------------------------------------ effects and audit
+
+    async def _settle(self) -> None:
+        """Carry out every effect the chain asked for (effects may ask for more), then record."""
+        chain = self._chain
+        while effects := chain.take_effects():
+            for effect in effects:
+                await self._run_effect(effect)
+        self._wake = True  # effects may have set deadlines: the main loop re-arms its timer
+        await self._flush()
+
+    async def _run_effect(self, effect: Effect) -> None:
+        chain, s = self._chain, self._chain.s
+        now = workflow.now()
+        if effect.kind == "open_publicity":
+            assert effect.publicity is not None and effect.start is not None
+            opened = await workflow.execute_activity_method(
+                PublicityActivities.open_publicity,
+                PublicityRequest(
+                    declaration_id=s.declaration_id,
+                    campaign=s.campaign,
+                    kind=effect.publicity,
+                    start=effect.start,
+                ),
+                **REMOTE_OPTIONS["open_publicity"],
+            )
+            chain.on_deadline("publicity_ends", opened.deadline, workflow.now())
+        elif effect.kind == "close_publicity":
+            assert effect.publicity is not None
+            await workflow.execute_activity_method(
+                PublicityActivities.close_publicity,
+                PublicityCloseRequest(
+                    declaration_id=s.declaration_id,
+                    kind=effect.publicity,
+                    closed_at=effect.start or now,
+                    outcome="completed" if s.publicity_over else "interrupted",
+                ),
+                **REMOTE_OPTIONS["close_publicity"],
+            )
+        elif effect.kind in ("compute_correction", "compute_at_risk"):
+            await self._compute(effect.kind)
+        elif effect.kind == "issue_review_form":
+            form = await workflow.execute_activity_method(
+                ReviewFormActivities.issue_review_form,
+                ReviewFormRequest(
+                    declaration_id=s.declaration_id,
+                    campaign_id=s.campaign.id,
+                    level=s.declaration.level,
+                    issued_at=now,
+                ),
+                **REMOTE_OPTIONS["issue_review_form"],
+            )
+            chain.on_review_form(form, workflow.now())
+        elif effect.kind == "announce":
+            announcement = await workflow.execute_activity_method(
+                AnnouncementActivities.announce_result,
+                AnnouncementRequest(
+                    declaration_id=s.declaration_id,
+                    campaign_id=s.campaign.id,
+                    series=s.campaign.series,
+                    level=s.declaration.level,
+                    applicant_name=s.declaration.applicant.name,
+                    announced_at=now,
+                ),
+                **REMOTE_OPTIONS["announce_result"],
+            )
+            chain.on_announced(announcement, workflow.now())
+        elif effect.kind == "blacklist":
+            await workflow.execute_activity_method(
+                BlacklistActivities.record_blacklist,
+                BlacklistRequest(
+                    declaration_id=s.declaration_id,
+                    campaign=s.campaign,
+                    level=s.declaration.level,
+                    id_number=s.declaration.applicant.id_number,
+                    unit_id=s.declaration.unit_id,
+                    unit_at_fault=effect.unit_at_fault,
+                    finding=effect.finding,
+                    found_at=effect.found_at or now,
+                ),
+                **REMOTE_OPTIONS["record_blacklist"],
+            )
+        elif effect.kind == "revoke_certificate" and s.result is not None:
+            await workflow.execute_activity_method(
+                AnnouncementActivities.revoke_certificate,
+                RevocationRequest(
+                    declaration_id=s.declaration_id,
+                    certificate_no=s.result.certificate_no,
+                    revoked_at=effect.found_at or now,
+                ),
+                **REMOTE_OPTIONS["revoke_certificate"],
+            )
+
+    async def _compute(self, kind: str) -> None:
+        chain, s = self._chain, self._chain.s
+        if kind == "compute_correction":
+            if s.returned_at is None:
+                return
+            request = DeadlineRequest(
+                declaration_id=s.declaration_id,
+                kind="correction",
+                start=s.returned_at,
+                campaign=s.campaign.model_copy(
+                    update={"review_closes_at": s.deadlines.review_closes_at}
+                ),
+            )
+            target = "correction"
+        else:
+            until = chain.active_declaration_deadline()
+            if until is None:
+                return
+            request = DeadlineRequest(
+                declaration_id=s.declaration_id,
+                kind="at_risk_from",
+                start=workflow.now(),
+                campaign=s.campaign,
+                working_days_needed=chain.needed_working_days(),
+                until=until,
+            )
+            target = "at_risk_from"
+        computed = await workflow.execute_local_activity_method(
+            DeadlineActivities.compute_deadline, request, **LOCAL_OPTIONS["compute_deadline"]
+        )
+        chain.on_deadline(target, computed, workflow.now())
+
+    async def _flush(self) -> None:
+        """Write the new audit events, the view and the notifications in one idempotent step.
+        A lock keeps batches in sequence order, so the hash chain always grows at its end."""
+        async with self._flush_lock:
+            events, notifications, cancel = self._chain.drain()
+            if not events:
+                return
+            await workflow.execute_local_activity_method(
+                AuditActivities.record_audit_event,
+                RecordBatch(
+                    events=events,
+                    view=self._chain.view(),
+                    notifications=notifications,
+                    cancel_reminders=sorted(set(cancel)),
+                ),
+                **LOCAL_OPTIONS["record_audit_event"],
+            )
+
+    # ------------------------------------------------------------------ updates
+
+    @workflow.update(name="submit")
+    async def submit(self, cmd: SubmitCommand) -> DeclarationView:
+        return await self._handle("submit", cmd)
+
+    @submit.validator
+    def _v_submit(self, cmd: SubmitCommand) -> None:
+        self._validate("submit", cmd)
+
+    @workflow.update(name="withdraw")
+    async def withdraw(self, cmd: WithdrawCommand) -> DeclarationView:
+        return await self._handle("withdraw", cmd)
+
+    @withdraw.validator
+    def _v_withdraw(self, cmd: WithdrawCommand) -> None:
+        self._validate("withdraw", cmd)
+
+    @workflow.update(name="decide")
+    async def decide(self, cmd: DecisionCommand) -> DeclarationView:
+        return await self._handle("decide", cmd)
+
+    @decide.validator
+    def _v_decide(self, cmd: DecisionCommand) -> None:
+        self._validate("decide", cmd)
+
+    @workflow.update(name="lodge_objection")
+    async def lodge_objection(self, cmd: ObjectionCommand) -> ObjectionLodged:
+        view = await self._handle("objection", cmd)
+        assert isinstance(view, ObjectionLodged)
+        return view
+
+    @lodge_objection.validator
+    def _v_lodge_objection(self, cmd: ObjectionCommand) -> None:
+        self._validate("objection", cmd)
+
+    @workflow.update(name="resolve_objection")
+    async def resolve_objection(self, cmd: ObjectionResolutionCommand) -> DeclarationView:
+        return await self._handle("resolve", cmd)
+
+    @resolve_objection.validator
+    def _v_resolve_objection(self, cmd: ObjectionResolutionCommand) -> None:
+        self._validate("resolve", cmd)
+
+    @workflow.update(name="record_payment")
+    async def record_payment(self, cmd: PaymentCommand) -> DeclarationView:
+        return await self._handle("pay", cmd)
+
+    @record_payment.validator
+    def _v_record_payment(self, cmd: PaymentCommand) -> None:
+        self._validate("pay", cmd)
+
+    @workflow.update(name="record_materials_received")
+    async def record_materials_received(self, cmd: MaterialsReceivedCommand) -> DeclarationView:
+        return await self._handle("materials", cmd)
+
+    @record_materials_received.validator
+    def _v_record_materials_received(self, cmd: MaterialsReceivedCommand) -> None:
+        self._validate("materials", cmd)
+
+    @workflow.update(name="record_defense")
+    async def record_defense(self, cmd: DefenseCommand) -> DeclarationView:
+        return await self._handle("defense", cmd)
+
+    @record_defense.validator
+    def _v_record_defense(self, cmd: DefenseCommand) -> None:
+        self._validate("defense", cmd)
+
+    @workflow.update(name="record_vote")
+    async def record_vote(self, cmd: VoteCommand) -> DeclarationView:
+        return await self._handle("vote", cmd)
+
+    @record_vote.validator
+    def _v_record_vote(self, cmd: VoteCommand) -> None:
+        self._validate("vote", cmd)
+
+    @workflow.update(name="record_misconduct")
+    async def record_misconduct(self, cmd: MisconductCommand) -> DeclarationView:
+        return await self._handle("misconduct", cmd)
+
+    @record_misconduct.validator
+    def _v_record_misconduct(self, cmd: MisconductCommand) -> None:
+        self._validate("misconduct", cmd)
+
+    @workflow.update(name="confirm_result")
+    async def confirm_result(self, cmd: ResultConfirmationCommand) -> DeclarationView:
+        return await self._handle("confirm_result", cmd)
+
+    @confirm_result.validator
+    def _v_confirm_result(self, cmd: ResultConfirmationCommand) -> None:
+        self._validate("confirm_result", cmd)
+
+    @workflow.update(name="change_deadlines")
+    async def change_deadlines(self, cmd: DeadlineChangeCommand) -> DeclarationView:
+        return await self._handle("change_deadlines", cmd)
+
+    @change_deadlines.validator
+    def _v_change_deadlines(self, cmd: DeadlineChangeCommand) -> None:
+        self._validate("change_deadlines", cmd)
+
+    @workflow.update(name="calendar_changed")
+    async def calendar_changed(self, cmd: CalendarChangedCommand) -> DeclarationView:
+        return await self._handle("calendar_changed", cmd)
+
+    # ------------------------------------------------------------------ signals
+
+    @workflow.signal(name="submit.signal")
+    async def submit_signal(self, cmd: SubmitCommand) -> None:
+        await self._handle("submit", cmd, fired=True)
+
+    @workflow.signal(name="withdraw.signal")
+    async def withdraw_signal(self, cmd: WithdrawCommand) -> None:
+        await self._handle("withdraw", cmd, fired=True)
+
+    @workflow.signal(name="decide.signal")
+    async def decide_signal(self, cmd: DecisionCommand) -> None:
+        await self._handle("decide", cmd, fired=True)
+
+    @workflow.signal(name="lodge_objection.signal")
+    async def lodge_objection_signal(self, cmd: ObjectionCommand) -> None:
+        await self._handle("objection", cmd, fired=True)
+
+    @workflow.signal(name="resolve_objection.signal")
+    async def resolve_objection_signal(self, cmd: ObjectionResolutionCommand) -> None:
+        await self._handle("resolve", cmd, fired=True)
+
+    @workflow.signal(name="record_payment.signal")
+    async def record_payment_signal(self, cmd: PaymentCommand) -> None:
+        await self._handle("pay", cmd, fired=True)
+
+    @workflow.signal(name="record_materials_received.signal")
+    async def record_materials_received_signal(self, cmd: MaterialsReceivedCommand) -> None:
+        await self._handle("materials", cmd, fired=True)
+
+    @workflow.signal(name="record_defense.signal")
+    async def record_defense_signal(self, cmd: DefenseCommand) -> None:
+        await self._handle("defense", cmd, fired=True)
+
+    @workflow.signal(name="record_vote.signal")
+    async def record_vote_signal(self, cmd: VoteCommand) -> None:
+        await self._handle("vote", cmd, fired=True)
+
+    @workflow.signal(name="record_misconduct.signal")
+    async def record_misconduct_signal(self, cmd: MisconductCommand) -> None:
+        await self._handle("misconduct", cmd, fired=True)
+
+    @workflow.signal(name="confirm_result.signal")
+    async def confirm_result_signal(self, cmd: ResultConfirmationCommand) -> None:
+        await self._handle("confirm_result", cmd, fired=True)
+
+    @workflow.signal(name="change_deadlines.signal")
+    async def change_deadlines_signal(self, cmd: DeadlineChangeCommand) -> None:
+        await self._handle("change_deadlines", cmd, fired=True)
+
+    @workflow.signal(name="calendar_changed.signal")
+    async def calendar_changed_signal(self, cmd: CalendarChangedCommand) -> None:
+        await self._handle("calendar_changed", cmd, fired=True)
+
+    @workflow.signal(name="record_refusal")
+    async def record_refusal(self, rec: RefusalRecord) -> None:
+        """A caller whose update the validator refused reports it here for the audit trail."""
+        self._chain.record_refusal(rec, workflow.now())
+        await self._flush()
