@@ -1,0 +1,77 @@
+"""Campaigns (年度评审工作) as the API stores them: the validated :class:`domain.models.Campaign`
+as JSON, plus the columns lists filter on.
+
+A declaration's workflow keeps its own copy of the campaign as it stood at creation; this table is
+what ``GET /campaigns/{id}`` answers and what new declarations start from. A deadline change
+(延期) replaces the stored body and is then fanned out to the open declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from domain.models import Campaign
+from store.tables import UTCDateTime
+
+__all__ = ["CampaignRow", "add_campaign", "blind_review_of", "get_campaign", "replace_campaign"]
+
+
+class CampaignRow(SQLModel, table=True):
+    """One campaign; ``body`` is ``Campaign.model_dump(mode="json")``."""
+
+    __tablename__ = "campaign"
+
+    id: str = Field(primary_key=True, max_length=100)
+    year: int = Field(index=True)
+    series: str = Field(max_length=100)
+    body: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+def add_campaign(session: Session, campaign: Campaign, *, at: datetime) -> bool:
+    """Store a new campaign; False (and nothing written) when the id is taken."""
+    if session.get(CampaignRow, campaign.id) is not None:
+        return False
+    session.add(
+        CampaignRow(
+            id=campaign.id,
+            year=campaign.year,
+            series=campaign.series,
+            body=campaign.model_dump(mode="json"),
+            created_at=at,
+            updated_at=at,
+        )
+    )
+    session.flush()
+    return True
+
+
+def get_campaign(session: Session, campaign_id: str) -> Campaign | None:
+    row = session.get(CampaignRow, campaign_id)
+    return None if row is None else Campaign.model_validate(row.body)
+
+
+def replace_campaign(session: Session, campaign: Campaign, *, at: datetime) -> None:
+    """Replace a stored campaign's body (its id, year and series stay)."""
+    row = session.get(CampaignRow, campaign.id)
+    if row is None:
+        raise KeyError(campaign.id)
+    row.body = campaign.model_dump(mode="json")
+    row.updated_at = at
+    session.add(row)
+    session.flush()
+
+
+def blind_review_of(session: Session, campaign_ids: Iterable[str]) -> dict[str, bool]:
+    """``blind_review`` of each stored campaign among ``campaign_ids`` (unknown ids are absent)."""
+    ids = sorted(set(campaign_ids))
+    if not ids:
+        return {}
+    rows = session.exec(select(CampaignRow).where(col(CampaignRow.id).in_(ids)))
+    return {row.id: bool(row.body.get("blind_review", False)) for row in rows}

@@ -1,0 +1,151 @@
+"""Documents issued once per declaration: the review form (评审表, domain.md §2.6) and the
+electronic certificate (电子证书, §2.10, §10.6).
+
+Both are keyed by the declaration, so a retried issue returns what the first one issued.
+
+- Review form: ``form_id`` is ``RF-<campaign>-<8 hex>`` (hex of sha256 of the declaration id,
+  lengthened only on a clash), ``watermark_id`` the first 32 hex digits of
+  sha256(``<declaration id>|<issued_at, canonical UTC>``).
+- Certificate: ``certificate_no`` is ``RC-<campaign>-<serial, 6 digits>``, the serial counting
+  the campaign's certificates from 1; ``verification_code`` is the first 8 hex digits
+  (upper case) of sha256(``<certificate_no>|<declaration id>``), printed beside the number for
+  the public check (§10.6).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from domain.calendar import BEIJING
+from domain.models import (
+    Announcement,
+    AnnouncementRequest,
+    ReviewForm,
+    ReviewFormRequest,
+    RevocationRequest,
+)
+from store.audit import canonical_instant
+from store.db import advisory_xact_lock
+from store.errors import UnknownCertificate
+from store.tables import Certificate, ReviewFormRow
+
+__all__ = [
+    "CertificateStatus",
+    "certificate_status",
+    "issue_certificate",
+    "issue_review_form",
+    "revoke_certificate",
+]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def issue_review_form(session: Session, request: ReviewFormRequest) -> ReviewForm:
+    """The declaration's review form, issued on the first call."""
+    advisory_xact_lock(session, f"review_form:{request.declaration_id}")
+    row = session.exec(
+        select(ReviewFormRow).where(ReviewFormRow.declaration_id == request.declaration_id)
+    ).first()
+    if row is None:
+        digest = _sha(request.declaration_id)
+        for width in (8, 12, 16, 24, 32, 64):
+            form_id = f"RF-{request.campaign_id}-{digest[:width]}"
+            taken = session.exec(
+                select(ReviewFormRow.id).where(ReviewFormRow.form_id == form_id)
+            ).first()
+            if taken is None:
+                break
+        row = ReviewFormRow(
+            declaration_id=request.declaration_id,
+            campaign_id=request.campaign_id,
+            form_id=form_id,
+            watermark_id=_sha(f"{request.declaration_id}|{canonical_instant(request.issued_at)}")[
+                :32
+            ],
+            issued_at=request.issued_at,
+        )
+        session.add(row)
+        session.flush()
+    return ReviewForm(form_id=row.form_id, watermark_id=row.watermark_id)
+
+
+def issue_certificate(session: Session, request: AnnouncementRequest) -> Announcement:
+    """The declaration's certificate, numbered on the first call."""
+    advisory_xact_lock(session, f"certificate:{request.campaign_id}")
+    row = session.exec(
+        select(Certificate).where(Certificate.declaration_id == request.declaration_id)
+    ).first()
+    if row is None:
+        last = session.exec(
+            select(func.max(Certificate.serial)).where(
+                Certificate.campaign_id == request.campaign_id
+            )
+        ).one()
+        serial = int(last or 0) + 1
+        number = f"RC-{request.campaign_id}-{serial:06d}"
+        row = Certificate(
+            certificate_no=number,
+            verification_code=_sha(f"{number}|{request.declaration_id}")[:8].upper(),
+            declaration_id=request.declaration_id,
+            campaign_id=request.campaign_id,
+            serial=serial,
+            series=request.series,
+            level=request.level,
+            issued_on=request.announced_at.astimezone(BEIJING).date(),
+            announced_at=request.announced_at,
+        )
+        session.add(row)
+        session.flush()
+    return Announcement(
+        certificate_no=row.certificate_no, announced_at=row.announced_at.astimezone(BEIJING)
+    )
+
+
+def revoke_certificate(session: Session, request: RevocationRequest) -> None:
+    """撤销: mark the certificate revoked (the first revocation instant stays)."""
+    row = session.exec(
+        select(Certificate).where(Certificate.certificate_no == request.certificate_no)
+    ).first()
+    if row is None or row.declaration_id != request.declaration_id:
+        raise UnknownCertificate(
+            f"申报 {request.declaration_id} 没有编号为 {request.certificate_no} 的证书 / "
+            "no such certificate for this declaration"
+        )
+    if row.status != "revoked":
+        row.status = "revoked"
+        row.revoked_at = request.revoked_at
+        session.add(row)
+        session.flush()
+
+
+class CertificateStatus(BaseModel):
+    """§10.6 public certificate check: nothing personal."""
+
+    certificate_no: str
+    status: str
+    level: str
+    series: str
+    issued_on: str
+    verification_code: str
+
+
+def certificate_status(session: Session, certificate_no: str) -> CertificateStatus | None:
+    row = session.exec(
+        select(Certificate).where(Certificate.certificate_no == certificate_no)
+    ).first()
+    if row is None:
+        return None
+    return CertificateStatus(
+        certificate_no=row.certificate_no,
+        status=row.status,
+        level=row.level,
+        series=row.series,
+        issued_on=row.issued_on.isoformat(),
+        verification_code=row.verification_code,
+    )

@@ -1,0 +1,105 @@
+"""The notification outbox (domain.md §3 reminders; §10.2 at-risk reminders).
+
+Rows are written in the same transaction as the audit events that cause them and delivered later
+by a sender that reads ``pending`` rows whose ``send_after`` has passed. ``key`` makes a retried
+write a no-op. A notification with a ``supersedes`` group (e.g. the reminder of the current
+deadline) cancels the earlier pending rows of that group for the same declaration, so only the
+newest reminder is ever sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select, update
+
+from domain.models import Notification
+from store.tables import NotificationRow
+
+__all__ = ["cancel_groups", "enqueue", "pending"]
+
+
+def enqueue(
+    session: Session, notifications: Iterable[Notification], *, now: datetime | None = None
+) -> int:
+    """Insert each notification whose key is new; returns how many were inserted."""
+    notifications = list(notifications)
+    if not notifications:
+        return 0
+    keys = [n.key for n in notifications]
+    known = set(session.exec(select(NotificationRow.key).where(col(NotificationRow.key).in_(keys))))
+    created_at = now or datetime.now(UTC)
+    inserted = 0
+    for notification in notifications:
+        if notification.key in known:
+            continue
+        if notification.supersedes:
+            session.exec(
+                update(NotificationRow)
+                .where(
+                    col(NotificationRow.declaration_id) == notification.declaration_id,
+                    col(NotificationRow.supersedes) == notification.supersedes,
+                    col(NotificationRow.status) == "pending",
+                )
+                .values(status="cancelled")
+            )
+        session.add(
+            NotificationRow(
+                key=notification.key,
+                declaration_id=notification.declaration_id,
+                recipient_role=notification.recipient_role,
+                recipient_org=notification.recipient_org,
+                recipient_id=notification.recipient_id,
+                kind=notification.kind,
+                text=notification.text,
+                send_after=notification.send_after,
+                supersedes=notification.supersedes,
+                status="pending",
+                created_at=created_at,
+            )
+        )
+        session.flush()
+        known.add(notification.key)
+        inserted += 1
+    return inserted
+
+
+def cancel_groups(
+    session: Session,
+    declaration_id: str,
+    groups: Iterable[str],
+    *,
+    keep: Iterable[str] = (),
+) -> int:
+    """Cancel the pending notifications of these ``supersedes`` groups; returns how many.
+
+    ``keep`` names keys to leave alone: the notifications written in the same step, so that a
+    retried step (cancel, then enqueue again) never cancels the reminder its first try wrote.
+    """
+    groups = sorted(set(groups))
+    if not groups:
+        return 0
+    conditions = [
+        col(NotificationRow.declaration_id) == declaration_id,
+        col(NotificationRow.supersedes).in_(groups),
+        col(NotificationRow.status) == "pending",
+    ]
+    keep = sorted(set(keep))
+    if keep:
+        conditions.append(col(NotificationRow.key).not_in(keep))
+    result = session.exec(update(NotificationRow).where(*conditions).values(status="cancelled"))
+    return int(result.rowcount)
+
+
+def pending(session: Session, declaration_id: str) -> list[NotificationRow]:
+    """A declaration's pending notifications, soonest first."""
+    query = (
+        select(NotificationRow)
+        .where(
+            NotificationRow.declaration_id == declaration_id,
+            NotificationRow.status == "pending",
+        )
+        .order_by(col(NotificationRow.send_after), col(NotificationRow.id))
+    )
+    return list(session.exec(query))

@@ -1,0 +1,180 @@
+"""The read model: the latest :class:`DeclarationView` of every declaration, for lists and
+inboxes, plus the time each actor held the file (domain.md §10.2).
+
+A write carries the view's ``version`` (the sequence number of its last audit event). A row is
+replaced only by a view of the same or a newer version, in one ``INSERT … ON CONFLICT DO UPDATE
+… WHERE`` statement, so a retried or late write never takes the read model backwards, even when
+two writers race.
+
+**Time held.** ``held`` is computed from the declaration's audit trail: every accepted event that
+changes the stage (and every authority approval, which hands the file to the next level) closes
+one interval and opens the next. Each interval belongs to whoever must act in that stage
+(``domain.states.PENDING``): the applicant, the unit (``unit_reviewer:<unit>``), the authority
+whose level it is (``authority_reviewer:<org>``), the committee or finance. Its length is
+``domain.periods.working_days_between`` (fractional working days on the official calendar).
+Terminal stages are held by nobody. The interval still open is reported in ``current`` so that a
+reader can add the time since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from domain.calendar import WorkCalendar
+from domain.models import DeclarationView
+from domain.periods import working_days_between
+from domain.states import PENDING
+from store.audit import canonical_instant, events_of
+from store.calendar import work_calendar
+from store.registry import set_state
+from store.tables import AuditEvent, DeclarationRead
+
+__all__ = ["get_held", "get_view", "held_figures", "involving_org", "upsert_view"]
+
+_UNIT_STAGES = frozenset({"unit_review", "unit_publicity", "unit_recommendation"})
+
+
+def _holder(stage: str, view: DeclarationView, authority_index: int) -> str | None:
+    pending = PENDING.get(stage)  # type: ignore[call-overload]
+    if pending is None:
+        return None
+    role = pending[0]
+    org = ""
+    if stage in _UNIT_STAGES:
+        org = view.unit_id
+    elif stage == "authority_review" and authority_index < len(view.authority_chain):
+        org = view.authority_chain[authority_index]
+    return f"{role}:{org}" if org else str(role)
+
+
+def held_figures(
+    events: Sequence[AuditEvent], view: DeclarationView, cal: WorkCalendar
+) -> dict[str, Any]:
+    """``{"by_holder": {holder: working days}, "intervals": [...], "current": {...} | None}``
+    from a declaration's audit rows (oldest first); see the module docstring."""
+    intervals: list[dict[str, Any]] = []
+    by_holder: dict[str, float] = {}
+    stage: str | None = None
+    holder: str | None = None
+    since = None
+    authority_index = returned_index = 0
+    for event in events:
+        if event.outcome != "accepted" or event.stage_after is None:
+            continue
+        within_authority = (
+            event.stage_before == event.stage_after == "authority_review"
+            and event.actor_role == "authority_reviewer"
+        )
+        if event.stage_after == event.stage_before and not within_authority:
+            continue
+        if stage is not None and holder is not None and since is not None:
+            closer = holder
+            if stage == "authority_review" and event.actor_role == "authority_reviewer":
+                closer = f"authority_reviewer:{event.actor_org}" if event.actor_org else holder
+            days = working_days_between(since, event.at, cal)
+            intervals.append(
+                {
+                    "stage": stage,
+                    "holder": closer,
+                    "from": canonical_instant(since),
+                    "until": canonical_instant(event.at),
+                    "working_days": round(days, 4),
+                }
+            )
+            by_holder[closer] = by_holder.get(closer, 0.0) + days
+        # Which authority level holds the file next (mirrors domain.chain).
+        if event.stage_after == "authority_review":
+            if within_authority:
+                authority_index += 1
+            elif event.stage_before == "returned":
+                authority_index = returned_index
+            else:
+                authority_index = 0
+        elif event.stage_before == "authority_review" and event.stage_after == "returned":
+            returned_index = authority_index
+        stage, since = event.stage_after, event.at
+        holder = _holder(stage, view, authority_index)
+    current = None
+    if stage is not None and holder is not None and since is not None:
+        current = {"stage": stage, "holder": holder, "since": canonical_instant(since)}
+    return {
+        "by_holder": {k: round(v, 2) for k, v in sorted(by_holder.items())},
+        "intervals": intervals,
+        "current": current,
+    }
+
+
+def _orgs(view: DeclarationView) -> str:
+    orgs = [view.unit_id or view.applicant.unit_id, *view.authority_chain]
+    return "|" + "|".join(o for o in orgs if o) + "|"
+
+
+def involving_org(org: str) -> ColumnElement[bool]:
+    """A filter for declarations whose unit or authority chain includes ``org``."""
+    return col(DeclarationRead.orgs).contains(f"|{org}|", autoescape=True)
+
+
+def upsert_view(
+    session: Session, view: DeclarationView, *, cal: WorkCalendar | None = None
+) -> bool:
+    """Store ``view`` unless a newer version is stored already; True when written. Also
+    recomputes the time held and keeps the registry's ``live`` flag current."""
+    events = events_of(session, view.id)
+    held = held_figures(events, view, cal or work_calendar(session))
+    pending = view.pending
+    values: dict[str, Any] = {
+        "declaration_id": view.id,
+        "campaign_id": view.campaign_id,
+        "state": view.state,
+        "pending_role": pending.role if pending else None,
+        "pending_org": pending.org if pending else None,
+        "pending_action": pending.action if pending else None,
+        "due_at": pending.due_at if pending else None,
+        "unit_id": view.unit_id or view.applicant.unit_id,
+        "authority_chain": list(view.authority_chain),
+        "orgs": _orgs(view),
+        "level": view.level,
+        "series": view.series,
+        "route": view.route,
+        "id_number": view.applicant.id_number,
+        "at_risk": view.at_risk,
+        "at_risk_from": view.at_risk_from,
+        "version": view.version,
+        "updated_at": view.updated_at,
+        "view_json": view.model_dump_json(),
+        "held": held,
+    }
+    table = DeclarationRead.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.declaration_id],
+        set_={name: statement.excluded[name] for name in values if name != "declaration_id"},
+        where=table.c.version <= statement.excluded.version,
+    )
+    # RETURNING yields the row only when it was inserted or updated (rowcount is not reliable
+    # for a skipped ON CONFLICT DO UPDATE on every driver).
+    written = session.exec(statement.returning(table.c.version)).first() is not None
+    if written:
+        set_state(session, view.id, view.state)
+    return written
+
+
+def get_view(session: Session, declaration_id: str) -> DeclarationView | None:
+    """The stored view of a declaration, or None."""
+    text = session.exec(
+        select(DeclarationRead.view_json).where(DeclarationRead.declaration_id == declaration_id)
+    ).first()
+    return None if text is None else DeclarationView.model_validate_json(text)
+
+
+def get_held(session: Session, declaration_id: str) -> dict[str, Any] | None:
+    """The stored time-held figures of a declaration, or None."""
+    row = session.get(DeclarationRead, declaration_id)
+    return None if row is None else dict(row.held)
