@@ -18,6 +18,7 @@ NON_RETRYABLE: dict[str, list[str]] = {
     "open_publicity": ["InvalidRequest"],
     "close_publicity": ["InvalidRequest"],
     "compute_deadline": ["InvalidRequest"],
+    "compute_at_risk_table": ["InvalidRequest"],
     "issue_review_form": ["InvalidRequest"],
     "announce_result": ["InvalidRequest"],
     "revoke_certificate": ["UnknownCertificate"],
@@ -65,14 +66,19 @@ REMOTE_OPTIONS: dict[str, dict[str, Any]] = {
         "announce_result",
         "revoke_certificate",
         "notify",
-        "screen_applicant",
         "record_blacklist",
     )
 }
 
-#: Keyword arguments for ``workflow.execute_local_activity_method``: the frequent, fast writes
-#: (audit trail and read model) and pure computations (deadlines) run as local activities, which
-#: keeps a declaration's history short.
+#: Keyword arguments for ``workflow.execute_local_activity_method``: the frequent, fast store
+#: calls (audit trail and read model, screening a submission) and deadline computations run as
+#: local activities, which keeps a declaration's history short (one marker event each).
 LOCAL_OPTIONS: dict[str, dict[str, Any]] = {
-    name: _local(name) for name in ("record_audit_event", "compute_deadline")
+    name: _local(name)
+    for name in (
+        "record_audit_event",
+        "compute_deadline",
+        "compute_at_risk_table",
+        "screen_applicant",
+    )
 }

@@ -1,0 +1,39 @@
+"""Announcing the result with an electronic certificate number, and revoking it
+(domain.md §2.10, §2 end; 003 §九)."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.support import log, run_blocking
+from domain.models import Announcement, AnnouncementRequest, RevocationRequest
+from store import certificates
+from store.db import Store
+
+
+class AnnouncementActivities:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @activity.defn(name="announce_result")
+    async def announce_result(self, request: AnnouncementRequest) -> Announcement:
+        """Issue the certificate once per declaration (``RC-<campaign>-<serial>``); a retry
+        returns the same number and announcement instant."""
+        return await run_blocking(self._announce, request, declaration_id=request.declaration_id)
+
+    def _announce(self, request: AnnouncementRequest) -> Announcement:
+        with self._store.session() as session:
+            announcement = certificates.issue_certificate(session, request)
+        log.info("result.announced", certificate_no=announcement.certificate_no)
+        return announcement
+
+    @activity.defn(name="revoke_certificate")
+    async def revoke_certificate(self, request: RevocationRequest) -> None:
+        """撤销: mark the certificate revoked (idempotent); ``UnknownCertificate`` when the
+        number does not belong to the declaration."""
+        await run_blocking(self._revoke, request, declaration_id=request.declaration_id)
+
+    def _revoke(self, request: RevocationRequest) -> None:
+        with self._store.session() as session:
+            certificates.revoke_certificate(session, request)
+        log.info("certificate.revoked", certificate_no=request.certificate_no)

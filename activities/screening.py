@@ -1,0 +1,67 @@
+"""Screening a declaration against what only the store knows (domain.md §2.1, §2 end; 001):
+blacklists and the person's other live declarations."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.support import log, run_blocking
+from domain.blacklist import bar_refusal
+from domain.calendar import BEIJING
+from domain.models import ScreeningRequest, ScreeningResult
+from store import registry
+from store.db import Store
+
+
+def duplicate_refusal(year: int, series: str, level: str, rival: str, state: str) -> str:
+    return (
+        f"申报人在 {year} 年度已有同系列、同级别的有效申报 {rival}（{state}），同一年度只能选择"
+        f"一种途径申报 (001) / the applicant already has a live declaration {rival} for "
+        f"{series} {level} in {year}"
+    )
+
+
+class ScreeningActivities:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @activity.defn(name="screen_applicant")
+    async def screen_applicant(self, request: ScreeningRequest) -> ScreeningResult:
+        """Register the declaration (once), then refuse when the person is barred from this
+        title at ``at`` or has a live declaration registered earlier in the same campaign year,
+        series and level (any route, any campaign of that year). ``unit_barred_until`` is the
+        end of the unit's bar from recommending, if any."""
+        return await run_blocking(self._screen, request, declaration_id=request.declaration_id)
+
+    def _screen(self, request: ScreeningRequest) -> ScreeningResult:
+        campaign, declaration = request.campaign, request.declaration
+        id_number = declaration.applicant.id_number
+        with self._store.session() as session:
+            registry.person_lock(session, campaign, declaration.level, id_number)
+            me = registry.register(
+                session,
+                declaration_id=request.declaration_id,
+                campaign=campaign,
+                declaration=declaration,
+                at=request.at,
+            )
+            refusal = None
+            bar = registry.applicant_bar_at(
+                session, id_number, campaign.series, declaration.level, request.at
+            )
+            if bar is not None:
+                refusal = bar_refusal(bar)
+            else:
+                rivals = registry.live_rivals(session, me)
+                if rivals:
+                    refusal = duplicate_refusal(
+                        campaign.year,
+                        campaign.series,
+                        declaration.level,
+                        rivals[0].declaration_id,
+                        rivals[0].state,
+                    )
+            unit_bar = registry.unit_bar_at(session, declaration.unit_id, request.at)
+        until = unit_bar.until.astimezone(BEIJING) if unit_bar is not None else None
+        log.info("applicant.screened", refused=refusal is not None, unit_barred_until=until)
+        return ScreeningResult(refusal=refusal, unit_barred_until=until)
