@@ -25,6 +25,7 @@ from domain.models import (
     Actor,
     Announcement,
     ApplicantView,
+    AtRiskTable,
     AuditEventIn,
     CalendarChangedCommand,
     Campaign,
@@ -167,6 +168,7 @@ class ChainState(Model):
     result: ResultView | None = None
     at_risk: bool = False
     recommendation_ref: str | None = None
+    at_risk_table: AtRiskTable | None = None
     seq: int = 0
     last_event_at: AwareDatetime | None = None
 
@@ -214,6 +216,7 @@ class Chain:
             flags=eligibility.eligibility_flags(campaign, decl.level, decl.route, decl.applicant),
         )
         chain = cls(state)
+        chain._refresh_at_risk(start.created_at)
         chain._event(
             start.filed_by,
             "created",
@@ -434,15 +437,11 @@ class Chain:
             self.s.computed.pop("publicity_ends", None)
         if to != S.returned:
             self.s.computed.pop("correction", None)
-        if to in BEFORE_COMMITTEE and to != before:
-            self._effect(Effect(kind="compute_at_risk"))
-        elif to not in BEFORE_COMMITTEE:
-            self.s.at_risk = False
-            self.s.computed.pop("at_risk_from", None)
         self._event(
             actor, action, before.value, to.value, now,
             opinion=opinion, reasons=reasons, detail=detail,
         )  # fmt: skip
+        self._refresh_at_risk(now)
         self._notify_transition(now)
 
     # ------------------------------------------------------------------ notifications
@@ -1114,8 +1113,7 @@ class Chain:
         )  # fmt: skip
         if s.state == S.returned and s.returned_at is not None:
             self._effect(Effect(kind="compute_correction"))
-        if s.state in BEFORE_COMMITTEE:
-            self._effect(Effect(kind="compute_at_risk"))
+        self._refresh_at_risk(now)
         return step
 
     def apply_calendar_changed(self, cmd: CalendarChangedCommand, now: datetime) -> Step:
@@ -1133,11 +1131,42 @@ class Chain:
                         Effect(kind="open_publicity", publicity=publicity,
                                start=s.publicity_started_at)
                     )  # fmt: skip
-            elif kind == "at_risk_from" and s.state in BEFORE_COMMITTEE:
-                self._effect(Effect(kind="compute_at_risk"))
+        table = s.at_risk_table
+        if table is not None and any(c.explanation.provisional for c in table.instants.values()):
+            s.at_risk_table = None
+            self._refresh_at_risk(now)
         return step
 
     # ------------------------------------------------------------------ effect results
+
+    def max_working_days_needed(self) -> int:
+        """The most the chain can ever need before the committee: the size of the table."""
+        s = self.s
+        return s.campaign.unit_publicity_working_days + 1 + len(self.authority_chain)
+
+    def _refresh_at_risk(self, now: datetime) -> None:
+        """§10.2 after every transition: pick the at-risk instant for what the chain still needs
+        from the table; ask for the table when the declaration deadline has none yet."""
+        s = self.s
+        until = self.active_declaration_deadline()
+        if until is None:
+            s.at_risk = False
+            s.computed.pop("at_risk_from", None)
+            return
+        table = s.at_risk_table
+        if table is None or table.until != until:
+            self._effect(Effect(kind="compute_at_risk"))
+            return
+        computed = table.instants.get(self.needed_working_days())
+        if computed is None:
+            s.at_risk = False
+            s.computed.pop("at_risk_from", None)
+            return
+        self.on_deadline("at_risk_from", computed, now)
+
+    def on_at_risk_table(self, table: AtRiskTable, now: datetime) -> None:
+        self.s.at_risk_table = table
+        self._refresh_at_risk(now)
 
     def needed_working_days(self) -> int:
         s = self.s

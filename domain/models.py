@@ -364,6 +364,15 @@ class DeadlineRequest(Model):
     until: AwareDatetime | None = None
 
 
+class AtRiskTable(Model):
+    """§10.2: for each number of working days the chain may still need, the instant from which
+    fewer remain before ``until``. Computed once per declaration deadline (and calendar), so a
+    transition picks its instant without another activity call."""
+
+    until: AwareDatetime
+    instants: dict[int, ComputedDeadline] = Field(default_factory=dict)
+
+
 # --------------------------------------------------------------------------- view
 
 

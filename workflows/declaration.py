@@ -15,7 +15,7 @@ update never changes how an existing history replays.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -98,8 +98,12 @@ class DeclarationWorkflow:
         chain = self._chain
         if start.carried is None:
             await self._settle()
+        timer: asyncio.Task[None] | None = None
+        timer_for: tuple[str, datetime] | None = None
         while chain.s.state not in FINAL:
             if self._should_continue_as_new():
+                if timer is not None:
+                    timer.cancel()
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._flush()
                 workflow.continue_as_new(
@@ -114,24 +118,36 @@ class DeclarationWorkflow:
                 )
             self._wake = False
             nxt = chain.next_timer()
-            if nxt is None:
-                await workflow.wait_condition(lambda: self._wake)
-                continue
-            kind, at = nxt
-            delay = at - workflow.now()
-            if delay > timedelta(0):
-                try:
-                    await workflow.wait_condition(lambda: self._wake, timeout=delay)
-                    continue
-                except TimeoutError:
-                    pass
-            if chain.next_timer() != nxt:  # a handler moved things while the timer fired
-                continue
-            chain.expire(kind, workflow.now())
-            await self._settle()
+            if nxt != timer_for:  # re-arm only when the nearest deadline changed
+                if timer is not None:
+                    timer.cancel()
+                timer, timer_for = None, nxt
+                if nxt is not None:
+                    delay = (nxt[1] - workflow.now()).total_seconds()
+                    if delay <= 0:
+                        timer_for = None
+                        await self._expire(nxt)
+                        continue
+                    timer = asyncio.create_task(asyncio.sleep(delay))
+            woken = asyncio.create_task(workflow.wait_condition(lambda: self._wake))
+            waiting: list[asyncio.Task[None]] = [woken] if timer is None else [woken, timer]
+            done, _ = await workflow.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if not woken.done():
+                woken.cancel()
+            if timer is not None and timer in done:
+                fired, timer, timer_for = timer_for, None, None
+                if fired is not None:
+                    await self._expire(fired)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._flush()
         return chain.view()
+
+    async def _expire(self, fired: tuple[str, datetime]) -> None:
+        """A deadline passed: enforce it, unless a handler already moved things on."""
+        if self._chain.next_timer() != fired:
+            return
+        self._chain.expire(fired[0], workflow.now())
+        await self._settle()
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -194,7 +210,7 @@ class DeclarationWorkflow:
         store (blacklists, other live declarations), confirming a payment in the ledger."""
         chain, s = self._chain, self._chain.s
         if name == "submit":
-            screening: ScreeningResult = await workflow.execute_activity_method(
+            screening: ScreeningResult = await workflow.execute_local_activity_method(
                 ScreeningActivities.screen_applicant,
                 ScreeningRequest(
                     declaration_id=s.declaration_id,
@@ -202,7 +218,7 @@ class DeclarationWorkflow:
                     declaration=s.declaration,
                     at=workflow.now(),
                 ),
-                **REMOTE_OPTIONS["screen_applicant"],
+                **LOCAL_OPTIONS["screen_applicant"],
             )
             return screening.refusal or screening
         if name == "pay" and not s.fee_paid and not cmd.confirmed_in_batch:
@@ -331,35 +347,34 @@ class DeclarationWorkflow:
 
     async def _compute(self, kind: str) -> None:
         chain, s = self._chain, self._chain.s
-        if kind == "compute_correction":
-            if s.returned_at is None:
-                return
-            request = DeadlineRequest(
-                declaration_id=s.declaration_id,
-                kind="correction",
-                start=s.returned_at,
-                campaign=s.campaign.model_copy(
-                    update={"review_closes_at": s.deadlines.review_closes_at}
+        if kind == "compute_correction" and s.returned_at is not None:
+            computed = await workflow.execute_local_activity_method(
+                DeadlineActivities.compute_deadline,
+                DeadlineRequest(
+                    declaration_id=s.declaration_id,
+                    kind="correction",
+                    start=s.returned_at,
+                    campaign=s.campaign.model_copy(
+                        update={"review_closes_at": s.deadlines.review_closes_at}
+                    ),
                 ),
+                **LOCAL_OPTIONS["compute_deadline"],
             )
-            target = "correction"
-        else:
-            until = chain.active_declaration_deadline()
-            if until is None:
-                return
-            request = DeadlineRequest(
-                declaration_id=s.declaration_id,
-                kind="at_risk_from",
-                start=workflow.now(),
-                campaign=s.campaign,
-                working_days_needed=chain.needed_working_days(),
-                until=until,
+            chain.on_deadline("correction", computed, workflow.now())
+        elif kind == "compute_at_risk" and (until := chain.active_declaration_deadline()):
+            table = await workflow.execute_local_activity_method(
+                DeadlineActivities.compute_at_risk_table,
+                DeadlineRequest(
+                    declaration_id=s.declaration_id,
+                    kind="at_risk_from",
+                    start=workflow.now(),
+                    campaign=s.campaign,
+                    working_days_needed=chain.max_working_days_needed(),
+                    until=until,
+                ),
+                **LOCAL_OPTIONS["compute_at_risk_table"],
             )
-            target = "at_risk_from"
-        computed = await workflow.execute_local_activity_method(
-            DeadlineActivities.compute_deadline, request, **LOCAL_OPTIONS["compute_deadline"]
-        )
-        chain.on_deadline(target, computed, workflow.now())
+            chain.on_at_risk_table(table, workflow.now())
 
     async def _flush(self) -> None:
         """Write the new audit events, the view and the notifications in one idempotent step.

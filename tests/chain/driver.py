@@ -10,6 +10,7 @@ from domain.calendar import WorkCalendar
 from domain.chain import Chain, Effect
 from domain.models import (
     Announcement,
+    AtRiskTable,
     DeclarationInput,
     ReviewForm,
     ScreeningResult,
@@ -86,9 +87,12 @@ class Driver:
             until = self.chain.active_declaration_deadline()
             if until is None:
                 return
-            computed = at_risk_from(until, self.chain.needed_working_days(), self.cal)
-            if computed is not None:
-                self.chain.on_deadline("at_risk_from", computed, now)
+            instants = {
+                n: instant
+                for n in range(1, self.chain.max_working_days_needed() + 1)
+                if (instant := at_risk_from(until, n, self.cal)) is not None
+            }
+            self.chain.on_at_risk_table(AtRiskTable(until=until, instants=instants), now)
         elif effect.kind == "issue_review_form":
             self.chain.on_review_form(ReviewForm(form_id="RF-1", watermark_id="WM-1"), now)
         elif effect.kind == "announce":

@@ -148,7 +148,7 @@ def test_upheld_unit_publicity_objection_returns_or_rejects_as_the_unit_says(out
     submit(d)
     d.do("decide", decide(f.UNIT, "unit_review", "approve"))
     oid = d.do("objection", ObjectionCommand(actor=f.ANYONE, text="x")).result["objection_id"]
-    assert "须选择" in d.refusal(
+    assert "须选择" in d.refuse(
         "resolve", ObjectionResolutionCommand(actor=f.UNIT, objection_id=oid, upheld=True)
     )
     d.do("resolve", ObjectionResolutionCommand(actor=f.UNIT, objection_id=oid, upheld=True,
@@ -251,7 +251,7 @@ def test_resubmission_after_the_correction_window_is_refused_001():
     submit(d)
     d.do("decide", decide(f.UNIT, "unit_review", "return"))
     d.now = d.chain.s.computed["correction"].at  # the instant itself: closed
-    assert "退回修改期限已过" in d.refusal("submit", SubmitCommand(actor=f.APPLICANT))
+    assert "退回修改期限已过" in d.refuse("submit", SubmitCommand(actor=f.APPLICANT))
 
 
 def test_correction_deadline_never_runs_past_the_review_window_001():
@@ -313,7 +313,7 @@ def test_first_submission_outside_the_declaration_window_is_refused_001():
     """§2.1 the first submission is refused outside the declaration window."""
     d = Driver(NOW, declaration_opens_at=NOW + timedelta(days=1),
                declaration_closes_at=NOW + timedelta(days=30))  # fmt: skip
-    assert "尚未开始" in d.refusal("submit", SubmitCommand(actor=f.APPLICANT))
+    assert "尚未开始" in d.refuse("submit", SubmitCommand(actor=f.APPLICANT))
 
 
 def test_only_the_filer_may_submit_or_withdraw():
@@ -357,7 +357,7 @@ def test_return_without_opinion_or_reason_is_refused_10_4():
     d = Driver(NOW)
     submit(d)
     cmd = DecisionCommand(actor=f.UNIT, stage="unit_review", outcome="return")
-    assert "须写明" in d.refusal("decide", cmd)
+    assert "须写明" in d.refuse("decide", cmd)
 
 
 def test_fee_and_materials_run_in_parallel_materials_first_001_003():
@@ -398,7 +398,7 @@ def test_materials_form_id_must_match_the_issued_review_form_001_003_004():
     d = Driver(NOW)
     to_committee(d)
     d.do("decide", decide(f.COMMITTEE, "committee_formal_review", "approve"))
-    assert "RF-1" in d.refusal(
+    assert "RF-1" in d.refuse(
         "materials", MaterialsReceivedCommand(actor=f.COMMITTEE, form_id="RF-X")
     )
 
@@ -461,7 +461,7 @@ def test_onsite_venue_refuses_a_video_defense_000():
     d.do("decide", decide(f.COMMITTEE, "committee_formal_review", "approve"))
     d.do("pay", PaymentCommand(actor=f.FINANCE, amount=550, receipt_no="R-1"))
     assert d.chain.s.defense.venue == "onsite"
-    assert "现场答辩" in d.refusal("defense", DefenseCommand(actor=f.COMMITTEE, passed=True,
+    assert "现场答辩" in d.refuse("defense", DefenseCommand(actor=f.COMMITTEE, passed=True,
                                                              mode="video"))  # fmt: skip
 
 
@@ -546,7 +546,7 @@ def test_withdraw_at_any_stage_before_certification():
     to_committee(d)
     d.do("withdraw", WithdrawCommand(actor=f.APPLICANT, reason="个人原因"))
     assert d.state == S.withdrawn
-    assert "已结束" in d.refusal("submit", SubmitCommand(actor=f.APPLICANT))
+    assert "已结束" in d.refuse("submit", SubmitCommand(actor=f.APPLICANT))
 
 
 def test_misconduct_disqualifies_before_and_revokes_after_certification_000_004():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -18,6 +20,12 @@ from domain.models import (
 )
 from tests import factories as f
 from workflows.client import send, start_declaration, view
+
+
+def after(at: datetime | None, **delta: float) -> datetime:
+    """``at`` moved by ``timedelta(**delta)``; ``at`` must be set (a deadline the view shows)."""
+    assert at is not None, "the view has no such deadline"
+    return at + timedelta(**delta)
 
 
 async def now(env: WorkflowEnvironment) -> datetime:
@@ -53,9 +61,12 @@ async def wait_state(client: Client, declaration_id: str, state: str) -> Declara
 class Declaration:
     """One declaration under test: its id, handle and the commands a reviewer would send."""
 
-    def __init__(self, client: Client, declaration_id: str) -> None:
+    def __init__(
+        self, client: Client, declaration_id: str, first_run_id: str | None = None
+    ) -> None:
         self.client = client
         self.id = declaration_id
+        self.first_run_id = first_run_id
 
     @property
     def handle(self) -> WorkflowHandle[Any, Any]:
@@ -90,11 +101,20 @@ async def create(
 ) -> Declaration:
     c = campaign or f.campaign(at, **campaign_overrides)
     start = f.start(c, decl or f.declaration(c), at)
-    await start_declaration(client, task_queue, start)
-    d = Declaration(client, start.declaration_id)
+    handle = await start_declaration(client, task_queue, start)
+    d = Declaration(client, start.declaration_id, handle.first_execution_run_id)
     await wait_for(client, d.id, lambda v: v.version >= 1)
     return d
 
 
-def hours(n: float) -> timedelta:
-    return timedelta(hours=n)
+HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+
+
+async def record_history(d: Declaration, name: str) -> None:
+    """With REVIEWCHAIN_RECORD_HISTORIES=1, store this declaration's history for the replay test
+    (tests/workflows/test_history_and_replay.py); otherwise do nothing."""
+    if os.environ.get("REVIEWCHAIN_RECORD_HISTORIES") != "1":
+        return
+    history = await d.handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(history.to_json())

@@ -28,7 +28,16 @@ from settings import Settings
 from store.db import Store
 from store.readmodel import get_view
 from tests import factories as f
-from tests.workflows.helpers import Declaration, create, now, skip_to, wait_for, wait_state
+from tests.workflows.helpers import (
+    Declaration,
+    after,
+    create,
+    now,
+    record_history,
+    skip_to,
+    wait_for,
+    wait_state,
+)
 from workflows.client import DecisionRefused, DeclarationEnded
 from workflows.declaration import ObjectionLodged
 
@@ -66,7 +75,7 @@ async def to_committee(d: Declaration, env: WorkflowEnvironment, settings: Setti
     await d.submit()
     view = await d.decide(f.UNIT, "unit_review", "approve", opinion="材料真实完整")
     assert view.state == "unit_publicity" and view.deadlines.publicity_ends is not None
-    await skip_to(env, view.deadlines.publicity_ends + timedelta(minutes=1))
+    await skip_to(env, after(view.deadlines.publicity_ends, minutes=1))
     await wait_state(d.client, d.id, "unit_recommendation")
     await d.decide(f.UNIT, "unit_recommendation", "approve", opinion="同意推荐",
                    publicity_result_ref="公示结果-1")  # fmt: skip
@@ -100,7 +109,7 @@ async def test_whole_chain_to_certified_with_audit_and_read_model_in_step(
                                                    against=2, abstain=2))  # fmt: skip
     assert view.state == "result_publicity" and view.deadlines.publicity_ends
     await assert_read_model_matches(d, settings)
-    await skip_to(env, view.deadlines.publicity_ends + timedelta(minutes=1))
+    await skip_to(env, after(view.deadlines.publicity_ends, minutes=1))
     view = await wait_state(client, d.id, "certified")
     assert view.result is not None and view.result.certificate_no
     await wait_for(client, d.id, lambda v: v.version == view.version)
@@ -108,6 +117,7 @@ async def test_whole_chain_to_certified_with_audit_and_read_model_in_step(
     rows = await asyncio.to_thread(audit_rows, settings, d.id)
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1))
     assert rows[-1]["action"] == "result.announced" and rows[-1]["stage_after"] == "certified"
+    await record_history(d, "whole_chain_certified")
 
 
 @pytest.mark.parametrize("publicity", ["unit_publicity", "result_publicity"])
@@ -125,7 +135,7 @@ async def test_publicity_timer_fires_at_its_instant_not_a_minute_before(
     await d.submit()
     view = await d.decide(f.UNIT, "unit_review", "approve")
     if publicity == "result_publicity":
-        await skip_to(env, view.deadlines.publicity_ends + timedelta(minutes=1))
+        await skip_to(env, after(view.deadlines.publicity_ends, minutes=1))
         await wait_state(client, d.id, "unit_recommendation")
         await d.decide(f.UNIT, "unit_recommendation", "approve", publicity_result_ref="ref")
         await d.decide(f.COMMITTEE, "committee_formal_review", "approve")
@@ -134,11 +144,11 @@ async def test_publicity_timer_fires_at_its_instant_not_a_minute_before(
                                                        in_favor=20, against=0, abstain=0))  # fmt: skip
     ends = view.deadlines.publicity_ends
     assert view.state == publicity and ends is not None
-    await skip_to(env, ends - timedelta(minutes=1))
+    await skip_to(env, after(ends, minutes=-1))
     assert (await d.view()).state == publicity
-    await skip_to(env, ends + timedelta(minutes=1))
-    after = "unit_recommendation" if publicity == "unit_publicity" else "certified"
-    await wait_state(client, d.id, after)
+    await skip_to(env, after(ends, minutes=1))
+    following = "unit_recommendation" if publicity == "unit_publicity" else "certified"
+    await wait_state(client, d.id, following)
 
 
 async def test_correction_window_expires_to_not_accepted_one_minute_after_its_instant(
@@ -154,10 +164,11 @@ async def test_correction_window_expires_to_not_accepted_one_minute_after_its_in
     assert view.state == "returned" and due is not None
     assert view.pending is not None and view.pending.role == "applicant"
     assert "民法典" in view.deadline_explanations["correction"]
-    await skip_to(env, due - timedelta(minutes=1))
+    await skip_to(env, after(due, minutes=-1))
     assert (await d.view()).state == "returned"
-    await skip_to(env, due + timedelta(minutes=1))
+    await skip_to(env, after(due, minutes=1))
     await wait_state(client, d.id, "not_accepted")
+    await record_history(d, "correction_window_expired")
 
 
 @pytest.mark.parametrize(("returned", "final"), [(False, "abandoned"), (True, "not_accepted")])
@@ -179,6 +190,7 @@ async def test_declaration_deadline_ends_declarations_before_the_committee(
     await wait_state(client, d.id, final)
     result = await d.handle.result()
     assert result.state == final
+    await record_history(d, f"declaration_deadline_{final}")
 
 
 @pytest.mark.parametrize("kind", ["fee", "materials"])
@@ -203,6 +215,7 @@ async def test_fee_and_materials_deadlines_abandon_at_their_instant(
     assert (await d.view()).state in ("fee_pending", "materials_pending")
     await skip_to(env, deadline + timedelta(minutes=1))
     await wait_state(client, d.id, "abandoned")
+    await record_history(d, f"{kind}_deadline_abandoned")
 
 
 async def test_validator_refusal_carries_the_reason_and_is_audited(
@@ -264,11 +277,12 @@ async def test_objection_update_returns_its_id_and_blocks_the_end_of_publicity(
     lodged = await d.send("lodge_objection", ObjectionCommand(actor=f.ANYONE, text="存疑"),
                           result_type=ObjectionLodged)  # fmt: skip
     assert lodged.objection_id
-    await skip_to(env, view.deadlines.publicity_ends + timedelta(minutes=5))
+    await skip_to(env, after(view.deadlines.publicity_ends, minutes=5))
     assert (await d.view()).state == "unit_publicity"
     view = await d.send("resolve_objection", ObjectionResolutionCommand(
         actor=f.UNIT, objection_id=lodged.objection_id, upheld=False, opinion="不属实"))  # fmt: skip
     assert view.state == "unit_recommendation"
+    await record_history(d, "objection_dismissed_after_publicity")
 
 
 async def test_deadline_change_rearms_the_open_timer(
@@ -302,3 +316,4 @@ async def test_update_to_an_ended_declaration_is_refused_and_the_view_stays_read
         await d.submit()
     assert (await d.view()).state == "withdrawn"
     assert issubclass(DeclarationEnded, DecisionRefused)
+    await record_history(d, "withdrawn")
