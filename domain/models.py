@@ -657,6 +657,8 @@ class DeclarationStart(Model):
     filed_by: Actor
     created_at: AwareDatetime
     carried: dict[str, Any] | None = None
+    #: Set by the starter once the custom search attributes exist on the namespace.
+    search_attributes: bool = False
 
 
 class StateName(StrEnum):

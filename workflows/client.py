@@ -14,7 +14,9 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
+from domain.chain import Chain
 from domain.models import Command, DeclarationStart, DeclarationView, RefusalRecord
+from workflows import search
 from workflows.declaration import (
     REFUSED,
     REFUSED_AUDITED,
@@ -41,11 +43,14 @@ class DeclarationEnded(DecisionRefused):
 async def start_declaration(
     client: Client, task_queue: str, start: DeclarationStart
 ) -> WorkflowHandle[Any, DeclarationView]:
+    indexed = await search.ensure_registered(client)
+    start = start.model_copy(update={"search_attributes": indexed})
     return await client.start_workflow(
         DeclarationWorkflow.run,
         start,
         id=workflow_id(start.declaration_id),
         task_queue=task_queue,
+        search_attributes=search.attributes(Chain.start(start).view()) if indexed else None,
     )
 
 

@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawCommand,
     )
     from domain.states import FINAL
+    from workflows import search
 
 WORKFLOW_TYPE = "declaration-review"
 
@@ -90,6 +91,7 @@ class DeclarationWorkflow:
         self._chain = Chain.start(start)
         self._wake = False
         self._flush_lock = asyncio.Lock()
+        self._indexed = self._index_key()
 
     # ------------------------------------------------------------------ main loop
 
@@ -376,9 +378,25 @@ class DeclarationWorkflow:
             )
             chain.on_at_risk_table(table, workflow.now())
 
+    def _index_key(self) -> tuple[str, str]:
+        view = self._chain.view()
+        return view.state, view.pending.role if view.pending else ""
+
+    def _reindex(self) -> None:
+        """Keep the state and pending-role search attributes current (issue: search them)."""
+        if not self._start.search_attributes:
+            return
+        key = self._index_key()
+        if key != self._indexed:
+            self._indexed = key
+            workflow.upsert_search_attributes(
+                [search.STATE.value_set(key[0]), search.PENDING_ROLE.value_set(key[1])]
+            )
+
     async def _flush(self) -> None:
         """Write the new audit events, the view and the notifications in one idempotent step.
         A lock keeps batches in sequence order, so the hash chain always grows at its end."""
+        self._reindex()
         async with self._flush_lock:
             events, notifications, cancel = self._chain.drain()
             if not events:
