@@ -1,0 +1,21 @@
+# The API and the worker share one image; the command picks the role.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domain ./domain
+COPY workflows ./workflows
+COPY activities ./activities
+COPY store ./store
+COPY api ./api
+COPY settings.py worker.py logconfig.py cli.py ./
+RUN pip install --no-cache-dir . \
+    && useradd --system --uid 10001 reviewchain
+USER reviewchain
+
+EXPOSE 8000
+CMD ["python", "worker.py"]
