@@ -1,0 +1,122 @@
+"""The HTTP app (api.md §1): ``create_app(settings=None, temporal_client=None)``.
+
+Given a Temporal client (tests, an embedding process), the app is ready when this returns: the
+store is migrated here, so it also works under transports that run no lifespan (httpx's
+``ASGITransport``). Without one, start-up (the lifespan) connects to ``temporal_address`` with the
+pydantic data converter (``worker.connect``), migrates the store, and shutdown closes both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from api.deps import Allow, Public
+from api.metrics import Metrics
+from api.observability import RequestObservation
+from api.routes import (
+    audit,
+    calendar,
+    campaigns,
+    certificates,
+    decisions,
+    declarations,
+    health,
+    inbox,
+    payments,
+)
+from api.services import Services
+from logconfig import configure_logging
+from settings import Settings, get_settings
+from store.db import Store
+
+__all__ = ["api_routes", "check_access_declared", "create_app"]
+
+log = structlog.get_logger("api")
+
+
+def _gates(dependant: Dependant) -> list[Any]:
+    found = [d.call for d in dependant.dependencies if isinstance(d.call, Allow | Public)]
+    for sub in dependant.dependencies:
+        found.extend(_gates(sub))
+    return found
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, also inside included routers (FastAPI keeps those as one entry)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from api_routes(included.routes)
+
+
+def check_access_declared(app: FastAPI) -> None:
+    """Deny by default: every route must name its roles (``Allow``) or say it is ``PUBLIC``."""
+    missing = [
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in api_routes(app.routes)
+        if not _gates(route.dependant)
+    ]
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {', '.join(missing)}")
+
+
+async def _temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("temporal.rpc_failed", error=str(exc)[:500])
+    return JSONResponse(
+        {"detail": "Temporal is unavailable, try again / 工作流服务暂不可用"}, status_code=503
+    )
+
+
+def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    metrics = Metrics()
+    services = Services(
+        settings=settings, store=Store.from_settings(settings), metrics=metrics,
+        client=temporal_client,
+    )  # fmt: skip
+    if temporal_client is not None:
+        services.store.migrate()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if services.client is None:
+            from worker import connect
+
+            services.store.migrate()
+            services.client = await connect(settings)
+            services.owns_client = True
+            log.info("api.connected", address=settings.temporal_address)
+        try:
+            yield
+        finally:
+            services.store.dispose()
+
+    app = FastAPI(
+        title="Review Chain",
+        version="0.1.0",
+        description="职称评审 review chains on Temporal: declarations, decisions, audit.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    for module in (
+        campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
+    ):  # fmt: skip
+        app.include_router(module.router)
+    app.add_exception_handler(RPCError, _temporal_unavailable)
+    app.add_middleware(RequestObservation, metrics=metrics)
+    check_access_declared(app)
+    return app

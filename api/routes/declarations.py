@@ -1,0 +1,244 @@
+"""Declarations (申报): filing one, reading one, listing, and its history (api.md §3)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import Session
+from temporalio.service import RPCError
+
+from activities.screening import duplicate_refusal
+from api.commands import not_found, present, require_client
+from api.deps import Allow, ServicesDep, forbidden
+from api.masking import mask_events, mask_view
+from api.policy import ALL_ROLES, may_read, sees_masked
+from api.queries import ListFilter, declaration_page, history, live_declaration_of
+from api.refusals import Refusals
+from api.schemas import CreatedDeclaration, Page
+from api.services import Services, in_session
+from api.subjects import load_facts
+from domain.blacklist import bar_refusal
+from domain.eligibility import blocking_reason
+from domain.models import Actor, Campaign, DeclarationInput, DeclarationStart, DeclarationView
+from store import registry
+from store.campaigns import blind_review_of, get_campaign
+from store.readmodel import get_view
+from store.tables import DeclarationRegistry
+from workflows.client import start_declaration, view
+
+router = APIRouter(prefix="/declarations", tags=["declarations"])
+
+Applicant = Annotated[Actor, Depends(Allow("applicant"))]
+Reader = Annotated[Actor, Depends(Allow(*ALL_ROLES))]
+Lister = Annotated[
+    Actor,
+    Depends(Allow("auditor", "admin", "committee", "unit_reviewer", "authority_reviewer",
+                  "applicant")),
+]  # fmt: skip
+HistoryReader = Annotated[
+    Actor,
+    Depends(Allow("auditor", "admin", "committee", "unit_reviewer", "authority_reviewer",
+                  "applicant")),
+]  # fmt: skip
+
+
+def new_declaration_id() -> str:
+    return f"D-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What registering a new declaration found: nothing in the way, a bar, or a live rival."""
+
+    refusal: str | None = None
+    rival: DeclarationRegistry | None = None
+
+
+def _register(
+    session: Session, campaign: Campaign, decl: DeclarationInput, declaration_id: str,
+    at: datetime,
+) -> Registration:  # fmt: skip
+    """Under the person's lock: refuse a barred person or a second live declaration for the
+    same title and year, else register this one (live)."""
+    id_number = decl.applicant.id_number
+    registry.person_lock(session, campaign, decl.level, id_number)
+    bar = registry.applicant_bar_at(session, id_number, campaign.series, decl.level, at)
+    if bar is not None:
+        return Registration(refusal=bar_refusal(bar))
+    rival = live_declaration_of(
+        session, year=campaign.year, series=campaign.series, level=decl.level, id_number=id_number
+    )
+    if rival is not None:
+        refusal = duplicate_refusal(
+            campaign.year, campaign.series, decl.level, rival.declaration_id, rival.state
+        )
+        return Registration(refusal=refusal, rival=rival)
+    registry.register(
+        session, declaration_id=declaration_id, campaign=campaign, declaration=decl, at=at
+    )
+    return Registration()
+
+
+def _unregister(session: Session, declaration_id: str) -> None:
+    row = session.get(DeclarationRegistry, declaration_id)
+    if row is not None:
+        session.delete(row)
+
+
+async def _refuse_creation(
+    services: Services, actor: Actor, campaign: Campaign, reg: Registration, body: DeclarationInput
+) -> HTTPException:
+    reason = reg.refusal or ""
+    detail = {"level": body.level, "route": body.route, "unit_id": body.unit_id}
+    rival = reg.rival
+    facts = await load_facts(services, rival.declaration_id) if rival is not None else None
+    refusals = Refusals(services)
+    if facts is not None:  # on the existing declaration's own trail
+        await refusals.on_declaration(actor, facts, action="create_declaration", reason=reason,
+                                      status=409, detail=detail)  # fmt: skip
+    else:
+        await refusals.on_campaign(actor, campaign.id, action="create_declaration",
+                                   reason=reason, status=409, detail=detail)  # fmt: skip
+    return HTTPException(status.HTTP_409_CONFLICT, reason)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_declaration(
+    body: DeclarationInput, actor: Applicant, services: ServicesDep
+) -> CreatedDeclaration:
+    """File a declaration (draft). 404 unknown campaign; 422 a level the campaign does not
+    review; 409 a blocked or barred person, or a second live declaration for the same title
+    and year (naming the existing one)."""
+    client = require_client(services)
+    campaign = await in_session(
+        services.store, lambda s: get_campaign(s, body.campaign_id), readonly=True
+    )
+    if campaign is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"没有编号为 {body.campaign_id} 的评审工作 / unknown campaign",
+        )
+    if body.level not in campaign.levels:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "level"), "input": body.level,
+              "msg": f"评审工作 {campaign.id} 不评审 {body.level} 级别 / the campaign reviews "
+                     f"{', '.join(campaign.levels)} only"}]
+        )  # fmt: skip
+    now = await services.clock()
+    block = blocking_reason(campaign, body.applicant)
+    if block:
+        raise await _refuse_creation(services, actor, campaign, Registration(refusal=block), body)
+    declaration_id = new_declaration_id()
+    reg = await in_session(
+        services.store, lambda s: _register(s, campaign, body, declaration_id, now)
+    )
+    if reg.refusal:
+        raise await _refuse_creation(services, actor, campaign, reg, body)
+    start = DeclarationStart(
+        declaration_id=declaration_id,
+        campaign=campaign,
+        declaration=body,
+        filed_by=actor,
+        created_at=now,
+    )
+    try:
+        await start_declaration(client, services.settings.task_queue, start)
+    except Exception:
+        await in_session(services.store, lambda s: _unregister(s, declaration_id))
+        raise
+    return CreatedDeclaration(id=declaration_id, state="draft")
+
+
+async def _current_view(services: Services, declaration_id: str) -> DeclarationView:
+    """The workflow's own view (query); the read model when the workflow cannot answer."""
+    client = require_client(services)
+    try:
+        return await view(client, declaration_id)
+    except RPCError:
+        stored = await in_session(
+            services.store, lambda s: get_view(s, declaration_id), readonly=True
+        )
+        if stored is None:
+            raise
+        return stored
+
+
+@router.get("/{declaration_id}")
+async def get_declaration(
+    declaration_id: str, actor: Reader, services: ServicesDep
+) -> dict[str, Any]:
+    facts = await load_facts(services, declaration_id)
+    if facts is None:
+        raise not_found(declaration_id)
+    if not may_read(actor, facts, finance=True):
+        raise await forbidden(
+            services, actor, "无权查看该申报 / you may not read this declaration",
+            action="get_declaration", facts=facts,
+        )  # fmt: skip
+    return await present(services, actor, await _current_view(services, declaration_id))
+
+
+@router.get("")
+async def list_declarations(
+    actor: Lister,
+    services: ServicesDep,
+    campaign_id: str | None = None,
+    state: str | None = None,
+    org: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page:
+    """The declarations the caller may see, newest activity first."""
+    flt = ListFilter(campaign_id=campaign_id, state=state, org=org)
+    rows = await in_session(
+        services.store,
+        lambda s: declaration_page(s, actor, flt, page=page, page_size=page_size),
+        readonly=True,
+    )
+    items = await present_many(services, actor, rows.views)
+    return Page(items=items, page=page, page_size=page_size, total=rows.total)
+
+
+async def present_many(
+    services: Services, actor: Actor, views: list[DeclarationView]
+) -> list[dict[str, Any]]:
+    """Views as this caller may see them (masked for the committee under blind review)."""
+    blind: dict[str, bool] = {}
+    if actor.role == "committee" and views:
+        ids = {v.campaign_id for v in views}
+        blind = await in_session(services.store, lambda s: blind_review_of(s, ids), readonly=True)
+    return [
+        (mask_view(v) if sees_masked(actor, blind.get(v.campaign_id, True)) else v).model_dump(
+            mode="json"
+        )
+        for v in views
+    ]
+
+
+@router.get("/{declaration_id}/history")
+async def get_history(
+    declaration_id: str, actor: HistoryReader, services: ServicesDep
+) -> dict[str, Any]:
+    """Every audit event of the declaration, oldest first."""
+    facts = await load_facts(services, declaration_id)
+    if facts is None:
+        raise not_found(declaration_id)
+    if not may_read(actor, facts):
+        raise await forbidden(
+            services, actor, "无权查看该申报的记录 / you may not read this declaration's history",
+            action="get_history", facts=facts,
+        )  # fmt: skip
+    events = await in_session(services.store, lambda s: history(s, declaration_id), readonly=True)
+    if actor.role == "committee":
+        blind = await in_session(
+            services.store, lambda s: blind_review_of(s, [facts.campaign_id]), readonly=True
+        )
+        if sees_masked(actor, blind.get(facts.campaign_id, True)):
+            current = await _current_view(services, declaration_id)
+            events = mask_events(events, current)
+    return {"events": events}

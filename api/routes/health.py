@@ -1,0 +1,81 @@
+"""Liveness, readiness and metrics (api.md §3, "Audit store" paragraph)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+
+from api.deps import PUBLIC, ServicesDep
+from api.metrics import CONTENT_TYPE_LATEST
+from api.queries import states_count
+from api.services import Services, in_session
+
+router = APIRouter(tags=["health"], dependencies=[Depends(PUBLIC)])
+
+#: Seconds each dependency gets to answer a readiness probe.
+PROBE_TIMEOUT = 3.0
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _temporal(services: Services) -> str | None:
+    client = services.client
+    if client is None:
+        return "not connected"
+    try:
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=client.namespace),
+            timeout=timedelta(seconds=PROBE_TIMEOUT),
+        )
+    except Exception as err:
+        return f"{type(err).__name__}: {err}"[:300]
+    return None
+
+
+async def _database(services: Services) -> str | None:
+    try:
+        await asyncio.wait_for(
+            in_session(
+                services.store,
+                lambda s: s.connection().execute(text("SELECT 1")).scalar_one(),
+                readonly=True,
+            ),
+            PROBE_TIMEOUT,
+        )
+    except Exception as err:
+        return f"{type(err).__name__}: {err}"[:300]
+    return None
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """200 when Temporal and the database both answer, else 503 naming what failed."""
+    temporal, database = await asyncio.gather(_temporal(services), _database(services))
+    checks: dict[str, Any] = {
+        "temporal": "ok" if temporal is None else temporal,
+        "database": "ok" if database is None else database,
+    }
+    ready = temporal is None and database is None
+    code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
+    failed = [name for name, value in checks.items() if value != "ok"]
+    return JSONResponse({"ready": ready, "checks": checks, "failed": failed}, status_code=code)
+
+
+@router.get("/metrics")
+async def metrics(services: ServicesDep) -> Response:
+    try:
+        counts = await in_session(services.store, states_count, readonly=True)
+    except Exception:  # metrics must answer even when the database does not
+        counts = None
+    if counts is not None:
+        services.metrics.set_declarations(counts)
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)

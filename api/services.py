@@ -1,0 +1,49 @@
+"""What every request shares: the one settings object, the one Temporal client, the store and
+the clock. Built once by :func:`api.app.create_app` and kept on ``app.state.services``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlmodel import Session
+from temporalio.client import Client
+
+from api.metrics import Metrics
+from settings import Settings
+from store.db import Store
+
+__all__ = ["Clock", "Services", "in_session", "wall_clock"]
+
+T = TypeVar("T")
+
+Clock = Callable[[], Awaitable[datetime]]
+
+
+async def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    metrics: Metrics
+    client: Client | None = None
+    #: Where "now" comes from: the wall clock, or (in tests) the Temporal test server's clock, so
+    #: that instants the API stamps agree with the workflows' time.
+    clock: Clock = field(default=wall_clock)
+    owns_client: bool = False
+
+
+async def in_session(store: Store, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+    """Run blocking store code in one transaction, off the event loop."""
+
+    def run() -> T:
+        with store.session(readonly=readonly) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)

@@ -1,0 +1,87 @@
+"""What the API must know about a declaration before it lets a caller near it: its campaign,
+unit, authority chain and who filed it.
+
+Read from the store first (the read model, and the first audit event, whose actor filed it); a
+declaration whose first step is not recorded yet is read from its workflow's start input. Unknown
+to both: None (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.services import Services, in_session
+from domain.models import DeclarationStart
+from store.tables import AuditEvent, DeclarationRead
+from workflows.client import handle_for
+
+__all__ = ["DeclarationFacts", "load_facts"]
+
+
+@dataclass(frozen=True)
+class DeclarationFacts:
+    id: str
+    campaign_id: str
+    unit_id: str
+    authority_chain: tuple[str, ...]
+    #: The ``sub`` of the applicant account that filed it.
+    filed_by: str
+    #: The state in the read model; None while the first step is not recorded yet.
+    state: str | None = None
+
+
+def _from_store(session: Session, declaration_id: str) -> DeclarationFacts | None:
+    row = session.get(DeclarationRead, declaration_id)
+    if row is None:
+        return None
+    first = session.exec(
+        select(AuditEvent).where(AuditEvent.declaration_id == declaration_id, AuditEvent.seq == 1)
+    ).first()
+    if first is None:
+        return None
+    return DeclarationFacts(
+        id=declaration_id,
+        campaign_id=row.campaign_id,
+        unit_id=row.unit_id,
+        authority_chain=tuple(row.authority_chain),
+        filed_by=first.actor_id,
+        state=row.state,
+    )
+
+
+async def _from_workflow(client: Client, declaration_id: str) -> DeclarationFacts | None:
+    handle = handle_for(client, declaration_id)
+    try:
+        async for event in handle.fetch_history_events():
+            attributes = event.workflow_execution_started_event_attributes
+            break
+        else:
+            return None
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            return None
+        raise
+    decoded = await client.data_converter.decode(attributes.input.payloads, [DeclarationStart])
+    start = decoded[0]
+    if not isinstance(start, DeclarationStart):
+        return None
+    return DeclarationFacts(
+        id=declaration_id,
+        campaign_id=start.campaign.id,
+        unit_id=start.declaration.unit_id,
+        authority_chain=tuple(start.declaration.authority_chain),
+        filed_by=start.filed_by.id,
+    )
+
+
+async def load_facts(services: Services, declaration_id: str) -> DeclarationFacts | None:
+    facts = await in_session(
+        services.store, lambda s: _from_store(s, declaration_id), readonly=True
+    )
+    if facts is not None or services.client is None:
+        return facts
+    return await _from_workflow(services.client, declaration_id)

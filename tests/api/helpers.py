@@ -1,0 +1,174 @@
+"""Driving the API in tests: tokens per actor, the common calls, and reading the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from temporalio.testing import WorkflowEnvironment
+
+from api.auth import mint_token
+from domain.models import Actor, Campaign
+from settings import Settings
+from store.db import Store
+from tests import factories as f
+from tests.workflows.helpers import skip_to
+
+AUDITOR = Actor(id="auditor-1", role="auditor")
+
+
+class Api:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings, env: WorkflowEnvironment):
+        self.http = http
+        self.settings = settings
+        self.env = env
+
+    # ------------------------------------------------------------------ plumbing
+
+    def headers(self, actor: Actor, **kw: Any) -> dict[str, str]:
+        token = mint_token(self.settings, actor.id, actor.role, actor.org, **kw)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def call(
+        self, method: str, path: str, actor: Actor | None, body: Any = None,
+        expect: int | None = 200, **params: Any,
+    ) -> httpx.Response:  # fmt: skip
+        headers = self.headers(actor) if actor is not None else {}
+        response = await self.http.request(
+            method, path, json=body, headers=headers, params=params or None
+        )
+        if expect is not None:
+            assert response.status_code == expect, (method, path, response.text)
+        return response
+
+    async def post(self, path: str, actor: Actor, body: Any = None, expect: int = 200) -> Any:
+        return (await self.call("POST", path, actor, body, expect)).json()
+
+    async def get(self, path: str, actor: Actor | None, expect: int = 200, **params: Any) -> Any:
+        return (await self.call("GET", path, actor, None, expect, **params)).json()
+
+    async def now(self) -> datetime:
+        return (await self.env.get_current_time()).astimezone(f.BJ)
+
+    # ------------------------------------------------------------------ the chain
+
+    async def campaign(self, **overrides: Any) -> Campaign:
+        c = f.campaign(await self.now(), **overrides)
+        created = await self.post("/campaigns", f.ADMIN, c.model_dump(mode="json"), expect=201)
+        assert created == {"id": c.id}
+        return c
+
+    async def file(
+        self, c: Campaign, applicant: Actor = f.APPLICANT, level: str = "deputy_senior",
+        **overrides: Any,
+    ) -> str:  # fmt: skip
+        body = f.declaration(c, level=level, **overrides).model_dump(mode="json")
+        created = await self.post("/declarations", applicant, body, expect=201)
+        assert created["state"] == "draft" and created["id"].startswith("D-")
+        await self.recorded(created["id"])
+        return str(created["id"])
+
+    async def recorded(self, chain: str, at_least: int = 1, within: float = 10.0) -> list[dict]:
+        """The chain's audit rows once at least ``at_least`` are written."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            rows = await asyncio.to_thread(audit_rows, self.settings, chain)
+            if len(rows) >= at_least:
+                return rows
+            if loop.time() > deadline:
+                raise AssertionError(f"{chain}: {len(rows)} audit rows, wanted {at_least}")
+            await asyncio.sleep(0.05)
+
+    async def view(self, declaration_id: str, actor: Actor = f.ADMIN) -> dict[str, Any]:
+        result: dict[str, Any] = await self.get(f"/declarations/{declaration_id}", actor)
+        return result
+
+    async def wait_state(self, declaration_id: str, state: str, within: float = 15.0) -> dict:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            current = await self.view(declaration_id)
+            if current["state"] == state:
+                return current
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out; last state {current['state']}")
+            await asyncio.sleep(0.05)
+
+    async def decide(
+        self, declaration_id: str, actor: Actor, stage: str, outcome: str = "approve",
+        expect: int = 200, **kw: Any,
+    ) -> Any:  # fmt: skip
+        body = {"stage": stage, "outcome": outcome, **kw}
+        return await self.post(f"/declarations/{declaration_id}/decisions", actor, body, expect)
+
+    async def skip_past(self, instant: str) -> None:
+        """Move the clock past ``instant``: only the time-skipping server can."""
+        if not self.env.supports_time_skipping:
+            pytest.skip("needs the time-skipping test server (a publicity must end)")
+        await skip_to(self.env, datetime.fromisoformat(instant) + timedelta(minutes=1))
+
+    async def to_committee(self, declaration_id: str, applicant: Actor = f.APPLICANT) -> dict:
+        """draft → committee_formal_review through the unit, its publicity and two authorities."""
+        await self.post(f"/declarations/{declaration_id}/submit", applicant)
+        view = await self.decide(declaration_id, f.UNIT, "unit_review", opinion="材料真实完整")
+        assert view["state"] == "unit_publicity"
+        await self.skip_past(view["deadlines"]["publicity_ends"])
+        await self.wait_state(declaration_id, "unit_recommendation")
+        await self.decide(declaration_id, f.UNIT, "unit_recommendation", opinion="同意推荐",
+                          publicity_result_ref="公示结果-1")  # fmt: skip
+        await self.decide(declaration_id, f.COUNTY, "authority_review")
+        view = await self.decide(declaration_id, f.PREFECTURE, "authority_review")
+        assert view["state"] == "committee_formal_review"
+        return dict(view)
+
+    async def to_committee_review(self, declaration_id: str, receipt: str = "R-1") -> dict:
+        """committee_formal_review → committee_review: accept, pay, materials, defense."""
+        view = await self.decide(declaration_id, f.COMMITTEE, "committee_formal_review")
+        assert view["state"] == "fee_pending"
+        form_id = (await self.view(declaration_id))["materials"]["form_id"]
+        await self.post(f"/declarations/{declaration_id}/payments", f.FINANCE,
+                        {"amount": view["fee"]["due"], "receipt_no": receipt})  # fmt: skip
+        view = await self.post(f"/declarations/{declaration_id}/materials-received",
+                               f.COMMITTEE, {"form_id": form_id})  # fmt: skip
+        if view["state"] == "defense_pending":
+            view = await self.post(f"/declarations/{declaration_id}/defense", f.COMMITTEE,
+                                   {"passed": True, "mode": "video", "score": None,
+                                    "opinion": "答辩合格"})  # fmt: skip
+        assert view["state"] == "committee_review"
+        return dict(view)
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def audit_rows(settings: Settings, chain: str) -> list[dict[str, Any]]:
+    store = Store(settings.database_url)
+    try:
+        with store.session(readonly=True) as session:
+            rows = session.execute(
+                text("SELECT seq, action, outcome, actor_id, actor_role, opinion, detail "
+                     "FROM audit_event WHERE declaration_id = :d ORDER BY seq"),
+                {"d": chain},
+            ).mappings().all()  # fmt: skip
+        return [dict(r) for r in rows]
+    finally:
+        store.dispose()
+
+
+async def refused_by(
+    settings: Settings, chain: str, actor_id: str, within: float = 10.0
+) -> list[dict[str, Any]]:
+    """The refused events of ``actor_id`` on a chain, waiting for a signal to land."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        rows = await asyncio.to_thread(audit_rows, settings, chain)
+        found = [r for r in rows if r["outcome"] == "refused" and r["actor_id"] == actor_id]
+        if found or loop.time() > deadline:
+            return found
+        await asyncio.sleep(0.05)

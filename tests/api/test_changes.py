@@ -1,0 +1,91 @@
+"""Changes fanned out to open declarations: a campaign's deadlines (延期, domain.md §3) and an
+official calendar year (§7: loading it recomputes provisional deadlines)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from domain.calendar import BEIJING, packaged_year
+from domain.models import Actor
+from tests import factories as f
+from tests.api.helpers import Api
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def test_deadline_change_reaches_every_open_declaration(api: Api) -> None:
+    """POST /campaigns/{id}/deadlines: the stored campaign moves; every open declaration re-arms
+    (an extension applies at once; a move earlier no sooner than 24 h after the change); ended
+    declarations are not addressed."""
+    now = await api.now()
+    c = await api.campaign(declaration_closes_at=now + timedelta(days=20))
+    a = await api.file(c)
+    b = await api.file(c, applicant=Actor(id="applicant-b", role="applicant"))
+    ended = await api.file(c, applicant=Actor(id="applicant-c", role="applicant"))
+    await api.post(f"/declarations/{ended}/withdraw", Actor(id="applicant-c", role="applicant"))
+    await api.post(f"/declarations/{a}/submit", f.APPLICANT)
+
+    later = now + timedelta(days=30)
+    result = await api.post(f"/campaigns/{c.id}/deadlines", f.COMMITTEE,
+                            {"declaration_closes_at": later.isoformat()})  # fmt: skip
+    assert (result["declarations"], result["updated"], result["failed"]) == (2, 2, [])
+    for d in (a, b):
+        assert instant((await api.view(d))["deadlines"]["declaration"]) == later
+    stored = await api.get(f"/campaigns/{c.id}", f.APPLICANT)
+    assert instant(stored["declaration_closes_at"]) == later
+
+    earlier = now + timedelta(hours=2)
+    result = await api.post(f"/campaigns/{c.id}/deadlines", f.ADMIN,
+                            {"declaration_closes_at": earlier.isoformat()})  # fmt: skip
+    assert result["updated"] == 2
+    moved = instant((await api.view(a))["deadlines"]["declaration"])
+    assert moved >= (await api.now()) + timedelta(hours=23), "a day's notice at least"
+    history = (await api.get(f"/declarations/{a}/history", f.ADMIN))["events"]
+    changes = [e for e in history if e["action"] == "deadlines.changed"]
+    assert [e["actor_id"] for e in changes] == [f.COMMITTEE.id, f.ADMIN.id]
+
+
+def next_unpackaged_year(today: date) -> int | None:
+    for year in range(today.year, today.year + 3):
+        if packaged_year(year) is None:
+            return year
+    return None
+
+
+async def test_loading_a_calendar_year_recomputes_provisional_deadlines(api: Api) -> None:
+    """PUT /calendar/{year}: a correction window reaching a year without official data is
+    provisional (§7); loading that year recomputes it and it is provisional no more."""
+    now = await api.now()
+    c = await api.campaign(
+        correction_window_days=60, declaration_closes_at=now + timedelta(days=90)
+    )
+    d = await api.file(c)
+    await api.post(f"/declarations/{d}/submit", f.APPLICANT)
+    view = await api.decide(d, f.UNIT, "unit_review", "return", opinion="缺少学历证书",
+                            reasons=["missing_material"])  # fmt: skip
+    due = instant(view["deadlines"]["correction"]).astimezone(BEIJING)
+    if packaged_year(due.year) is not None:
+        pytest.skip(f"the packaged calendar covers {due.year}: nothing is provisional")
+    assert view["provisional_deadlines"] == ["correction"]
+
+    later_year = await api.call("PUT", f"/calendar/{due.year + 1}", f.ADMIN,
+                                {"version": "test", "holidays": [], "workdays": []})  # fmt: skip
+    assert later_year.json()["declarations"] == 0
+    holidays = [date(due.year, 1, 1).isoformat()]
+    answer = await api.call("PUT", f"/calendar/{due.year}", f.ADMIN,
+                            {"version": f"国办发明电 {due.year}", "holidays": holidays,
+                             "workdays": []})  # fmt: skip
+    result = answer.json()
+    assert (result["changed"], result["declarations"], result["updated"]) == (True, 1, 1)
+    assert result["failed"] == []
+    view = await api.view(d)
+    assert view["provisional_deadlines"] == [] and view["state"] == "returned"
+    again = await api.call("PUT", f"/calendar/{due.year}", f.ADMIN,
+                           {"version": f"国办发明电 {due.year}", "holidays": holidays,
+                            "workdays": []})  # fmt: skip
+    assert again.json()["changed"] is False and again.json()["failed"] == []
+    assert (await api.view(d))["deadlines"]["correction"] == view["deadlines"]["correction"]

@@ -1,0 +1,95 @@
+"""``GET /inbox`` (api.md §3, domain.md §10.2): what waits on the caller's role and organisation,
+soonest deadline first, and among equal deadlines the declarations at risk first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.calendar import WorkCalendar
+from domain.models import Actor
+from domain.periods import at_risk_from
+from tests import factories as f
+from tests.api.helpers import Api
+
+#: Working days the chain still needs from unit_review: 5 publicity + 1 recommendation + levels.
+NEEDS_NO_AUTHORITY = 6
+NEEDS_TEN_AUTHORITIES = 16
+
+
+def at_risk(deadline: datetime, needed: int, now: datetime, cal: WorkCalendar) -> bool:
+    computed = at_risk_from(deadline, needed, cal)
+    return computed is not None and now >= computed.at
+
+
+def pick_deadline(now: datetime) -> datetime:
+    """A declaration deadline at which a chain needing 16 working days is already at risk and
+    one needing 6 is not (for an hour either side), on the calendar the service uses."""
+    cal = WorkCalendar()
+    for hours in range(24 * 7, 24 * 40, 6):
+        t = now + timedelta(hours=hours)
+        if (
+            at_risk(t, NEEDS_TEN_AUTHORITIES, now - timedelta(hours=1), cal)
+            and not at_risk(t - timedelta(hours=2), NEEDS_NO_AUTHORITY, now + timedelta(hours=1), cal)
+        ):  # fmt: skip
+            return t
+    raise AssertionError("no suitable deadline in the next 40 days")
+
+
+async def test_inbox_soonest_due_first_and_at_risk_first_among_equals(api: Api) -> None:
+    now = await api.now()
+    t = pick_deadline(now)
+    soon = await api.campaign(declaration_closes_at=t - timedelta(hours=2))
+    later = await api.campaign(declaration_closes_at=t)
+    same = await api.campaign(declaration_closes_at=t)
+    elsewhere = await api.campaign(declaration_closes_at=t - timedelta(hours=3))
+
+    d_soon = await api.file(soon, authority_chain=[])
+    d_risk = await api.file(later, authority_chain=[f"A{i}" for i in range(10)])
+    d_same = await api.file(same, authority_chain=[])
+    d_other_unit = await api.file(elsewhere, unit_id="U-999")
+    d_draft = await api.file(later, applicant=Actor(id="applicant-draft", role="applicant"))
+    for d in (d_same, d_risk, d_soon, d_other_unit):  # submitted in another order on purpose
+        await api.post(f"/declarations/{d}/submit", f.APPLICANT)
+
+    views = {d: await api.view(d) for d in (d_soon, d_risk, d_same)}
+    assert [views[d]["at_risk"] for d in (d_soon, d_risk, d_same)] == [False, True, False]
+    assert views[d_risk]["pending"]["due_at"] == views[d_same]["pending"]["due_at"]
+
+    inbox = await api.get("/inbox", f.UNIT)
+    assert [i["id"] for i in inbox["items"]] == [d_soon, d_risk, d_same]
+    assert inbox["total"] == 3
+    assert [i["id"] for i in (await api.get("/inbox", f.OTHER_UNIT))["items"]] == [d_other_unit]
+    # Nothing waits on the committee yet; the draft waits on the applicant who filed it only.
+    assert (await api.get("/inbox", f.COMMITTEE))["items"] == []
+    mine = await api.get("/inbox", Actor(id="applicant-draft", role="applicant"))
+    assert [i["id"] for i in mine["items"]] == [d_draft]
+    assert (await api.get("/inbox", f.APPLICANT))["items"] == []
+    # Paging keeps the order.
+    first = await api.get("/inbox", f.UNIT, page=1, page_size=2)
+    second = await api.get("/inbox", f.UNIT, page=2, page_size=2)
+    assert [i["id"] for i in first["items"] + second["items"]] == [d_soon, d_risk, d_same]
+
+
+async def test_declaration_list_shows_each_caller_what_they_may_see(api: Api) -> None:
+    """api.md §3 ``GET /declarations``: auditor, admin and committee see everything; a unit
+    reviewer their unit's; an authority reviewer those naming them; an applicant their own."""
+    c = await api.campaign()
+    mine = await api.file(c)
+    other = await api.file(c, applicant=Actor(id="applicant-2", role="applicant"),
+                           unit_id="U-999", authority_chain=["county-hr"])  # fmt: skip
+    both = {mine, other}
+
+    async def ids(actor: Actor, **params: Any) -> set[str]:
+        page = await api.get("/declarations", actor, **params)
+        return {i["id"] for i in page["items"]}
+
+    assert await ids(f.ADMIN) == both and await ids(f.COMMITTEE) == both
+    assert await ids(f.UNIT) == {mine} and await ids(f.OTHER_UNIT) == {other}
+    assert await ids(f.COUNTY) == both and await ids(f.PREFECTURE) == {mine}
+    assert await ids(f.APPLICANT) == {mine}
+    assert await ids(f.ADMIN, org="U-999") == {other}
+    assert await ids(f.ADMIN, state="draft", campaign_id=c.id) == both
+    assert await ids(f.ADMIN, state="unit_review") == set()
+    page = await api.get("/declarations", f.ADMIN, page=2, page_size=1)
+    assert page["total"] == 2 and len(page["items"]) == 1
