@@ -100,13 +100,14 @@ def run_local() -> int:
             )
         )  # fmt: skip
         _wait_port(7233)
-        procs.append(subprocess.Popen([str(PY), "worker.py"], cwd=ROOT, env=env))
+        worker_env = {**env, "REVIEWCHAIN_SDK_METRICS_BIND_ADDRESS": "127.0.0.1:9465"}
+        procs.append(subprocess.Popen([str(PY), "worker.py"], cwd=ROOT, env=worker_env))
         if (ROOT / "api" / "app.py").exists():
             procs.append(
                 subprocess.Popen(
                     [str(PY), "-m", "uvicorn", "api.app:create_app", "--factory",
                      "--host", "127.0.0.1", "--port", "8000"],
-                    cwd=ROOT, env=env,
+                    cwd=ROOT, env={**env, "REVIEWCHAIN_SDK_METRICS_BIND_ADDRESS": "127.0.0.1:9464"},
                 )
             )  # fmt: skip
             _wait_port(8000)

@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     max_concurrent_workflow_tasks: int = 100
     max_cached_workflows: int = 1000
     graceful_shutdown_seconds: float = 30.0
-    #: Continue-as-new once the history is this long, well below Temporal's limits.
-    history_event_budget: int = 250
+    #: Where this process's Temporal SDK serves its Prometheus metrics (e.g. 127.0.0.1:9464);
+    #: empty turns them off. The API's /metrics includes them.
+    sdk_metrics_bind_address: str = ""
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

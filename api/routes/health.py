@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -78,4 +79,19 @@ async def metrics(services: ServicesDep) -> Response:
         counts = None
     if counts is not None:
         services.metrics.set_declarations(counts)
-    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    body = services.metrics.render() + await _sdk_metrics(services)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+async def _sdk_metrics(services: Services) -> bytes:
+    """The Temporal SDK's own metrics (client and worker side), served by the SDK runtime on
+    ``sdk_metrics_bind_address``; empty when that is off or does not answer."""
+    address = services.settings.sdk_metrics_bind_address
+    if not address:
+        return b""
+    try:
+        async with httpx.AsyncClient(timeout=1.0) as http:
+            answer = await http.get(f"http://{address}/metrics")
+        return answer.content if answer.status_code == 200 else b""
+    except httpx.HTTPError:
+        return b""
