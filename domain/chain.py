@@ -289,6 +289,9 @@ class Chain:
         )
         explanations = {"declaration": self._declaration_explanation()}
         provisional = []
+        at_risk = s.computed.get("at_risk_from") if s.state in BEFORE_COMMITTEE else None
+        if at_risk is not None and at_risk.explanation.provisional:
+            provisional.append("at_risk_from")
         for key, computed in (("correction", correction), ("publicity_ends", publicity)):
             if computed is not None:
                 explanations[key] = explain(computed)
@@ -1198,7 +1201,14 @@ class Chain:
                 )  # fmt: skip
                 self._notify_transition(now)
             return
-        if previous is not None and previous.at != computed.at:
+        if previous is not None and previous.at == computed.at:
+            if previous.explanation.provisional and not computed.explanation.provisional:
+                self._event(
+                    SYSTEM, f"deadline.{kind}.confirmed", st, st, now,
+                    detail={"at": as_of(computed.at),
+                            "explanation": computed.explanation.model_dump(mode="json")},
+                )  # fmt: skip
+        elif previous is not None:
             self._event(
                 SYSTEM, f"deadline.{kind}.recomputed", st, st, now,
                 detail={"before": as_of(previous.at), "after": as_of(computed.at),

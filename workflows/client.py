@@ -14,7 +14,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from domain.chain import Chain
+from domain.chain import Chain, label
 from domain.models import Command, DeclarationStart, DeclarationView, RefusalRecord
 from workflows import search
 from workflows.declaration import (
@@ -87,7 +87,10 @@ async def send(
         raise
     except RPCError as err:
         if await _has_ended(handle):
-            raise DeclarationEnded("该申报已结束，不能再操作 / the declaration has ended") from err
+            final = await view(client, declaration_id)
+            raise DeclarationEnded(
+                f"该申报已结束（{label(final.state)}），不能再操作 / the declaration has ended"
+            ) from err
         raise
 
 

@@ -70,7 +70,8 @@ async def test_loading_a_calendar_year_recomputes_provisional_deadlines(api: Api
     due = instant(view["deadlines"]["correction"]).astimezone(BEIJING)
     if packaged_year(due.year) is not None:
         pytest.skip(f"the packaged calendar covers {due.year}: nothing is provisional")
-    assert view["provisional_deadlines"] == ["correction"]
+    # the correction window, and the at-risk instant measured against the declaration deadline
+    assert view["provisional_deadlines"] == ["at_risk_from", "correction"]
 
     later_year = await api.call("PUT", f"/calendar/{due.year + 1}", f.ADMIN,
                                 {"version": "test", "holidays": [], "workdays": []})  # fmt: skip
