@@ -1,0 +1,116 @@
+"""Campaign files: one notice's campaign written as JSON or YAML in the exact shape of
+:class:`domain.models.Campaign` (see ``examples/campaigns/``).
+
+Pure apart from reading the one file the caller names. Both formats go through the same pydantic
+validation: YAML is read with the safe loader, without its implicit timestamp conversion (dates and
+instants stay text, so pydantic parses them exactly as it parses JSON: an instant without a UTC
+offset is refused), and a key written twice in one mapping is refused instead of silently keeping
+the last value. Every failure is a :class:`ValueError` naming the source and the cause.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from domain.models import Campaign
+
+__all__ = ["SUFFIXES", "CampaignFormat", "load_campaign_file", "parse_campaign"]
+
+CampaignFormat = Literal["json", "yaml"]
+
+#: File suffixes (lower case) and the format each one means.
+SUFFIXES: dict[str, CampaignFormat] = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class _CampaignLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` without implicit timestamps, refusing duplicate keys."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def _mapping_without_duplicates(loader: _CampaignLoader, node: Any) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen[key] = loader.construct_object(value_node, deep=True)
+    return seen
+
+
+_CampaignLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
+def _json_object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _decode(text: str, fmt: CampaignFormat) -> Any:
+    if fmt == "json":
+        return json.loads(text, object_pairs_hook=_json_object_without_duplicates)
+    if fmt == "yaml":
+        return yaml.load(text, Loader=_CampaignLoader)  # a SafeLoader subclass: safe
+    raise ValueError(f"unknown campaign format {fmt!r}: expected 'json' or 'yaml'")
+
+
+def parse_campaign(text: str, fmt: CampaignFormat, *, source: str = "<campaign text>") -> Campaign:
+    """Decode ``text`` as ``fmt`` and validate it as a :class:`Campaign`.
+
+    Raises :class:`ValueError` naming ``source`` with the syntax error, or with pydantic's
+    validation error (every field at fault and why) when the content is not a valid campaign.
+    """
+    try:
+        data = _decode(text, fmt)
+    except (ValueError, yaml.YAMLError) as exc:
+        # json.JSONDecodeError is a ValueError
+        raise ValueError(f"{source}: not valid {fmt.upper()}: {exc}") from exc
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        raise ValueError(
+            f"{source}: a campaign must be a {fmt.upper()} mapping of Campaign fields, got {kind}"
+        )
+    try:
+        return Campaign.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"{source}: not a valid campaign: {exc}") from exc
+
+
+def load_campaign_file(path: Path) -> Campaign:
+    """Read one campaign file; ``.json`` is JSON, ``.yaml`` / ``.yml`` is YAML (any case).
+
+    The only I/O is reading ``path`` (as UTF-8). Invalid content raises :class:`ValueError`
+    naming the file.
+    """
+    path = Path(path)
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(SUFFIXES)
+        raise ValueError(f"{path}: unknown campaign file suffix {path.suffix!r}; expected {known}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text: {exc}") from exc
+    return parse_campaign(text, fmt, source=str(path))
