@@ -106,7 +106,7 @@ def run_local() -> int:
             procs.append(
                 subprocess.Popen(
                     [str(PY), "-m", "uvicorn", "api.app:create_app", "--factory",
-                     "--host", "127.0.0.1", "--port", "8000"],
+                     "--host", "127.0.0.1", "--port", "8000", "--no-access-log"],
                     cwd=ROOT, env={**env, "REVIEWCHAIN_SDK_METRICS_BIND_ADDRESS": "127.0.0.1:9464"},
                 )
             )  # fmt: skip
