@@ -1,0 +1,183 @@
+"""Command-line tools (typer). One app with a sub-app per concern, so that others can be added
+beside ``audit`` (e.g. ``tokens``, ``demo``) with ``app.add_typer(…, name=…)``.
+
+    python cli.py audit verify --declaration D-1
+    python cli.py audit verify --campaign aks-2024-transport
+    python cli.py audit export --campaign aks-2024-transport --format csv --out trail.csv
+    python cli.py audit dossier --declaration D-1 --out dossier.json
+
+The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
+commands only read it.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from settings import get_settings
+from store.audit import ChainReport, check_chains, count_chains
+from store.db import Store
+from store.dossier import DossierNotFound, build_dossier, dossier_json
+from store.export import export_trail
+
+app = typer.Typer(help="Review Chain tools.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="The audit trail (谁审查，谁负责): verify its hash chains, export it, build a dossier.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+#: The progress bar goes to standard error, so that standard output stays the result.
+err = Console(stderr=True)
+
+Declaration = Annotated[
+    str | None, typer.Option("--declaration", "-d", help="One declaration's id.")
+]
+Campaign = Annotated[str | None, typer.Option("--campaign", "-c", help="A campaign's id.")]
+Out = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.")
+]
+
+
+class Format(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def open_store() -> Store:
+    """The store of the process's settings (``REVIEWCHAIN_DATABASE_URL``)."""
+    return Store.from_settings(get_settings())
+
+
+def _one_scope(declaration: str | None, campaign: str | None) -> None:
+    if (declaration is None) == (campaign is None):
+        raise typer.BadParameter("give exactly one of --declaration and --campaign")
+
+
+def _verify_campaign(store: Store, campaign: str, show_progress: bool) -> ChainReport:
+    with store.session(readonly=True) as session:
+        if not show_progress:
+            return check_chains(session, campaign_id=campaign)
+        total = count_chains(session, campaign_id=campaign)
+        columns = (
+            TextColumn("verifying {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("declarations"),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task(campaign, total=total)
+            return check_chains(
+                session,
+                campaign_id=campaign,
+                progress=lambda _declaration, _events: progress.advance(task),
+            )
+
+
+@audit_app.command("verify")
+def verify(
+    declaration: Declaration = None,
+    campaign: Campaign = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON (GET /audit/verify).")
+    ] = False,
+    show_progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar (campaign).")
+    ] = True,
+) -> None:
+    """Recompute every hash and link of one declaration's chain or of a whole campaign.
+
+    Exit status 0 when every chain holds, 1 when one is broken or nothing was found."""
+    _one_scope(declaration, campaign)
+    store = open_store()
+    try:
+        if campaign is not None:
+            report = _verify_campaign(store, campaign, show_progress)
+        else:
+            with store.session(readonly=True) as session:
+                report = check_chains(session, declaration_id=declaration)
+    finally:
+        store.dispose()
+    scope = f"campaign {campaign}" if campaign is not None else f"declaration {declaration}"
+    if as_json:
+        typer.echo(report.model_dump_json())
+    elif report.ok and report.chains:
+        chains = f" in {report.chains} chains" if campaign is not None else ""
+        typer.echo(f"ok: {report.checked} events{chains} of {scope}; every hash and link holds")
+    elif report.ok:
+        typer.echo(f"nothing to verify: no audit event of {scope}")
+    else:
+        typer.echo(
+            f"BROKEN: declaration {report.first_bad_declaration_id}, first bad seq "
+            f"{report.first_bad_seq}: {report.problem} "
+            f"({report.checked} events verified before it)"
+        )
+    raise typer.Exit(0 if report.ok and report.chains else 1)
+
+
+@audit_app.command("export")
+def export(
+    declaration: Declaration = None,
+    campaign: Campaign = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="csv or jsonl.")] = Format.csv,
+    out: Out = None,
+) -> None:
+    """Write a declaration's or a campaign's trail as CSV or JSON lines (api.md columns)."""
+    _one_scope(declaration, campaign)
+    store = open_store()
+    chunks = export_trail(
+        store, format=format.value, declaration_id=declaration, campaign_id=campaign
+    )
+    try:
+        if out is None:
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+        else:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+            typer.echo(f"wrote {out}", err=True)
+    finally:
+        store.dispose()
+
+
+@audit_app.command("dossier")
+def dossier(
+    declaration: Annotated[str, typer.Option("--declaration", "-d", help="The declaration's id.")],
+    out: Out = None,
+) -> None:
+    """Build one declaration's dossier (timeline, decisions, deadlines, calendar, chain proof);
+    check it offline with ``python -m store.dossier_verify FILE``."""
+    store = open_store()
+    try:
+        with store.session(readonly=True) as session:
+            document = build_dossier(session, declaration)
+    except DossierNotFound as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        store.dispose()
+    text = dossier_json(document)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.write_text(text, encoding="utf-8")
+    proof = document["proof"]
+    typer.echo(
+        f"wrote {out}: {proof['event_count']} events, head {proof['head_hash']}, "
+        f"store check {'ok' if proof['store_check']['ok'] else 'BROKEN'}",
+        err=True,
+    )
+
+
+if __name__ == "__main__":
+    app()
