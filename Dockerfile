@@ -12,6 +12,8 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY store ./store
 COPY api ./api
+COPY tools ./tools
+COPY examples ./examples
 COPY settings.py worker.py logconfig.py cli.py ./
 RUN pip install --no-cache-dir . \
     && useradd --system --uid 10001 reviewchain

@@ -1,31 +1,42 @@
-"""Command-line tools (typer). One app with a sub-app per concern, so that others can be added
-beside ``audit`` (e.g. ``tokens``, ``demo``) with ``app.add_typer(…, name=…)``.
+"""Command-line tools (typer). One app with a sub-app per concern (``audit``, ``tokens``,
+``demo``); others are added beside them with ``app.add_typer(…, name=…)``.
 
     python cli.py audit verify --declaration D-1
     python cli.py audit verify --campaign aks-2024-transport
     python cli.py audit export --campaign aks-2024-transport --format csv --out trail.csv
     python cli.py audit dossier --declaration D-1 --out dossier.json
+    python cli.py tokens mint --role committee [--sub ID] [--org ORG] [--ttl-hours 12]
+    eval "$(python cli.py tokens demo)"       # export TOKEN_APPLICANT=… one per demo role
+    python cli.py demo load [--api http://127.0.0.1:8000]
 
 The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
-commands only read it.
+commands only read it. Tokens are signed with ``REVIEWCHAIN_JWT_SECRET``: the API must run with
+the same secret to accept them. ``demo load`` goes through the HTTP API only (``tools/demo.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.auth import ROLES, mint_token
 from settings import get_settings
 from store.audit import ChainReport, check_chains, count_chains
 from store.db import Store
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import export_trail
+
+if TYPE_CHECKING:
+    from tools.demo import DemoReport
 
 app = typer.Typer(help="Review Chain tools.", no_args_is_help=True)
 audit_app = typer.Typer(
@@ -33,6 +44,16 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(audit_app, name="audit")
+tokens_app = typer.Typer(
+    help="Bearer tokens for local use (HS256, signed with REVIEWCHAIN_JWT_SECRET).",
+    no_args_is_help=True,
+)
+app.add_typer(tokens_app, name="tokens")
+demo_app = typer.Typer(
+    help="A demo campaign on a running system (python3 dev.py run), through the HTTP API.",
+    no_args_is_help=True,
+)
+app.add_typer(demo_app, name="demo")
 
 #: The progress bar goes to standard error, so that standard output stays the result.
 err = Console(stderr=True)
@@ -177,6 +198,95 @@ def dossier(
         f"store check {'ok' if proof['store_check']['ok'] else 'BROKEN'}",
         err=True,
     )
+
+
+# --------------------------------------------------------------------------- tokens
+
+TtlHours = Annotated[
+    float,
+    typer.Option("--ttl-hours", min=0, help="Hours until the token expires; 0: no expiry."),
+]
+
+#: Organisation-scoped roles: without ``--org`` their token can decide nothing.
+SCOPED_ROLES = ("unit_reviewer", "authority_reviewer")
+
+
+def _ttl(hours: float) -> timedelta | None:
+    return timedelta(hours=hours) if hours > 0 else None
+
+
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(ROLES)}")
+    return value
+
+
+@tokens_app.command("mint")
+def tokens_mint(
+    role: Annotated[
+        str,
+        typer.Option("--role", "-r", callback=_role, help=f"One of {', '.join(ROLES)}."),
+    ],
+    sub: Annotated[
+        str | None, typer.Option("--sub", help="The user id (claim sub); default local-ROLE.")
+    ] = None,
+    org: Annotated[
+        str,
+        typer.Option("--org", help="The organisation (a unit id or an authority level)."),
+    ] = "",
+    ttl_hours: TtlHours = 12.0,
+) -> None:
+    """Print one signed token (claims sub, role, org, exp)."""
+    if role in SCOPED_ROLES and not org:
+        typer.echo(f"warning: a {role} token without --org may decide nothing", err=True)
+    try:
+        token = mint_token(get_settings(), sub or f"local-{role}", role, org, ttl=_ttl(ttl_hours))
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    typer.echo(token)
+
+
+@tokens_app.command("demo")
+def tokens_demo(ttl_hours: TtlHours = 12.0) -> None:
+    """Print one token per role of the demo organisations as shell export lines
+    (TOKEN_APPLICANT, TOKEN_UNIT_REVIEWER, TOKEN_AUTHORITY_REVIEWER_<LEVEL>…, TOKEN_COMMITTEE,
+    TOKEN_FINANCE, TOKEN_AUDITOR, TOKEN_ADMIN): eval "$(python cli.py tokens demo)"."""
+    from tools.demo import token_exports  # the demo lives in the source tree, not the package
+
+    sys.stdout.write(token_exports(get_settings(), ttl=_ttl(ttl_hours)))
+
+
+# --------------------------------------------------------------------------- demo
+
+#: Seconds ``demo load`` waits for ``GET /readyz`` by default.
+DEMO_READY_SECONDS = 60.0
+
+
+@demo_app.command("load")
+def demo_load(
+    api: Annotated[
+        str, typer.Option("--api", help="The API's base URL.")
+    ] = "http://127.0.0.1:8000",
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="Seconds to wait for GET /readyz.")
+    ] = DEMO_READY_SECONDS,
+) -> None:
+    """Load the demo campaign (notice 001, its window shifted to be open now) and a dozen
+    declarations in the states reachable without waiting, all through the HTTP API. Run twice,
+    it reports what exists and loads nothing twice. Exit status 1 when the API is not ready or
+    a declaration did not end where planned."""
+    from tools.demo import DemoError, load_demo
+
+    async def run() -> DemoReport:
+        async with httpx.AsyncClient(base_url=api, timeout=60.0) as http:
+            return await load_demo(http, get_settings(), say=typer.echo, ready_timeout=wait)
+
+    try:
+        report = asyncio.run(run())
+    except DemoError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(1 if report.mismatched else 0)
 
 
 if __name__ == "__main__":

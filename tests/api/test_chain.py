@@ -9,6 +9,7 @@ import io
 import json
 
 from settings import Settings
+from store.export import EXPORT_COLUMNS
 from tests import factories as f
 from tests.api.helpers import AUDITOR, Api
 
@@ -77,8 +78,20 @@ async def test_whole_chain_over_http_to_certified(api: Api, settings: Settings) 
     response = await api.call("GET", "/audit/export", f.ADMIN, None, 200,
                               campaign_id=campaign_id, format="csv")  # fmt: skip
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    reader = csv.DictReader(io.StringIO(response.text))
+    rows = list(reader)
+    assert tuple(reader.fieldnames or ()) == EXPORT_COLUMNS  # api.md "Audit store", in order
     assert [int(r["seq"]) for r in rows if r["declaration_id"] == d] == [e["seq"] for e in events]
+    assert all(list(row) == list(EXPORT_COLUMNS) for row in lines)
+
+    response = await api.call("GET", "/audit/export", AUDITOR, None, 200,
+                              declaration_id=d, format="jsonl")  # fmt: skip
+    assert [json.loads(line)["seq"] for line in response.text.splitlines()] == [
+        e["seq"] for e in events
+    ]
+    await api.call("GET", "/audit/export", AUDITOR, None, 422, format="csv")
+    await api.call("GET", "/audit/export", AUDITOR, None, 422,
+                   campaign_id=campaign_id, declaration_id=d)  # fmt: skip
 
 
 async def test_certificate_check_is_public_valid_then_revoked_after_misconduct(

@@ -1,0 +1,1 @@
+"""Operator tools behind ``cli.py`` (demo data, campaign operations)."""
