@@ -129,6 +129,9 @@ class Effect(Model):
     finding: str = ""
     unit_at_fault: bool = False
     found_at: AwareDatetime | None = None
+    #: ``close_publicity`` of a publicity cut short by a withdrawal, misconduct or the
+    #: declaration deadline (the workflow carries it out under a ``workflow.patched`` guard).
+    interrupted: bool = False
 
 
 class ChainState(Model):
@@ -169,6 +172,9 @@ class ChainState(Model):
     at_risk: bool = False
     recommendation_ref: str | None = None
     at_risk_table: AtRiskTable | None = None
+    #: Set when a calendar change asked for a new at-risk table: the recomputed at-risk instant
+    #: is then explained in the audit trail (§7, §10.1) even when the flag itself does not flip.
+    explain_at_risk: bool = False
     seq: int = 0
     last_event_at: AwareDatetime | None = None
 
@@ -409,6 +415,23 @@ class Chain:
         out, self._effects = self._effects, []
         return out
 
+    def shift_seq(self, shift: int) -> None:
+        """The store put the last batch ``shift`` places further on (after events a workflow
+        task that never completed had written, ``store.audit_tail``): count on from there, and
+        move the events and notification keys not recorded yet as far."""
+        if not shift:
+            return
+        self.s.seq += shift
+        self._events = [e.model_copy(update={"seq": e.seq + shift}) for e in self._events]
+        prefix = f"{self.s.declaration_id}:"
+        moved = []
+        for n in self._notifications:
+            seq, _, tail = n.key.removeprefix(prefix).partition(":")
+            if n.key.startswith(prefix) and seq.isdigit():
+                n = n.model_copy(update={"key": f"{prefix}{int(seq) + shift}:{tail}"})
+            moved.append(n)
+        self._notifications = moved
+
     def drain(self) -> tuple[list[AuditEventIn], list[Notification], list[str]]:
         """Hand over the events and notifications produced since the last drain."""
         out = (self._events, self._notifications, self._cancel)
@@ -552,7 +575,9 @@ class Chain:
         """A deadline passed: the workflow enforces it itself (§3), as the system actor."""
         s, step = self.s, Step()
         if kind == "declaration":
-            to = S.not_accepted if s.state == S.returned else S.abandoned
+            before = s.state
+            to = S.not_accepted if before == S.returned else S.abandoned
+            self._interrupt_publicity(before, now)
             self._move(
                 SYSTEM, "timer.declaration_deadline", to, now,
                 detail={"deadline": as_of(s.deadlines.declaration_closes_at),
@@ -870,8 +895,18 @@ class Chain:
         self._move(actor, action, S.committee_formal_review, now, detail=detail)
 
     def apply_withdraw(self, cmd: WithdrawCommand, now: datetime) -> Step:
+        before = self.s.state
         self._move(cmd.actor, "withdraw", S.withdrawn, now, opinion=cmd.reason)
+        self._interrupt_publicity(before, now)
         return Step()
+
+    def _interrupt_publicity(self, before: StateName, now: datetime) -> None:
+        """A publicity still running when the declaration ends (withdrawal, misconduct, the
+        declaration deadline) is closed as interrupted, so none stays open for an ended one."""
+        if before in (S.unit_publicity, S.result_publicity) and not self.s.publicity_over:
+            self._effect(
+                Effect(kind="close_publicity", publicity=before.value, start=now, interrupted=True)
+            )
 
     def apply_decide(self, cmd: DecisionCommand, now: datetime) -> Step:
         s, step = self.s, Step()
@@ -1028,17 +1063,35 @@ class Chain:
     ) -> Step:
         """§2.7: defense where required (venue decided on arrival), else the meeting."""
         s = self.s
+        plan = defense_rules.plan_defense(
+            s.campaign, s.declaration_id, s.declaration.level, s.declaration.applicant
+        )
+        # §5: the draw is reproducible and audited: its result, the rate and the seed it used.
+        draw = self._draw_detail(plan.drawn)
         if s.defense.required:
-            plan = defense_rules.plan_defense(
-                s.campaign, s.declaration_id, s.declaration.level, s.declaration.applicant
-            )
             s.defense.venue = plan.venue
-            detail = {**detail, "defense_venue": plan.venue, "defense_reason": plan.reason}
+            detail = {**detail, "defense_venue": plan.venue, "defense_reason": plan.reason, **draw}
             self._move(actor, action, S.defense_pending, now, detail=detail)
         else:
-            detail = {**detail, "defense": "not required", "exemption": s.defense.exemption}
+            detail = {**detail, "defense": "not required", "exemption": s.defense.exemption,
+                      "defense_reason": plan.reason, **draw}  # fmt: skip
             self._move(actor, action, S.committee_review, now, detail=detail)
         return Step()
+
+    def _draw_detail(self, drawn: bool | None) -> dict[str, Any]:
+        """``drawn`` always; where a sample was drawn, its rate and seed so it can be redone
+        (``domain.defense.remote_sample_drawn(campaign_id, declaration_id, rate)``)."""
+        if drawn is None:
+            return {"drawn": None}
+        s = self.s
+        return {
+            "drawn": drawn,
+            "draw": {
+                "rate": s.campaign.defense.remote_sample_rate,
+                "seed": f"{s.campaign.id}:{s.declaration_id}",
+                "rule": "§5 随机抽取: sha256(seed) first 8 bytes / 2**64 < rate",
+            },
+        }
 
     def apply_defense(self, cmd: DefenseCommand, now: datetime) -> Step:
         s = self.s
@@ -1067,6 +1120,8 @@ class Chain:
             passed=outcome.passed,
         )
         detail = s.vote.model_dump(mode="json")
+        if cmd.meeting_id:
+            detail["meeting_id"] = cmd.meeting_id
         if not outcome.passed:
             self._move(cmd.actor, "vote.recorded", S.not_approved, now, detail=detail)
             return Step()
@@ -1087,8 +1142,10 @@ class Chain:
 
     def apply_misconduct(self, cmd: MisconductCommand, now: datetime) -> Step:
         s = self.s
-        certified = s.state == S.certified
+        before = s.state
+        certified = before == S.certified
         to = S.revoked if certified else S.disqualified
+        self._interrupt_publicity(before, now)
         self._move(
             cmd.actor, "misconduct.recorded", to, now, opinion=cmd.finding,
             detail={"unit_at_fault": cmd.unit_at_fault,
@@ -1102,10 +1159,19 @@ class Chain:
             self._effect(Effect(kind="revoke_certificate", found_at=now))
         return Step()
 
-    def apply_change_deadlines(self, cmd: DeadlineChangeCommand, now: datetime) -> Step:
+    def apply_change_deadlines(
+        self, cmd: DeadlineChangeCommand, now: datetime, *, noop_if_unchanged: bool = True
+    ) -> Step:
+        """§3 延期. A change whose effective deadlines equal the current ones is a no-op (no
+        event, nothing re-armed), so a change delivered twice (a retried fan-out) is applied
+        once; ``noop_if_unchanged=False`` is the behaviour before that rule, for replaying older
+        histories."""
         s, step = self.s, Step()
         old = s.deadlines
-        s.deadlines = effective_deadlines(old, cmd.deadlines, cmd.changed_at)
+        effective = effective_deadlines(old, cmd.deadlines, cmd.changed_at)
+        if noop_if_unchanged and effective == old:
+            return Step(result={"unchanged": True})
+        s.deadlines = effective
         st = s.state.value
         self._event(
             cmd.actor, "deadlines.changed", st, st, now,
@@ -1119,14 +1185,24 @@ class Chain:
         self._refresh_at_risk(now)
         return step
 
-    def apply_calendar_changed(self, cmd: CalendarChangedCommand, now: datetime) -> Step:
-        """§7: loading a year's official data recomputes the provisional deadlines."""
+    def apply_calendar_changed(
+        self, cmd: CalendarChangedCommand, now: datetime, *, explain: bool = True
+    ) -> Step:
+        """§7: loading a year's official data recomputes the provisional deadlines.
+
+        With ``explain`` (the default; False replays histories from before it), a declaration
+        that has provisional deadlines records ``calendar.changed`` naming the year, version and
+        the deadlines it recomputes; each recomputed deadline then records
+        ``deadline.<kind>.recomputed`` (moved) or ``.confirmed`` (same instant, now official),
+        the at-risk instant included."""
         s, step = self.s, Step()
+        recomputing: list[str] = []
         for kind, computed in list(s.computed.items()):
             if not computed.explanation.provisional:
                 continue
             if kind == "correction" and s.state == S.returned:
                 self._effect(Effect(kind="compute_correction"))
+                recomputing.append(kind)
             elif kind == "publicity_ends" and not s.publicity_over:
                 publicity = s.state.value
                 if publicity in ("unit_publicity", "result_publicity"):
@@ -1134,9 +1210,27 @@ class Chain:
                         Effect(kind="open_publicity", publicity=publicity,
                                start=s.publicity_started_at)
                     )  # fmt: skip
+                    recomputing.append(kind)
         table = s.at_risk_table
-        if table is not None and any(c.explanation.provisional for c in table.instants.values()):
+        stale_table = table is not None and any(
+            c.explanation.provisional for c in table.instants.values()
+        )
+        # The at-risk instant only matters while the declaration deadline still applies.
+        at_risk_recomputed = stale_table and self.active_declaration_deadline() is not None
+        if at_risk_recomputed:
+            recomputing.append("at_risk_from")
+        if explain and recomputing:
+            st = s.state.value
+            self._event(
+                cmd.actor, "calendar.changed", st, st, now,
+                detail={"year": cmd.year, "version": cmd.version,
+                        "recomputing": sorted(recomputing),
+                        "rule": "§7 loading a year's official data recomputes provisional "
+                                "deadlines"},
+            )  # fmt: skip
+        if stale_table:
             s.at_risk_table = None
+            s.explain_at_risk = explain and at_risk_recomputed
             self._refresh_at_risk(now)
         return step
 
@@ -1170,6 +1264,7 @@ class Chain:
     def on_at_risk_table(self, table: AtRiskTable, now: datetime) -> None:
         self.s.at_risk_table = table
         self._refresh_at_risk(now)
+        self.s.explain_at_risk = False
 
     def needed_working_days(self) -> int:
         s = self.s
@@ -1193,6 +1288,8 @@ class Chain:
         st = s.state.value
         if kind == "at_risk_from":
             was, s.at_risk = s.at_risk, now >= computed.at
+            if s.explain_at_risk:
+                self._explain_recomputed(kind, previous, computed, now)
             if s.at_risk != was:
                 self._event(
                     SYSTEM, "at_risk.changed", st, st, now,
@@ -1224,6 +1321,26 @@ class Chain:
                         "explanation": computed.explanation.model_dump(mode="json")},
             )  # fmt: skip
             self._notify_transition(now)
+
+    def _explain_recomputed(
+        self, kind: str, previous: ComputedDeadline | None, computed: ComputedDeadline,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        """Audit a deadline recomputed after a calendar change: moved, or confirmed."""
+        st = self.s.state.value
+        explanation = computed.explanation.model_dump(mode="json")
+        if previous is None or previous.at != computed.at:
+            before = as_of(previous.at) if previous is not None else None
+            self._event(
+                SYSTEM, f"deadline.{kind}.recomputed", st, st, now,
+                detail={"before": before, "after": as_of(computed.at),
+                        "explanation": explanation},
+            )  # fmt: skip
+        elif previous.explanation.provisional and not computed.explanation.provisional:
+            self._event(
+                SYSTEM, f"deadline.{kind}.confirmed", st, st, now,
+                detail={"at": as_of(computed.at), "explanation": explanation},
+            )  # fmt: skip
 
     def on_review_form(self, form: ReviewForm, now: datetime) -> None:
         s = self.s

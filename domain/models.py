@@ -7,9 +7,9 @@ load it and every layer above can depend on it. Field names follow the contract 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -82,6 +82,11 @@ class ContinuingEducationPolicy(Model):
     private_enterprise_first_time_exempt: bool = True
 
 
+#: The instants a campaign may name (its ``year`` is bounded alike).
+INSTANT_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+INSTANT_MAX = datetime(2101, 1, 1, tzinfo=UTC)
+
+
 class Campaign(Model):
     """One notice (年度评审工作): its windows, fees and policies. Everything that differs between
     notices is here, never in code."""
@@ -90,7 +95,7 @@ class Campaign(Model):
     name: str = Field(min_length=1, max_length=300)
     year: int = Field(ge=2000, le=2100)
     series: str = Field(min_length=1, max_length=100)
-    specialties: list[str] = Field(default_factory=list)
+    specialties: list[str] = Field(default_factory=list, max_length=100)
     levels: list[Level] = Field(min_length=1)
     declaration_opens_at: AwareDatetime
     declaration_closes_at: AwareDatetime
@@ -109,7 +114,7 @@ class Campaign(Model):
     late_materials: Literal["abandon", "committee_decides"] = "abandon"
     unit_publicity_working_days: int = Field(default=5, ge=5, le=60)
     result_publicity_working_days: int = Field(default=5, ge=5, le=60)
-    authority_levels: list[str] = Field(default_factory=list)
+    authority_levels: list[str] = Field(default_factory=list, max_length=10)
     defense: DefensePolicy = Field(default_factory=DefensePolicy)
     blacklist: BlacklistPolicy = Field(default_factory=BlacklistPolicy)
     continuing_education: ContinuingEducationPolicy = Field(
@@ -124,6 +129,12 @@ class Campaign(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Campaign:
+        for name in ("declaration_opens_at", "declaration_closes_at", "review_closes_at",
+                     "fee_deadline", "materials_deadline"):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None and not INSTANT_MIN <= value <= INSTANT_MAX:
+                # Far instants overflowed converting to UTC and answered 500 (reliability).
+                raise ValueError(f"{name} must fall between the years 2000 and 2100")
         if not self.declaration_opens_at < self.declaration_closes_at:
             raise ValueError("declaration_opens_at must be before declaration_closes_at")
         if self.review_closes_at is not None and self.review_closes_at < self.declaration_closes_at:
@@ -230,8 +241,12 @@ class Command(Model):
 
 
 class SubmitCommand(Command):
-    materials: list[MaterialRef] | None = None
-    masked_items: list[Literal["name", "photo", "unit", "secret_material"]] | None = None
+    #: Bounded as the declaration's own list (10k references were taken into the workflow's
+    #: state and one audit row: reliability finding).
+    materials: list[MaterialRef] | None = Field(default=None, max_length=100)
+    masked_items: list[Literal["name", "photo", "unit", "secret_material"]] | None = Field(
+        default=None, max_length=4
+    )
 
 
 class WithdrawCommand(Command):
@@ -252,7 +267,9 @@ class DecisionCommand(Command):
     stage: DecisionStage
     outcome: Literal["approve", "return", "reject"]
     opinion: str = Field(default="", max_length=4000)
-    reasons: list[str] = Field(default_factory=list, max_length=20)
+    reasons: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
     publicity_result_ref: str | None = Field(default=None, max_length=500)
 
 
@@ -286,12 +303,19 @@ class DefenseCommand(Command):
     opinion: str = Field(default="", max_length=4000)
 
 
+#: A count of committee members' votes: no committee has more than 500 members (Campaign), and
+#: an unbounded count overflowed the database's integer columns (fuzzing finding).
+VoteCount = Annotated[int, Field(ge=0, le=1000)]
+
+
 class VoteCommand(Command):
-    attending: int = Field(ge=0)
-    in_favor: int = Field(ge=0)
-    against: int = Field(ge=0)
-    abstain: int = Field(ge=0)
+    attending: VoteCount
+    in_favor: VoteCount
+    against: VoteCount
+    abstain: VoteCount
     recused: list[str] = Field(default_factory=list, max_length=100)
+    #: The committee meeting (评审会议) the vote was taken at, when recorded in bulk.
+    meeting_id: str | None = Field(default=None, max_length=100)
 
 
 class MisconductCommand(Command):
@@ -536,6 +560,9 @@ class RecordBatch(Model):
 class RecordResult(Model):
     written: int
     already_present: int
+    #: How far the batch's sequence numbers moved to follow events that a workflow task which
+    #: never completed had written (store.audit_tail); the workflow moves its counter as much.
+    shift: int = 0
 
 
 class ScreeningRequest(Model):

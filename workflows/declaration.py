@@ -22,20 +22,15 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.announcement import AnnouncementActivities
-    from activities.audit import AuditActivities
-    from activities.blacklist import BlacklistActivities
-    from activities.deadlines import DeadlineActivities
-    from activities.fees import FeeActivities
-    from activities.publicity import PublicityActivities
     from activities.retry import LOCAL_OPTIONS, REMOTE_OPTIONS
-    from activities.review_form import ReviewFormActivities
-    from activities.screening import ScreeningActivities
     from domain.chain import HISTORY_EVENT_BUDGET, Chain, Effect
     from domain.models import (
+        Announcement,
         AnnouncementRequest,
+        AtRiskTable,
         BlacklistRequest,
         CalendarChangedCommand,
+        ComputedDeadline,
         DeadlineChangeCommand,
         DeadlineRequest,
         DecisionCommand,
@@ -44,16 +39,21 @@ with workflow.unsafe.imports_passed_through():
         DefenseCommand,
         FeeBatch,
         FeeConfirmation,
+        FeeReceipt,
         MaterialsReceivedCommand,
         MisconductCommand,
         ObjectionCommand,
         ObjectionResolutionCommand,
         PaymentCommand,
+        PublicityClosed,
         PublicityCloseRequest,
+        PublicityOpened,
         PublicityRequest,
         RecordBatch,
+        RecordResult,
         RefusalRecord,
         ResultConfirmationCommand,
+        ReviewForm,
         ReviewFormRequest,
         RevocationRequest,
         ScreeningRequest,
@@ -72,6 +72,19 @@ WORKFLOW_TYPE = "declaration-review"
 REFUSED = "DecisionRefused"
 #: Error type of a refusal found while handling (it needed the store): already audited.
 REFUSED_AUDITED = "DecisionRefusedAudited"
+
+#: Behaviour changes for running declarations (``workflow.patched``): histories recorded before
+#: them replay on the old path. A deadline change already in force is a no-op (so a retried
+#: fan-out changes a declaration once); a calendar change is explained in the audit trail.
+PATCH_DEADLINE_CHANGE_NOOP = "deadline-change-noop-if-unchanged"
+PATCH_CALENDAR_EXPLAINED = "calendar-change-explained"
+
+#: Patches (docs/reliability.md: changing workflow code). Each guards new commands so that
+#: histories recorded before it replay unchanged.
+#:
+#: A publicity cut short by a withdrawal, misconduct or the declaration deadline is closed in
+#: the store (outcome ``interrupted``); before this patch it stayed open.
+CLOSE_INTERRUPTED_PUBLICITY = "close-interrupted-publicity"
 
 
 def workflow_id(declaration_id: str) -> str:
@@ -197,9 +210,16 @@ class DeclarationWorkflow:
                 return chain.view()
             raise ApplicationError(late, type=REFUSED_AUDITED, non_retryable=True)
         apply = getattr(chain, f"apply_{name}")
-        step = (
-            apply(cmd, prepared, workflow.now()) if name == "submit" else apply(cmd, workflow.now())
-        )
+        if name == "submit":
+            step = apply(cmd, prepared, workflow.now())
+        elif name == "change_deadlines":
+            noop = workflow.patched(PATCH_DEADLINE_CHANGE_NOOP)
+            step = chain.apply_change_deadlines(cmd, workflow.now(), noop_if_unchanged=noop)
+        elif name == "calendar_changed":
+            explain = workflow.patched(PATCH_CALENDAR_EXPLAINED)
+            step = chain.apply_calendar_changed(cmd, workflow.now(), explain=explain)
+        else:
+            step = apply(cmd, workflow.now())
         self._wake = True
         await self._settle()
         view = chain.view()
@@ -212,8 +232,8 @@ class DeclarationWorkflow:
         store (blacklists, other live declarations), confirming a payment in the ledger."""
         chain, s = self._chain, self._chain.s
         if name == "submit":
-            screening: ScreeningResult = await workflow.execute_local_activity_method(
-                ScreeningActivities.screen_applicant,
+            screening: ScreeningResult = await workflow.execute_local_activity(
+                "screen_applicant",
                 ScreeningRequest(
                     declaration_id=s.declaration_id,
                     campaign=s.campaign,
@@ -221,6 +241,7 @@ class DeclarationWorkflow:
                     at=workflow.now(),
                 ),
                 **LOCAL_OPTIONS["screen_applicant"],
+                result_type=ScreeningResult,
             )
             return screening.refusal or screening
         if name == "pay" and not s.fee_paid and not cmd.confirmed_in_batch:
@@ -235,8 +256,8 @@ class DeclarationWorkflow:
                 at=workflow.now(),
             )
             try:
-                await workflow.execute_activity_method(
-                    FeeActivities.confirm_fee,
+                await workflow.execute_activity(
+                    "confirm_fee",
                     FeeBatch(
                         receipt_no=cmd.receipt_no,
                         payer_org=cmd.payer_org,
@@ -245,6 +266,7 @@ class DeclarationWorkflow:
                         items=[confirmation],
                     ),
                     **REMOTE_OPTIONS["confirm_fee"],
+                    result_type=FeeReceipt,
                 )
             except ActivityError as err:
                 cause = err.cause
@@ -270,8 +292,8 @@ class DeclarationWorkflow:
         now = workflow.now()
         if effect.kind == "open_publicity":
             assert effect.publicity is not None and effect.start is not None
-            opened = await workflow.execute_activity_method(
-                PublicityActivities.open_publicity,
+            opened = await workflow.execute_activity(
+                "open_publicity",
                 PublicityRequest(
                     declaration_id=s.declaration_id,
                     campaign=s.campaign,
@@ -279,12 +301,15 @@ class DeclarationWorkflow:
                     start=effect.start,
                 ),
                 **REMOTE_OPTIONS["open_publicity"],
+                result_type=PublicityOpened,
             )
             chain.on_deadline("publicity_ends", opened.deadline, workflow.now())
         elif effect.kind == "close_publicity":
             assert effect.publicity is not None
-            await workflow.execute_activity_method(
-                PublicityActivities.close_publicity,
+            if effect.interrupted and not workflow.patched(CLOSE_INTERRUPTED_PUBLICITY):
+                return  # replaying a history from before the patch: it left the publicity open
+            await workflow.execute_activity(
+                "close_publicity",
                 PublicityCloseRequest(
                     declaration_id=s.declaration_id,
                     kind=effect.publicity,
@@ -292,12 +317,13 @@ class DeclarationWorkflow:
                     outcome="completed" if s.publicity_over else "interrupted",
                 ),
                 **REMOTE_OPTIONS["close_publicity"],
+                result_type=PublicityClosed,
             )
         elif effect.kind in ("compute_correction", "compute_at_risk"):
             await self._compute(effect.kind)
         elif effect.kind == "issue_review_form":
-            form = await workflow.execute_activity_method(
-                ReviewFormActivities.issue_review_form,
+            form = await workflow.execute_activity(
+                "issue_review_form",
                 ReviewFormRequest(
                     declaration_id=s.declaration_id,
                     campaign_id=s.campaign.id,
@@ -305,11 +331,12 @@ class DeclarationWorkflow:
                     issued_at=now,
                 ),
                 **REMOTE_OPTIONS["issue_review_form"],
+                result_type=ReviewForm,
             )
             chain.on_review_form(form, workflow.now())
         elif effect.kind == "announce":
-            announcement = await workflow.execute_activity_method(
-                AnnouncementActivities.announce_result,
+            announcement = await workflow.execute_activity(
+                "announce_result",
                 AnnouncementRequest(
                     declaration_id=s.declaration_id,
                     campaign_id=s.campaign.id,
@@ -319,11 +346,12 @@ class DeclarationWorkflow:
                     announced_at=now,
                 ),
                 **REMOTE_OPTIONS["announce_result"],
+                result_type=Announcement,
             )
             chain.on_announced(announcement, workflow.now())
         elif effect.kind == "blacklist":
-            await workflow.execute_activity_method(
-                BlacklistActivities.record_blacklist,
+            await workflow.execute_activity(
+                "record_blacklist",
                 BlacklistRequest(
                     declaration_id=s.declaration_id,
                     campaign=s.campaign,
@@ -337,8 +365,8 @@ class DeclarationWorkflow:
                 **REMOTE_OPTIONS["record_blacklist"],
             )
         elif effect.kind == "revoke_certificate" and s.result is not None:
-            await workflow.execute_activity_method(
-                AnnouncementActivities.revoke_certificate,
+            await workflow.execute_activity(
+                "revoke_certificate",
                 RevocationRequest(
                     declaration_id=s.declaration_id,
                     certificate_no=s.result.certificate_no,
@@ -350,8 +378,8 @@ class DeclarationWorkflow:
     async def _compute(self, kind: str) -> None:
         chain, s = self._chain, self._chain.s
         if kind == "compute_correction" and s.returned_at is not None:
-            computed = await workflow.execute_local_activity_method(
-                DeadlineActivities.compute_deadline,
+            computed = await workflow.execute_local_activity(
+                "compute_deadline",
                 DeadlineRequest(
                     declaration_id=s.declaration_id,
                     kind="correction",
@@ -361,11 +389,12 @@ class DeclarationWorkflow:
                     ),
                 ),
                 **LOCAL_OPTIONS["compute_deadline"],
+                result_type=ComputedDeadline,
             )
             chain.on_deadline("correction", computed, workflow.now())
         elif kind == "compute_at_risk" and (until := chain.active_declaration_deadline()):
-            table = await workflow.execute_local_activity_method(
-                DeadlineActivities.compute_at_risk_table,
+            table = await workflow.execute_local_activity(
+                "compute_at_risk_table",
                 DeadlineRequest(
                     declaration_id=s.declaration_id,
                     kind="at_risk_from",
@@ -375,6 +404,7 @@ class DeclarationWorkflow:
                     until=until,
                 ),
                 **LOCAL_OPTIONS["compute_at_risk_table"],
+                result_type=AtRiskTable,
             )
             chain.on_at_risk_table(table, workflow.now())
 
@@ -401,8 +431,8 @@ class DeclarationWorkflow:
             events, notifications, cancel = self._chain.drain()
             if not events:
                 return
-            await workflow.execute_local_activity_method(
-                AuditActivities.record_audit_event,
+            recorded = await workflow.execute_local_activity(
+                "record_audit_event",
                 RecordBatch(
                     events=events,
                     view=self._chain.view(),
@@ -410,7 +440,11 @@ class DeclarationWorkflow:
                     cancel_reminders=sorted(set(cancel)),
                 ),
                 **LOCAL_OPTIONS["record_audit_event"],
+                result_type=RecordResult,
             )
+            # The store kept the rows of a task that never completed and put these after them
+            # (store.audit_tail): count on from there. Deterministic: the result is in history.
+            self._chain.shift_seq(recorded.shift)
 
     # ------------------------------------------------------------------ updates
 
