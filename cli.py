@@ -1,5 +1,5 @@
 """Command-line tools (typer). One app with a sub-app per concern (``audit``, ``tokens``,
-``demo``); others are added beside them with ``app.add_typer(…, name=…)``.
+``demo``, ``campaigns``); others are added beside them with ``app.add_typer(…, name=…)``.
 
     python cli.py audit verify --declaration D-1
     python cli.py audit verify --campaign aks-2024-transport
@@ -8,6 +8,7 @@
     python cli.py tokens mint --role committee [--sub ID] [--org ORG] [--ttl-hours 12]
     eval "$(python cli.py tokens demo)"       # export TOKEN_APPLICANT=… one per demo role
     python cli.py demo load [--api http://127.0.0.1:8000]
+    python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml --api URL --token T
 
 The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
 commands only read it. Tokens are signed with ``REVIEWCHAIN_JWT_SECRET``: the API must run with
@@ -34,6 +35,7 @@ from store.audit import ChainReport, check_chains, count_chains
 from store.db import Store
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import export_trail
+from tools.campaigns import campaigns_app
 
 if TYPE_CHECKING:
     from tools.demo import DemoReport
@@ -54,6 +56,7 @@ demo_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(demo_app, name="demo")
+app.add_typer(campaigns_app, name="campaigns")
 
 #: The progress bar goes to standard error, so that standard output stays the result.
 err = Console(stderr=True)

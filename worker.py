@@ -38,7 +38,7 @@ def build_worker(client: Client, settings: Settings | None = None) -> Worker:
         client,
         task_queue=settings.task_queue,
         workflows=all_workflows(),
-        activities=all_activities(store),
+        activities=all_activities(store, client),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_cached_workflows=settings.max_cached_workflows,

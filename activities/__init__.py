@@ -17,16 +17,20 @@ from typing import TYPE_CHECKING, Any
 from activities.retry import LOCAL_OPTIONS, NON_RETRYABLE, REMOTE_OPTIONS
 
 if TYPE_CHECKING:
+    from temporalio.client import Client
+
     from store.db import Store
 
 __all__ = ["LOCAL_OPTIONS", "NON_RETRYABLE", "REMOTE_OPTIONS", "all_activities"]
 
 
-def all_activities(store: Store) -> list[Callable[..., Any]]:
-    """Every activity, bound to ``store``, for ``Worker(activities=...)``."""
+def all_activities(store: Store, client: Client | None = None) -> list[Callable[..., Any]]:
+    """Every activity, bound to ``store``, for ``Worker(activities=...)``; with ``client``, also
+    the ones that call Temporal themselves (the campaign fan-outs send updates)."""
     from activities.announcement import AnnouncementActivities
     from activities.audit import AuditActivities
     from activities.blacklist import BlacklistActivities
+    from activities.campaign_ops import CampaignOpsActivities
     from activities.deadlines import DeadlineActivities
     from activities.fees import FeeActivities
     from activities.notify import NotifyActivities
@@ -37,7 +41,9 @@ def all_activities(store: Store) -> list[Callable[..., Any]]:
     announcement = AnnouncementActivities(store)
     publicity = PublicityActivities(store)
     deadlines = DeadlineActivities(store)
+    with_client = [] if client is None else [CampaignOpsActivities(client).send_campaign_change]
     return [
+        *with_client,
         AuditActivities(store).record_audit_event,
         FeeActivities(store).confirm_fee,
         publicity.open_publicity,

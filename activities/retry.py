@@ -26,6 +26,7 @@ NON_RETRYABLE: dict[str, list[str]] = {
     "notify": ["InvalidRequest"],
     "screen_applicant": ["InvalidRequest"],
     "record_blacklist": ["InvalidRequest"],
+    "send_campaign_change": ["InvalidRequest"],
 }
 
 
@@ -67,6 +68,7 @@ REMOTE_OPTIONS: dict[str, dict[str, Any]] = {
         "revoke_certificate",
         "notify",
         "record_blacklist",
+        "send_campaign_change",
     )
 }
 

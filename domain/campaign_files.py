@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 import yaml
 from pydantic import ValidationError
 
+from domain.campaign_checks import consistency_problems
 from domain.models import Campaign
 
 __all__ = ["SUFFIXES", "CampaignFormat", "load_campaign_file", "parse_campaign"]
@@ -79,8 +80,9 @@ def _decode(text: str, fmt: CampaignFormat) -> Any:
 def parse_campaign(text: str, fmt: CampaignFormat, *, source: str = "<campaign text>") -> Campaign:
     """Decode ``text`` as ``fmt`` and validate it as a :class:`Campaign`.
 
-    Raises :class:`ValueError` naming ``source`` with the syntax error, or with pydantic's
-    validation error (every field at fault and why) when the content is not a valid campaign.
+    Raises :class:`ValueError` naming ``source`` with the syntax error, with pydantic's
+    validation error (every field at fault and why) when the content is not a valid campaign, or
+    with the settings it would silently ignore (:mod:`domain.campaign_checks`).
     """
     try:
         data = _decode(text, fmt)
@@ -93,9 +95,14 @@ def parse_campaign(text: str, fmt: CampaignFormat, *, source: str = "<campaign t
             f"{source}: a campaign must be a {fmt.upper()} mapping of Campaign fields, got {kind}"
         )
     try:
-        return Campaign.model_validate(data)
+        campaign = Campaign.model_validate(data)
     except ValidationError as exc:
         raise ValueError(f"{source}: not a valid campaign: {exc}") from exc
+    problems = consistency_problems(campaign)
+    if problems:
+        listed = "; ".join(str(p) for p in problems)
+        raise ValueError(f"{source}: not a consistent campaign: {listed}")
+    return campaign
 
 
 def load_campaign_file(path: Path) -> Campaign:

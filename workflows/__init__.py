@@ -6,6 +6,7 @@ from typing import Any
 
 
 def all_workflows() -> list[type[Any]]:
+    from workflows.campaign_ops import CalendarRecomputeWorkflow, CampaignDeadlineChangeWorkflow
     from workflows.declaration import DeclarationWorkflow
 
-    return [DeclarationWorkflow]
+    return [DeclarationWorkflow, CampaignDeadlineChangeWorkflow, CalendarRecomputeWorkflow]

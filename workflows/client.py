@@ -68,11 +68,16 @@ async def send(
     update: str,
     cmd: Command,
     result_type: type[V] = DeclarationView,  # type: ignore[assignment]
+    *,
+    update_id: str | None = None,
 ) -> V:
-    """Run one decision; raise :class:`DecisionRefused` with the workflow's reason."""
+    """Run one decision; raise :class:`DecisionRefused` with the workflow's reason.
+
+    ``update_id``, when given, lets Temporal recognise a repeated delivery of the same decision
+    to the same run (a retried fan-out) and answer it without running it again."""
     handle = handle_for(client, declaration_id)
     try:
-        return await handle.execute_update(update, cmd, result_type=result_type)
+        return await handle.execute_update(update, cmd, id=update_id, result_type=result_type)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type == REFUSED:

@@ -1,28 +1,43 @@
-"""Campaigns (年度评审工作): create, read, and move their deadlines (延期) (api.md §3)."""
+"""Campaigns (年度评审工作): create, read, and move their deadlines (延期) (api.md §3).
+
+A deadline change is durable: the campaign is stored moved, then the ``campaign-deadline-change``
+workflow (:mod:`workflows.campaign_ops`) re-arms every declaration open at that instant. The call
+waits up to ``wait`` seconds for it: 200 with the summary when it has finished, else 202 with the
+change's id; ``GET /campaigns/{id}/deadline-changes/{change_id}`` reports its progress either
+way (api.md: 200/202)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from api.commands import require_client
 from api.deps import Allow, ServicesDep
-from api.fanout import fan_out
 from api.policy import ALL_ROLES
 from api.queries import open_declarations
 from api.refusals import Refusals
 from api.schemas import CreatedCampaign, DeadlinesBody
 from api.services import in_session
+from domain.campaign_checks import Problem, consistency_problems, new_problems
+from domain.campaign_ops import DeadlineChangeRun, deadline_change_id
 from domain.models import Actor, Campaign, CampaignDeadlines, DeadlineChangeCommand
 from store.campaigns import add_campaign, get_campaign, replace_campaign
+from workflows.campaign_client import finished_within, progress, start_deadline_change
+from workflows.campaign_ops import deadline_change_workflow_id
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 Admin = Annotated[Actor, Depends(Allow("admin"))]
 Reader = Annotated[Actor, Depends(Allow(*ALL_ROLES))]
 DeadlineSetter = Annotated[Actor, Depends(Allow("admin", "committee"))]
+ChangeReader = Annotated[Actor, Depends(Allow("admin", "committee", "auditor"))]
+
+#: Seconds a deadline change waits for its fan-out before answering 202.
+DEFAULT_WAIT = 10.0
 
 
 def unknown_campaign(campaign_id: str) -> HTTPException:
@@ -31,11 +46,23 @@ def unknown_campaign(campaign_id: str) -> HTTPException:
     )
 
 
+def inconsistent(problems: list[Problem]) -> RequestValidationError:
+    """422 naming each setting the campaign would silently ignore (domain.campaign_checks)."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", *p.loc), "msg": p.msg, "input": None}
+         for p in problems]
+    )  # fmt: skip
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_campaign(
     campaign: Campaign, actor: Admin, services: ServicesDep
 ) -> CreatedCampaign:
-    """422 unless the windows are in order and every level has a fee; 409 when the id exists."""
+    """422 unless the windows are in order, every level has a fee and no setting would be
+    silently ignored (domain.campaign_checks); 409 when the id exists."""
+    problems = consistency_problems(campaign)
+    if problems:
+        raise inconsistent(problems)
     now = await services.clock()
     added = await in_session(services.store, lambda s: add_campaign(s, campaign, at=now))
     if not added:
@@ -57,13 +84,24 @@ async def read_campaign(campaign_id: str, actor: Reader, services: ServicesDep) 
     return campaign.model_dump(mode="json")
 
 
-@router.post("/{campaign_id}/deadlines")
+@router.post(
+    "/{campaign_id}/deadlines",
+    response_model=None,
+    responses={202: {"description": "accepted: still re-arming; follow the progress path"}},
+)
 async def change_deadlines(
-    campaign_id: str, body: DeadlinesBody, actor: DeadlineSetter, services: ServicesDep
-) -> dict[str, Any]:
-    """Move the campaign's deadlines, then every open declaration re-arms its timers (§3: one
-    moved earlier takes effect no earlier than 24 hours after the change). Answers how many
-    declarations were addressed and updated, and which refused."""
+    campaign_id: str,
+    body: DeadlinesBody,
+    actor: DeadlineSetter,
+    services: ServicesDep,
+    wait: Annotated[float, Query(ge=0, le=60)] = DEFAULT_WAIT,
+) -> dict[str, Any] | JSONResponse:
+    """Move the campaign's deadlines (422 when that breaks its windows or introduces an
+    inconsistency), then re-arm every open declaration durably (§3: one moved earlier takes
+    effect no earlier than 24 hours after the change). Waits up to ``wait`` seconds: 200 with
+    ``declarations``, ``updated``, ``ended`` and ``failed`` once every declaration has answered,
+    else 202 with the change's id and how many declarations it addresses (``progress`` names
+    where to follow it)."""
     campaign = await in_session(
         services.store, lambda s: get_campaign(s, campaign_id), readonly=True
     )
@@ -77,15 +115,53 @@ async def change_deadlines(
             [{**e, "loc": ("body", *e["loc"])}
              for e in err.errors(include_url=False, include_context=False)]
         ) from err  # fmt: skip
+    problems = new_problems(campaign, moved)
+    if problems:
+        raise inconsistent(problems)
+    client = require_client(services)  # before anything is written
     now = await services.clock()
     await in_session(services.store, lambda s: replace_campaign(s, moved, at=now))
     ids = await in_session(
         services.store, lambda s: open_declarations(s, campaign_id), readonly=True
     )
     cmd = DeadlineChangeCommand(actor=actor, deadlines=CampaignDeadlines.of(moved), changed_at=now)
-    result = await fan_out(services, actor, ids, "change_deadlines", cmd)
-    return {
+    change_id = deadline_change_id(campaign_id, cmd)
+    run = DeadlineChangeRun(
+        change_id=change_id, campaign_id=campaign_id, command=cmd, declaration_ids=ids
+    )
+    await start_deadline_change(client, services.settings.task_queue, run)
+    answer: dict[str, Any] = {
         "campaign_id": campaign_id,
+        "change_id": change_id,
+        "declarations": len(ids),
         "deadlines": cmd.deadlines.model_dump(mode="json"),
-        **result.model_dump(),
+        "progress": f"/campaigns/{campaign_id}/deadline-changes/{change_id}",
     }
+    workflow_id = deadline_change_workflow_id(campaign_id, change_id)
+    done = await finished_within(client, workflow_id, wait) if wait > 0 else None
+    if done is None or not done.finished:
+        accepted = {**answer, "finished": False, "done": done.done if done else 0}
+        return JSONResponse(accepted, status_code=status.HTTP_202_ACCEPTED)
+    return {
+        **answer,
+        "finished": True,
+        "updated": done.updated,
+        "ended": done.ended,
+        "failed": [x.model_dump() for x in done.failed],
+    }
+
+
+@router.get("/{campaign_id}/deadline-changes/{change_id}")
+async def deadline_change_progress(
+    campaign_id: str, change_id: str, actor: ChangeReader, services: ServicesDep
+) -> dict[str, Any]:
+    """A deadline change's progress: ``total``, ``done`` (addressed, whatever the answer),
+    ``updated``, ``ended``, every ``failed`` one with its reason, and ``finished``."""
+    client = require_client(services)
+    found = await progress(client, deadline_change_workflow_id(campaign_id, change_id))
+    if found is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"评审工作 {campaign_id} 没有编号为 {change_id} 的期限调整 / unknown deadline change",
+        )
+    return {"campaign_id": campaign_id, **found.model_dump(mode="json")}

@@ -1,16 +1,36 @@
 """``GET /certificates/{number}``: the public certificate check (domain.md §10.6). Valid or
-revoked, with the level, series and date of issue; nothing personal."""
+revoked, with the level, series and date of issue; nothing personal.
+
+``GET /certificates/{number}/pdf``: the certificate itself (电子证书, §2.10) as a one-page PDF
+carrying its verification code and the public check's path, for its holder (the applicant who
+filed the declaration), the committee and administrators. A revoked certificate is not issued
+(409, audited)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel
 
-from api.deps import PUBLIC, ServicesDep
+from api.campaign_queries import certificate_of
+from api.certificate_pdf import CertificateDocument, render_certificate
+from api.deps import PUBLIC, Allow, ServicesDep, forbidden
+from api.refusals import Refusals
 from api.services import in_session
+from api.subjects import load_facts
+from domain.models import Actor
+from store.campaigns import get_campaign
 from store.certificates import certificate_status
+from store.readmodel import get_view
 
 router = APIRouter(prefix="/certificates", tags=["certificates"])
+
+Holder = Annotated[Actor, Depends(Allow("applicant", "committee", "admin"))]
+
+
+def unknown_certificate() -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, "没有该证书 / unknown certificate number")
 
 
 class CertificateCheck(BaseModel):
@@ -25,11 +45,59 @@ class CertificateCheck(BaseModel):
 async def check_certificate(number: str, services: ServicesDep) -> CertificateCheck:
     found = await in_session(services.store, lambda s: certificate_status(s, number), readonly=True)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "没有该证书 / unknown certificate number")
+        raise unknown_certificate()
     return CertificateCheck(
         certificate_no=found.certificate_no,
         status=found.status,
         level=found.level,
         series=found.series,
         issued_on=found.issued_on,
+    )
+
+
+@router.get(
+    "/{number}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the certificate"}},
+)
+async def certificate_pdf(number: str, actor: Holder, services: ServicesDep) -> Response:
+    """404 unknown number; 403 (audited) an applicant who is not the holder; 409 (audited) a
+    revoked certificate."""
+    cert = await in_session(services.store, lambda s: certificate_of(s, number), readonly=True)
+    if cert is None:
+        raise unknown_certificate()
+    facts = await load_facts(services, cert.declaration_id)
+    if facts is None:  # pragma: no cover - a certificate is issued by its declaration's workflow
+        raise unknown_certificate()
+    if actor.role == "applicant" and actor.id != facts.filed_by:
+        raise await forbidden(
+            services, actor, "只有证书持有人可以下载该证书 / only the holder may download it",
+            action="certificate_pdf", facts=facts, detail={"certificate_no": number},
+        )  # fmt: skip
+    if cert.status != "valid":
+        reason = f"证书 {number} 已撤销 / the certificate is revoked"
+        await Refusals(services).on_declaration(
+            actor, facts, action="certificate_pdf", reason=reason, status=409,
+            detail={"certificate_no": number},
+        )  # fmt: skip
+        raise HTTPException(status.HTTP_409_CONFLICT, reason)
+    view = await in_session(
+        services.store, lambda s: get_view(s, cert.declaration_id), readonly=True
+    )
+    campaign = await in_session(
+        services.store, lambda s: get_campaign(s, cert.campaign_id), readonly=True
+    )
+    document = CertificateDocument(
+        certificate_no=cert.certificate_no,
+        holder_name=view.applicant.name if view is not None else "",
+        series=cert.series,
+        level=cert.level,
+        issued_on=cert.issued_on,
+        verification_code=cert.verification_code,
+        campaign_name=campaign.name if campaign is not None else "",
+    )
+    return Response(
+        render_certificate(document),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{cert.certificate_no}.pdf"'},
     )

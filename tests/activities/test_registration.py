@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import cast
 
 from temporalio import activity
+from temporalio.client import Client
 
 from activities import LOCAL_OPTIONS, NON_RETRYABLE, REMOTE_OPTIONS, all_activities
 from store.db import Store
@@ -13,8 +15,9 @@ from store.db import Store
 
 def test_all_activities_are_async_and_named_as_the_retry_options(tmp_path: Path) -> None:
     db = Store(f"sqlite:///{(tmp_path / 'rc.sqlite3').as_posix()}")
+    client = cast(Client, object())  # only held by the activities that send updates
     try:
-        registered = all_activities(db)
+        registered = all_activities(db, client)
     finally:
         db.dispose()
     names = []

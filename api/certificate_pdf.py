@@ -1,0 +1,120 @@
+"""The electronic certificate (电子证书, domain.md §2.10, §10.6) as a one-page PDF.
+
+It carries the certificate number, the holder's name, series, level, date of issue, the
+verification code and the path of the public check (``GET /certificates/{number}``), so anyone
+holding the paper can confirm it. Chinese text uses reportlab's built-in CID font
+``STSong-Light`` (no font file is shipped or read); numbers and codes are also set in Helvetica so
+they stay legible, and searchable, in any viewer. The output is deterministic for the same input
+(``invariant``), and not compressed, so a test can read it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+__all__ = ["CJK_FONT", "LEVEL_NAMES", "CertificateDocument", "render_certificate"]
+
+CJK_FONT = "STSong-Light"
+LATIN_FONT = "Helvetica"
+
+#: The title of each level as it is printed (职称等级).
+LEVEL_NAMES: dict[str, str] = {
+    "junior": "初级",
+    "intermediate": "中级",
+    "deputy_senior": "副高级",
+    "senior": "正高级",
+}
+
+_registered = False
+
+
+def _fonts() -> None:
+    global _registered
+    if not _registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+        _registered = True
+
+
+@dataclass(frozen=True)
+class CertificateDocument:
+    certificate_no: str
+    holder_name: str
+    series: str
+    level: str
+    issued_on: date
+    verification_code: str
+    campaign_name: str = ""
+
+    @property
+    def check_path(self) -> str:
+        return f"/certificates/{self.certificate_no}"
+
+
+def render_certificate(doc: CertificateDocument) -> bytes:
+    """One A4 page; see the module docstring."""
+    _fonts()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True, pageCompression=0)
+    pdf.setTitle(f"专业技术资格证书 {doc.certificate_no}")
+    pdf.setSubject(f"verification code {doc.verification_code}; check {doc.check_path}")
+    pdf.setAuthor("Review Chain")
+    width, height = A4
+    left = 72.0
+    y = height - 110
+
+    pdf.setFont(CJK_FONT, 26)
+    pdf.drawCentredString(width / 2, y, "专业技术资格证书")
+    y -= 26
+    pdf.setFont(LATIN_FONT, 12)
+    pdf.drawCentredString(width / 2, y, "Professional Title Certificate")
+    y -= 60
+
+    level = LEVEL_NAMES.get(doc.level, doc.level)
+    rows = [
+        ("证书编号 / Certificate No.", doc.certificate_no, False),
+        ("姓名 / Name", doc.holder_name, True),
+        ("系列 / Series", doc.series, True),
+        ("级别 / Level", f"{level} ({doc.level})", True),
+        ("发证日期 / Issued on", doc.issued_on.isoformat(), False),
+        ("评审工作 / Campaign", doc.campaign_name, True),
+    ]
+    for label, value, cjk in rows:
+        if not value:
+            continue
+        pdf.setFont(CJK_FONT, 12)
+        pdf.drawString(left, y, label)
+        pdf.setFont(CJK_FONT if cjk else LATIN_FONT, 14)
+        pdf.drawString(left + 190, y, value)
+        y -= 30
+
+    y -= 30
+    pdf.setFont(CJK_FONT, 12)
+    pdf.drawString(left, y, "验证码 / Verification code")
+    pdf.setFont(LATIN_FONT, 16)
+    pdf.drawString(left + 190, y, doc.verification_code)
+    y -= 30
+    pdf.setFont(CJK_FONT, 12)
+    pdf.drawString(left, y, "查验 / Check at")
+    pdf.setFont(LATIN_FONT, 12)
+    pdf.drawString(left + 190, y, f"GET {doc.check_path}")
+    y -= 40
+    pdf.setFont(CJK_FONT, 10)
+    pdf.drawString(
+        left, y, "凭证书编号与验证码可公开查验证书是否有效（已撤销的证书查验结果为 revoked）。"
+    )
+    pdf.setFont(LATIN_FONT, 9)
+    pdf.drawString(
+        left,
+        y - 14,
+        "Anyone may check the number and code; a revoked certificate checks as revoked.",
+    )
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

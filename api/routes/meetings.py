@@ -1,0 +1,46 @@
+"""``POST /campaigns/{id}/meetings``: the committee records a review meeting (评审会议) in bulk,
+one vote per declaration, each taken by that declaration's own workflow (domain.md §2.8, §10.3;
+see :mod:`api.meetings`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response, status
+
+from api.deps import Allow, ServicesDep
+from api.meetings import record_meeting
+from api.routes.campaigns import unknown_campaign
+from api.services import in_session
+from domain.campaign_ops import CommitteeMeetingInput
+from domain.models import Actor
+from store.campaigns import get_campaign
+
+router = APIRouter(prefix="/campaigns", tags=["meetings"])
+
+Committee = Annotated[Actor, Depends(Allow("committee"))]
+
+
+@router.post("/{campaign_id}/meetings", status_code=status.HTTP_201_CREATED)
+async def record_committee_meeting(
+    campaign_id: str,
+    body: CommitteeMeetingInput,
+    actor: Committee,
+    services: ServicesDep,
+    response: Response,
+) -> dict[str, Any]:
+    """``{"meeting_id", "held_at", "members_present": [ids], "votes": [{"declaration_id",
+    "in_favor", "against", "abstain", "recused": [ids]}]}``. Each declaration's attendance is the
+    members present less those recused for it. Answers per declaration: ``passed``,
+    ``not_passed`` or ``refused`` with the workflow's reason. 201 when recorded, 200 when the
+    same meeting is sent again; 409 when its id is taken by another meeting; 422 on a member
+    listed twice, a recused member not present, or a declaration voted on twice."""
+    campaign = await in_session(
+        services.store, lambda s: get_campaign(s, campaign_id), readonly=True
+    )
+    if campaign is None:
+        raise unknown_campaign(campaign_id)
+    answer = await record_meeting(services, actor, campaign, body)
+    if not answer.created:
+        response.status_code = status.HTTP_200_OK
+    return answer.body

@@ -1,0 +1,161 @@
+"""``campaigns``: campaign files (one notice each, JSON or YAML in the shape of
+:class:`domain.models.Campaign`; see ``examples/campaigns/``) into the service.
+
+    python cli.py campaigns check examples/campaigns/001_aksu_2024.yaml
+    python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml \\
+        --api http://127.0.0.1:8000 --token "$ADMIN_TOKEN"
+    python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml \\
+        --database-url sqlite:///var/reviewchain.sqlite3
+
+Every file is validated at the edge first (:func:`domain.campaign_files.load_campaign_file`:
+the model's rules and the consistency checks of :mod:`domain.campaign_checks`). ``import`` then
+either posts it to the API (``POST /campaigns``, as an administrator: ``--token`` or
+``REVIEWCHAIN_TOKEN``), or writes it into the store directly (``--database-url``, by default the
+one ``REVIEWCHAIN_DATABASE_URL`` names), migrating the schema first as the worker and the API do.
+A campaign id that exists already is refused either way; nothing is overwritten.
+
+Exit status: 0 imported (or valid), 1 refused (invalid file, existing id, the API said no or
+could not be reached), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from domain.campaign_files import load_campaign_file
+from domain.models import Campaign
+from settings import get_settings
+from store.campaigns import add_campaign
+from store.db import Store
+
+__all__ = ["campaigns_app", "http_client"]
+
+campaigns_app = typer.Typer(
+    help="Campaign files (one notice each, JSON or YAML): check them, import them.",
+    no_args_is_help=True,
+)
+
+CampaignFile = Annotated[
+    Path,
+    typer.Argument(
+        exists=True, dir_okay=False, readable=True, help="A campaign file (.json, .yaml, .yml)."
+    ),
+]
+
+#: Seconds an API call may take.
+TIMEOUT = 30.0
+
+
+def http_client(base_url: str) -> httpx.Client:
+    """The HTTP client ``import --api`` uses (tests replace it with one bound to the app)."""
+    return httpx.Client(base_url=base_url, timeout=TIMEOUT)
+
+
+def _load(file: Path) -> Campaign:
+    try:
+        return load_campaign_file(file)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail: Any = response.json().get("detail", response.text)
+    except ValueError:
+        return response.text[:500]
+    if isinstance(detail, list):  # 422: one line per field at fault
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
+            for e in detail
+        )
+    return str(detail)
+
+
+def _through_api(campaign: Campaign, api: str, token: str) -> None:
+    client = http_client(api)
+    try:
+        response = client.post(
+            "/campaigns",
+            json=campaign.model_dump(mode="json"),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    except httpx.HTTPError as error:
+        typer.echo(f"error: cannot reach the API at {api}: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        client.close()
+    if response.status_code == 201:
+        typer.echo(f"imported campaign {campaign.id} through {api}")
+        return
+    typer.echo(
+        f"refused ({response.status_code}): campaign {campaign.id}: {_detail(response)}", err=True
+    )
+    raise typer.Exit(1)
+
+
+def _into_store(campaign: Campaign, database_url: str) -> None:
+    store = Store(database_url)
+    where = repr(store)  # the URL without its password
+    try:
+        store.migrate()
+        with store.session() as session:
+            added = add_campaign(session, campaign, at=datetime.now(UTC))
+    finally:
+        store.dispose()
+    if not added:
+        typer.echo(f"refused: campaign {campaign.id} exists already (nothing changed)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"imported campaign {campaign.id} into {where}")
+
+
+@campaigns_app.command("check")
+def check(file: CampaignFile) -> None:
+    """Validate a campaign file as the service would, and summarise it."""
+    campaign = _load(file)
+    levels = ", ".join(f"{lvl} {campaign.fees[lvl]} 元" for lvl in campaign.levels)
+    typer.echo(
+        f"ok: {campaign.id} ({campaign.year}, {campaign.series}): {levels}; declarations "
+        f"{campaign.declaration_opens_at.isoformat()} to {campaign.declaration_closes_at.isoformat()}"
+    )
+
+
+@campaigns_app.command("import")
+def import_campaign(
+    file: CampaignFile,
+    api: Annotated[
+        str | None,
+        typer.Option("--api", help="The API's base URL (e.g. http://127.0.0.1:8000)."),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="REVIEWCHAIN_TOKEN",
+            help="An administrator's bearer token for --api (or REVIEWCHAIN_TOKEN).",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Write into this store instead (default: REVIEWCHAIN_DATABASE_URL).",
+        ),
+    ] = None,
+) -> None:
+    """Import one campaign file: through the API (--api URL --token T) or into the store
+    (--database-url); an existing campaign id is refused."""
+    if api is not None and database_url is not None:
+        raise typer.BadParameter("give --api or --database-url, not both")
+    if api is not None and not token:
+        raise typer.BadParameter("--api needs --token (or REVIEWCHAIN_TOKEN): an admin token")
+    campaign = _load(file)
+    if api is not None:
+        _through_api(campaign, api, str(token))
+    else:
+        _into_store(campaign, database_url or get_settings().database_url)
