@@ -21,18 +21,22 @@ from starlette.routing import BaseRoute
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from api import console
 from api.deps import Allow, Public
+from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.observability import RequestObservation
 from api.routes import (
     audit,
     calendar,
+    campaign_ops,
     campaigns,
     certificates,
     decisions,
     declarations,
     health,
     inbox,
+    meetings,
     payments,
 )
 from api.services import Services
@@ -114,9 +118,12 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
+        campaign_ops, meetings,
     ):  # fmt: skip
         app.include_router(module.router)
+    app.include_router(console.router)  # the browser console (api/console), outside the schema
     app.add_exception_handler(RPCError, _temporal_unavailable)
-    app.add_middleware(RequestObservation, metrics=metrics)
+    app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestObservation, metrics=metrics)  # outermost: counts 413s and 422s
     check_access_declared(app)
     return app

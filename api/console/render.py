@@ -1,0 +1,234 @@
+"""Pages: the Jinja2 environment, its filters, and the route class that turns every error a
+console route meets into a page.
+
+:class:`ConsoleRoute` wraps each console endpoint: a 401 (no cookie, an expired or bad token)
+sends a browser to the sign-in page; any other ``HTTPException`` (the API's own 403, 404, 409 …)
+and a 422 render the error page with the API's message and status. The API's JSON routes are
+untouched: only routers built by :func:`console_router` use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from api.console.auth import COOKIE, clear_session, optional_actor, session_csrf
+from api.console.labels import (
+    OUTCOME_LABELS,
+    PENDING_LABELS,
+    REASON_CODES,
+    ROLE_LABELS,
+    STATE_LABELS,
+    action_label,
+)
+from domain.calendar import BEIJING
+from domain.models import Actor
+from settings import Settings
+
+__all__ = [
+    "ConsoleRoute",
+    "bj",
+    "console_router",
+    "deadline",
+    "render",
+    "safe_next",
+    "signin_redirect",
+    "validation_messages",
+]
+
+HERE = Path(__file__).resolve().parent
+
+#: Which pages each role finds in the navigation bar: (path, label, roles).
+NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("/console/inbox", "待办 inbox", frozenset(ROLE_LABELS)),
+    ("/console/campaigns", "评审工作 campaigns", frozenset({"committee", "admin", "auditor"})),
+    ("/console/audit", "审计 audit", frozenset({"auditor", "admin"})),
+)
+
+
+def _instant(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def bj(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant (datetime or ISO text) in Beijing time."""
+    at = _instant(value)
+    return "" if at is None else at.astimezone(BEIJING).strftime(fmt)
+
+
+def deadline(value: Any) -> str:
+    """A deadline in Beijing time, the way notices write it: an instant at midnight is the end
+    of the day before (``2024-10-11 00:00`` → ``2024-10-10 24:00``)."""
+    at = _instant(value)
+    if at is None:
+        return ""
+    local = at.astimezone(BEIJING)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return (local - timedelta(days=1)).strftime("%Y-%m-%d 24:00")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def remaining(value: Any, now: datetime | None) -> str:
+    """How long until ``value`` from ``now``: 剩 3 天 4 小时, or 已逾期."""
+    at = _instant(value)
+    if at is None or now is None:
+        return ""
+    seconds = int((at - now).total_seconds())
+    if seconds <= 0:
+        return "已到期 / due"
+    days, rest = divmod(seconds, 86400)
+    hours = rest // 3600
+    if days:
+        return f"剩 {days} 天 {hours} 小时"
+    return f"剩 {hours} 小时 {rest % 3600 // 60} 分"
+
+
+def brief(value: Any, limit: int = 300) -> str:
+    """A detail value on one line: text as is, lists joined, mappings as ``key=value``."""
+    if isinstance(value, dict):
+        text = ", ".join(f"{k}={brief(v, limit)}" for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        text = ", ".join(brief(v, limit) for v in value)
+    elif value is None:
+        text = "—"
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["bj"] = bj
+    env.filters["remaining"] = remaining
+    env.filters["deadline"] = deadline
+    env.filters["action_label"] = action_label
+    env.filters["brief"] = brief
+    env.globals.update(
+        STATE_LABELS=STATE_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        PENDING_LABELS=PENDING_LABELS,
+        OUTCOME_LABELS=OUTCOME_LABELS,
+        REASON_CODES=REASON_CODES,
+    )
+    return env
+
+
+TEMPLATES = Jinja2Templates(env=_environment())
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.services.settings
+    return settings
+
+
+def render(
+    request: Request,
+    template: str,
+    actor: Actor | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` with what every page shows: the caller, their navigation and the
+    CSRF token their forms carry."""
+    nav = [] if actor is None else [(p, t) for p, t, roles in NAVIGATION if actor.role in roles]
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "actor": actor,
+            "nav": nav,
+            "csrf": session_csrf(request, _settings(request)) if actor else "",
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def signin_redirect(request: Request, *, expired: bool = False) -> RedirectResponse:
+    target = request.url.path
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    if request.method != "GET":  # after signing in, come back to the page the form was on
+        target = request.headers.get("referer", "") or "/console"
+    url = f"/console/login?next={quote(_local(target), safe='')}"
+    if expired:
+        url += "&expired=1"
+    response = RedirectResponse(url, status_code=303)
+    clear_session(response)
+    return response
+
+
+def _local(target: str) -> str:
+    """Only a console path may be a redirect target (no open redirect)."""
+    if "://" in target:
+        target = "/" + target.split("://", 1)[1].partition("/")[2]
+    if not target.startswith("/console") or target.startswith("//"):
+        return "/console"
+    return target
+
+
+def validation_messages(errors: Any) -> list[str]:
+    out = []
+    for error in errors:
+        loc = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))
+        out.append(f"{loc}: {error.get('msg', '')}" if loc else str(error.get("msg", "")))
+    return out
+
+
+def error_page(request: Request, status_code: int, detail: Any) -> HTMLResponse:
+    actor = optional_actor(request, _settings(request))
+    messages = validation_messages(detail) if isinstance(detail, list) else [str(detail)]
+    return render(request, "error.html", actor, status_code=status_code, messages=messages,
+                status=status_code)  # fmt: skip
+
+
+class ConsoleRoute(APIRoute):
+    """Errors become pages; 401 becomes the sign-in page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except StarletteHTTPException as err:
+                if err.status_code == 401:
+                    return signin_redirect(request, expired=COOKIE in request.cookies)
+                return error_page(request, err.status_code, err.detail)
+            except RequestValidationError as err:
+                return error_page(request, 422, err.errors())
+
+        return console_handler
+
+
+def console_router() -> APIRouter:
+    """A router under ``/console`` whose routes render their errors as pages."""
+    return APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    return _local(target or "/console")
