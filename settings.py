@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     #: Where this process's Temporal SDK serves its Prometheus metrics (e.g. 127.0.0.1:9464);
     #: empty turns them off. The API's /metrics includes them.
     sdk_metrics_bind_address: str = ""
+    #: Largest request body the API reads (api/limits.py); larger ones answer 413.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from domain.models import DecisionStage, DefenseMode, MaterialRef
 
 __all__ = [
+    "MAX_PAGE",
     "BatchPayment",
     "BatchPaymentItem",
     "CalendarBody",
@@ -37,6 +38,9 @@ __all__ = [
 
 
 class Body(BaseModel):
+    """Unknown fields are refused; counts, amounts and yes/no answers take JSON numbers and
+    booleans only (``true`` was an amount of 1, ``"yes"`` a passed defense: reliability)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
@@ -44,8 +48,10 @@ class Body(BaseModel):
 
 
 class SubmitBody(Body):
-    materials: list[MaterialRef] | None = None
-    masked_items: list[Literal["name", "photo", "unit", "secret_material"]] | None = None
+    materials: list[MaterialRef] | None = Field(default=None, max_length=100)
+    masked_items: list[Literal["name", "photo", "unit", "secret_material"]] | None = Field(
+        default=None, max_length=4
+    )
 
 
 class WithdrawBody(Body):
@@ -65,13 +71,13 @@ class ObjectionBody(Body):
 
 
 class ResolutionBody(Body):
-    upheld: bool
+    upheld: StrictBool
     opinion: str = ""
     outcome: Literal["return", "reject"] | None = None
 
 
 class PaymentBody(Body):
-    amount: int
+    amount: StrictInt
     receipt_no: str
 
 
@@ -80,23 +86,23 @@ class MaterialsReceivedBody(Body):
 
 
 class DefenseBody(Body):
-    passed: bool
+    passed: StrictBool
     mode: DefenseMode
     score: float | None = None
     opinion: str = ""
 
 
 class VoteBody(Body):
-    attending: int
-    in_favor: int
-    against: int
-    abstain: int
+    attending: StrictInt
+    in_favor: StrictInt
+    against: StrictInt
+    abstain: StrictInt
     recused: list[str] = Field(default_factory=list)
 
 
 class MisconductBody(Body):
     finding: str
-    unit_at_fault: bool = False
+    unit_at_fault: StrictBool = False
 
 
 # --------------------------------------------------------------------------- batch payment
@@ -104,7 +110,7 @@ class MisconductBody(Body):
 
 class BatchPaymentItem(Body):
     declaration_id: str = Field(min_length=1, max_length=100)
-    amount: int = Field(gt=0)
+    amount: StrictInt = Field(gt=0)
 
 
 class BatchPayment(Body):
@@ -130,8 +136,9 @@ class DeadlinesBody(Body):
 
 class CalendarBody(Body):
     version: str = Field(min_length=1, max_length=100)
-    holidays: list[date] = Field(default_factory=list)
-    workdays: list[date] = Field(default_factory=list)
+    #: A year has at most 366 days (a longer list was taken whole: reliability finding).
+    holidays: list[date] = Field(default_factory=list, max_length=366)
+    workdays: list[date] = Field(default_factory=list, max_length=366)
 
 
 # --------------------------------------------------------------------------- answers
@@ -152,6 +159,11 @@ class FanOut(BaseModel):
     declarations: int
     updated: int
     failed: list[dict[str, str]] = Field(default_factory=list)
+
+
+#: The highest page number a list answers: a larger offset overflowed the database's 64-bit
+#: OFFSET and answered 500 (fuzzing finding); no list holds a million pages.
+MAX_PAGE = 1_000_000
 
 
 class Page(BaseModel):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -35,20 +36,30 @@ class DeclarationFacts:
 
 
 def _from_store(session: Session, declaration_id: str) -> DeclarationFacts | None:
-    row = session.get(DeclarationRead, declaration_id)
-    if row is None:
-        return None
-    first = session.exec(
-        select(AuditEvent).where(AuditEvent.declaration_id == declaration_id, AuditEvent.seq == 1)
+    """One query: the read model's columns a decision needs and the actor of the first event
+    (the view and the time held are not read)."""
+    filed_by = (
+        select(AuditEvent.actor_id)
+        .where(AuditEvent.declaration_id == declaration_id, AuditEvent.seq == 1)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        sa.select(
+            col(DeclarationRead.campaign_id),
+            col(DeclarationRead.unit_id),
+            col(DeclarationRead.authority_chain),
+            col(DeclarationRead.state),
+            filed_by.label("filed_by"),
+        ).where(col(DeclarationRead.declaration_id) == declaration_id)
     ).first()
-    if first is None:
+    if row is None or row.filed_by is None:
         return None
     return DeclarationFacts(
         id=declaration_id,
         campaign_id=row.campaign_id,
         unit_id=row.unit_id,
         authority_chain=tuple(row.authority_chain),
-        filed_by=first.actor_id,
+        filed_by=row.filed_by,
         state=row.state,
     )
 

@@ -19,7 +19,7 @@ from api.masking import mask_events, mask_view
 from api.policy import ALL_ROLES, may_read, sees_masked
 from api.queries import ListFilter, declaration_page, history, live_declaration_of
 from api.refusals import Refusals
-from api.schemas import CreatedDeclaration, Page
+from api.schemas import MAX_PAGE, CreatedDeclaration, Page
 from api.services import Services, in_session
 from api.subjects import load_facts
 from domain.blacklist import bar_refusal
@@ -190,7 +190,7 @@ async def list_declarations(
     campaign_id: str | None = None,
     state: str | None = None,
     org: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page:
     """The declarations the caller may see, newest activity first."""

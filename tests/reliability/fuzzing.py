@@ -1,0 +1,203 @@
+"""Fuzzing the HTTP API from its own OpenAPI document with schemathesis (docs/reliability.md).
+
+The app runs in this process (ASGI, exactly as the API tests build it, around a Temporal
+environment and a worker). Schemathesis generates the cases, valid (``positive``) and invalid
+(``negative``), for every operation; each case is sent with the token of a role drawn per case
+(or no token), and its path parameters are either generated or the ids of a seeded campaign and
+declarations, so that the handlers behind the 404s are reached too. The one property checked is
+schemathesis' ``not_a_server_error``: no 5xx and no unhandled exception.
+
+Hypothesis runs in a thread; each request is sent on the event loop that owns the app, its
+Temporal client and the worker, so they keep their one loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis.generation import GenerationMode
+
+from api.auth import mint_token
+from domain.models import Actor
+from settings import Settings
+from tests import factories as f
+
+#: One actor per role (the organisations match the seeded declarations).
+ACTORS: tuple[Actor | None, ...] = (
+    f.APPLICANT, f.UNIT, f.OTHER_UNIT, f.COUNTY, f.COMMITTEE, f.FINANCE, f.ANYONE, f.ADMIN, None,
+)  # fmt: skip
+
+
+@dataclass
+class Finding:
+    operation: str
+    status: int | str
+    detail: str
+    curl: str
+
+
+@dataclass
+class FuzzReport:
+    examples: int = 0
+    unsendable: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    findings: list[Finding] = field(default_factory=list)
+    operations: int = 0
+    seconds: float = 0.0
+    unsatisfiable: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        top = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
+        out = [
+            f"operations {self.operations}, examples {self.examples} "
+            f"({self.unsendable} not sendable over HTTP), {self.seconds:.0f} s",
+            f"statuses   {top}",
+            f"findings   {len(self.findings)}",
+        ]
+        seen: set[tuple[str, str]] = set()
+        for finding in self.findings:
+            key = (finding.operation, finding.detail[:80])
+            if key not in seen:
+                seen.add(key)
+                out.append(f"  {finding.operation} -> {finding.status}: {finding.detail[:300]}")
+                out.append(f"    {finding.curl[:400]}")
+        return out
+
+
+@dataclass
+class Seeds:
+    """Ids that exist, so that generated paths reach past the 404s."""
+
+    campaign_id: str
+    declaration_ids: list[str]
+    objection_ids: list[str] = field(default_factory=lambda: ["obj-1", "obj-5"])
+
+
+def _request_kwargs(case: Any, headers: dict[str, str]) -> dict[str, Any]:
+    kwargs = case.as_transport_kwargs(base_url="http://api.test", headers=headers)
+    sent = {k: v for k, v in (kwargs.get("headers") or {}).items() if k.lower() != "authorization"}
+    out: dict[str, Any] = {
+        "method": kwargs["method"],
+        "url": kwargs["url"],
+        "headers": {**sent, **headers},  # the drawn role's token, never a generated one
+        "params": kwargs.get("params") or None,
+    }
+    if "json" in kwargs:
+        out["json"] = kwargs["json"]
+    elif kwargs.get("data") is not None:
+        data = kwargs["data"]
+        out["content" if isinstance(data, bytes | str) else "data"] = data
+    return out
+
+
+def fuzz(
+    app_openapi: dict[str, Any],
+    send: Callable[[dict[str, Any]], httpx.Response],
+    jwt: Settings,
+    seeds: Seeds,
+    *,
+    max_examples: int,
+    seed: int | None = 20241130,
+) -> FuzzReport:
+    """Run every operation with ``max_examples`` positive and as many negative examples."""
+    schema = schemathesis.openapi.from_dict(app_openapi)
+    tokens = {
+        (a.id if a else None): (
+            {"Authorization": f"Bearer {mint_token(jwt, a.id, a.role, a.org)}"} if a else {}
+        )
+        for a in ACTORS
+    }
+    report = FuzzReport()
+    started = time.monotonic()
+    known = {
+        "campaign_id": st.sampled_from([seeds.campaign_id]),
+        "declaration_id": st.sampled_from(seeds.declaration_ids),
+        "objection_id": st.sampled_from(seeds.objection_ids),
+    }
+    for result in schema.get_all_operations():
+        operation: Any = result.ok()  # type: ignore[union-attr]
+        report.operations += 1
+        names = {p.name for p in operation.path_parameters}
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            strategies = [operation.as_strategy(generation_mode=mode)]
+            if names & set(known):
+                fixed = st.fixed_dictionaries({n: known[n] for n in names if n in known})
+
+                def with_ids(ids: dict[str, Any], op: Any = operation, m: Any = mode) -> Any:
+                    return op.as_strategy(generation_mode=m, path_parameters=ids)
+
+                strategies.append(fixed.flatmap(with_ids))
+            _run(operation, st.one_of(strategies), send, tokens, report, max_examples, seed)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _run(
+    operation: Any,
+    cases: st.SearchStrategy[Any],
+    send: Callable[[dict[str, Any]], httpx.Response],
+    tokens: dict[str | None, dict[str, str]],
+    report: FuzzReport,
+    max_examples: int,
+    seed: int | None,
+) -> None:
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        derandomize=seed is not None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases, who=st.sampled_from(sorted(tokens, key=str)))
+    def one(case: Any, who: str | None) -> None:
+        report.examples += 1
+        try:
+            kwargs = _request_kwargs(case, tokens[who])
+        except Exception:
+            report.unsendable += 1
+            return
+        try:
+            response = send(kwargs)
+        except (httpx.InvalidURL, UnicodeEncodeError, httpx.LocalProtocolError):
+            report.unsendable += 1  # e.g. a header no HTTP client can send
+            return
+        except Exception as err:  # the app raised: a server error
+            report.findings.append(
+                Finding(operation.label, "exception", f"{type(err).__name__}: {err}",
+                        case.as_curl_command(headers=tokens[who]))
+            )  # fmt: skip
+            return
+        report.statuses[response.status_code] += 1
+        if response.status_code >= 500:
+            report.findings.append(
+                Finding(operation.label, response.status_code, response.text[:500],
+                        case.as_curl_command(headers=tokens[who]))
+            )  # fmt: skip
+
+    try:
+        one()
+    except Unsatisfiable:  # nothing to generate, e.g. negative inputs of GET /healthz
+        report.unsatisfiable.append(operation.label)
+
+
+def sender(
+    http: httpx.AsyncClient, loop: asyncio.AbstractEventLoop, timeout: float = 60.0
+) -> Callable[[dict[str, Any]], httpx.Response]:
+    """Send one request on ``loop`` (the app's) from the fuzzing thread."""
+
+    def send(kwargs: dict[str, Any]) -> httpx.Response:
+        future = asyncio.run_coroutine_threadsafe(http.request(**kwargs), loop)
+        return future.result(timeout=timeout)
+
+    return send
