@@ -183,12 +183,14 @@ def append_events(session: Session, events: Iterable[AuditEventIn]) -> tuple[int
         seqs = [e.seq for e in batch]
         if len(set(seqs)) != len(seqs):
             raise AuditConflict(f"declaration {declaration_id}: batch repeats a sequence number")
+        # The batch's own rows (a retry) and the predecessor of its first event, in one query.
+        wanted = [*seqs, seqs[0] - 1] if seqs[0] > 1 else seqs
         stored = {
             row.seq: row
             for row in session.exec(
                 select(AuditEvent).where(
                     AuditEvent.declaration_id == declaration_id,
-                    col(AuditEvent.seq).in_(seqs),
+                    col(AuditEvent.seq).in_(wanted),
                 )
             )
         }
@@ -209,7 +211,12 @@ def append_events(session: Session, events: Iterable[AuditEventIn]) -> tuple[int
             if event.seq == 1:
                 prev = GENESIS_HASH
             elif prev_seq != event.seq - 1:
-                prev = _hash_at(session, declaration_id, event.seq - 1)
+                before = stored.get(event.seq - 1)
+                prev = (
+                    before.hash
+                    if before is not None
+                    else _hash_at(session, declaration_id, event.seq - 1)
+                )
                 if prev is None:
                     raise AuditGap(
                         f"declaration {declaration_id}: event {event.seq - 1} is not recorded "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select, update
 
 from domain.models import Notification
@@ -23,46 +24,65 @@ __all__ = ["cancel_groups", "enqueue", "pending"]
 def enqueue(
     session: Session, notifications: Iterable[Notification], *, now: datetime | None = None
 ) -> int:
-    """Insert each notification whose key is new; returns how many were inserted."""
+    """Insert each notification whose key is new; returns how many were inserted.
+
+    A new notification with a ``supersedes`` group cancels the pending rows of its group (for
+    its declaration) written before it: those stored already, and the earlier ones of this batch,
+    which are written as cancelled. Three statements at most (the known keys, one cancelling
+    update per declaration, one insert), whatever the batch holds.
+    """
     notifications = list(notifications)
     if not notifications:
         return 0
     keys = [n.key for n in notifications]
     known = set(session.exec(select(NotificationRow.key).where(col(NotificationRow.key).in_(keys))))
-    created_at = now or datetime.now(UTC)
-    inserted = 0
+    fresh: list[Notification] = []
     for notification in notifications:
-        if notification.key in known:
-            continue
+        if notification.key not in known:
+            fresh.append(notification)
+            known.add(notification.key)
+    if not fresh:
+        return 0
+    groups: dict[str, set[str]] = {}
+    newest: dict[tuple[str, str], int] = {}
+    for index, notification in enumerate(fresh):
         if notification.supersedes:
-            session.exec(
-                update(NotificationRow)
-                .where(
-                    col(NotificationRow.declaration_id) == notification.declaration_id,
-                    col(NotificationRow.supersedes) == notification.supersedes,
-                    col(NotificationRow.status) == "pending",
-                )
-                .values(status="cancelled")
+            groups.setdefault(notification.declaration_id, set()).add(notification.supersedes)
+            newest[(notification.declaration_id, notification.supersedes)] = index
+    for declaration_id, superseded in groups.items():
+        session.exec(
+            update(NotificationRow)
+            .where(
+                col(NotificationRow.declaration_id) == declaration_id,
+                col(NotificationRow.supersedes).in_(sorted(superseded)),
+                col(NotificationRow.status) == "pending",
             )
-        session.add(
-            NotificationRow(
-                key=notification.key,
-                declaration_id=notification.declaration_id,
-                recipient_role=notification.recipient_role,
-                recipient_org=notification.recipient_org,
-                recipient_id=notification.recipient_id,
-                kind=notification.kind,
-                text=notification.text,
-                send_after=notification.send_after,
-                supersedes=notification.supersedes,
-                status="pending",
-                created_at=created_at,
-            )
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
         )
-        session.flush()
-        known.add(notification.key)
-        inserted += 1
-    return inserted
+    created_at = now or datetime.now(UTC)
+    rows = [
+        {
+            "key": n.key,
+            "declaration_id": n.declaration_id,
+            "recipient_role": n.recipient_role,
+            "recipient_org": n.recipient_org,
+            "recipient_id": n.recipient_id,
+            "kind": n.kind,
+            "text": n.text,
+            "send_after": n.send_after,
+            "supersedes": n.supersedes,
+            "status": (
+                "cancelled"
+                if n.supersedes and newest[(n.declaration_id, n.supersedes)] != index
+                else "pending"
+            ),
+            "created_at": created_at,
+        }
+        for index, n in enumerate(fresh)
+    ]
+    session.execute(insert(NotificationRow.__table__), rows)  # type: ignore[attr-defined]
+    return len(rows)
 
 
 def cancel_groups(

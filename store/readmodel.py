@@ -19,8 +19,10 @@ reader can add the time since.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, cast
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -29,12 +31,20 @@ from domain.calendar import WorkCalendar
 from domain.models import DeclarationView
 from domain.periods import working_days_between
 from domain.states import PENDING
-from store.audit import canonical_instant, events_of
+from store.audit import canonical_instant
 from store.calendar import work_calendar
 from store.registry import set_state
 from store.tables import AuditEvent, DeclarationRead
 
-__all__ = ["get_held", "get_view", "held_figures", "involving_org", "upsert_view"]
+__all__ = [
+    "HeldEvent",
+    "get_held",
+    "get_view",
+    "held_events",
+    "held_figures",
+    "involving_org",
+    "upsert_view",
+]
 
 _UNIT_STAGES = frozenset({"unit_review", "unit_publicity", "unit_recommendation"})
 
@@ -52,8 +62,47 @@ def _holder(stage: str, view: DeclarationView, authority_index: int) -> str | No
     return f"{role}:{org}" if org else str(role)
 
 
+class HeldEvent(Protocol):
+    """What the time held is computed from: these columns of an audit row."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def stage_before(self) -> str | None: ...
+    @property
+    def stage_after(self) -> str | None: ...
+    @property
+    def actor_role(self) -> str: ...
+    @property
+    def actor_org(self) -> str: ...
+
+
+def held_events(session: Session, declaration_id: str) -> Sequence[HeldEvent]:
+    """The audit rows that can move the file (accepted, with a stage after), oldest first, as
+    plain rows of the columns :func:`held_figures` reads (no ORM objects)."""
+    query = (
+        sa.select(
+            col(AuditEvent.at),
+            col(AuditEvent.outcome),
+            col(AuditEvent.stage_before),
+            col(AuditEvent.stage_after),
+            col(AuditEvent.actor_role),
+            col(AuditEvent.actor_org),
+        )
+        .where(
+            col(AuditEvent.declaration_id) == declaration_id,
+            col(AuditEvent.outcome) == "accepted",
+            col(AuditEvent.stage_after).is_not(None),
+        )
+        .order_by(col(AuditEvent.seq))
+    )
+    return cast(Sequence[HeldEvent], session.execute(query).all())
+
+
 def held_figures(
-    events: Sequence[AuditEvent], view: DeclarationView, cal: WorkCalendar
+    events: Sequence[HeldEvent], view: DeclarationView, cal: WorkCalendar
 ) -> dict[str, Any]:
     """``{"by_holder": {holder: working days}, "intervals": [...], "current": {...} | None}``
     from a declaration's audit rows (oldest first); see the module docstring."""
@@ -119,13 +168,36 @@ def involving_org(org: str) -> ColumnElement[bool]:
     return col(DeclarationRead.orgs).contains(f"|{org}|", autoescape=True)
 
 
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _upsert_statement(dialect: str, names: tuple[str, ...]) -> Any:
+    """``INSERT … ON CONFLICT (declaration_id) DO UPDATE … WHERE version <= excluded.version
+    RETURNING version`` for these columns, built once per dialect and executed with the values
+    as parameters (building ``excluded`` copies every column of the table: too costly per
+    write)."""
+    key = (dialect, names)
+    statement = _UPSERTS.get(key)
+    if statement is None:
+        table = DeclarationRead.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        base = insert(table)
+        excluded = base.excluded
+        statement = base.on_conflict_do_update(
+            index_elements=[table.c.declaration_id],
+            set_={name: excluded[name] for name in names if name != "declaration_id"},
+            where=table.c.version <= excluded.version,
+        ).returning(table.c.version)
+        _UPSERTS[key] = statement
+    return statement
+
+
 def upsert_view(
     session: Session, view: DeclarationView, *, cal: WorkCalendar | None = None
 ) -> bool:
     """Store ``view`` unless a newer version is stored already; True when written. Also
     recomputes the time held and keeps the registry's ``live`` flag current."""
-    events = events_of(session, view.id)
-    held = held_figures(events, view, cal or work_calendar(session))
+    held = held_figures(held_events(session, view.id), view, cal or work_calendar(session))
     pending = view.pending
     values: dict[str, Any] = {
         "declaration_id": view.id,
@@ -149,18 +221,10 @@ def upsert_view(
         "view_json": view.model_dump_json(),
         "held": held,
     }
-    table = DeclarationRead.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.declaration_id],
-        set_={name: statement.excluded[name] for name in values if name != "declaration_id"},
-        where=table.c.version <= statement.excluded.version,
-    )
+    statement = _upsert_statement(session.get_bind().dialect.name, tuple(values))
     # RETURNING yields the row only when it was inserted or updated (rowcount is not reliable
     # for a skipped ON CONFLICT DO UPDATE on every driver).
-    written = session.exec(statement.returning(table.c.version)).first() is not None
+    written = session.execute(statement, values).first() is not None
     if written:
         set_state(session, view.id, view.state)
     return written

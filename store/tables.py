@@ -114,6 +114,8 @@ class DeclarationRead(SQLModel, table=True):
     __tablename__ = "declaration_read"
     __table_args__ = (
         sa.Index("ix_declaration_read_inbox", "pending_role", "pending_org", "due_at"),
+        #: A unit reviewer's list, newest activity first (migration 0004).
+        sa.Index("ix_declaration_read_unit_recent", "unit_id", "updated_at"),
     )
 
     declaration_id: str = Field(primary_key=True, max_length=100)
@@ -136,7 +138,8 @@ class DeclarationRead(SQLModel, table=True):
     at_risk_from: datetime | None = _instant(nullable=True)
     #: Sequence number of the last audit event the view reflects.
     version: int
-    updated_at: datetime | None = _instant(nullable=True)
+    #: Indexed for the lists, newest activity first (migration 0004).
+    updated_at: datetime | None = _instant(nullable=True, index=True)
     view_json: str = _text()
     #: §10.2 time held per actor, in working days (``store.readmodel.held_figures``).
     held: dict[str, Any] = _json()

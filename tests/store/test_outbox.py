@@ -69,3 +69,32 @@ def test_cancelling_groups_spares_other_groups_sent_rows_and_kept_keys(store: St
         "sent": "sent",
         "kept": "pending",
     }
+
+
+def test_within_one_batch_only_the_last_reminder_of_a_group_stays_pending(store: Store) -> None:
+    """One step may queue two reminders of the same group (a transition, then the deadline it
+    computes): the later one replaces the earlier, as if they had been written one by one; a key
+    repeated in the batch is written once."""
+    d = declaration_id()
+    group = f"{d}:reminder"
+    with store.session() as session:
+        enqueue(session, [notification(d, "old", group=group)])
+    with store.session() as session:
+        inserted = enqueue(
+            session,
+            [
+                notification(d, "first", group=group),
+                notification(d, "act"),
+                notification(d, "second", group=group, at=MONDAY + timedelta(days=1)),
+                notification(d, "act"),
+            ],
+        )
+    assert inserted == 3
+    assert _statuses(store, d) == {
+        "old": "cancelled",
+        "first": "cancelled",
+        "act": "pending",
+        "second": "pending",
+    }
+    with store.session() as session:
+        assert [r.key for r in pending(session, d)] == ["act", "second"]

@@ -1,0 +1,155 @@
+"""Profile the hot path of a decision over HTTP: the API process and the worker process, sampled
+with py-spy (only the thread holding the GIL, i.e. Python CPU time) while a closed loop of decisions runs (the load of ``bench/http_vs_skeleton.py``:
+unit return ↔ resubmission over HTTP, ``--concurrency`` callers).
+
+Prints, for each process, the functions holding the most samples (inclusive and own), CPU
+milliseconds per decision, and writes the raw stacks (py-spy's collapsed format, readable by
+speedscope or flamegraph.pl) next to the figures when ``--out`` names a directory. Nothing here
+changes the processes: py-spy samples from outside (``--nonblocking``).
+
+py-spy is not a project dependency: install it anywhere (``pip install py-spy``) and put it on
+``PATH`` or pass ``--py-spy``.
+
+    python bench/profile_hot_path.py --seconds 20 --out /tmp/profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+
+from bench.http_vs_skeleton import HttpTarget, closed_loop, prepare_http
+from bench.stack import Stack, StackOptions, cpu_seconds, print_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def summarise(raw: Path, top: int, title: str) -> None:
+    """The functions with the most samples in a collapsed-stack file: inclusive and own."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = [_label(frame) for frame in stack.split(";")]
+        for label in set(frames):
+            inclusive[label] += count
+        own[frames[-1]] += count
+    print(f"\n{title}: {total} samples")
+    if not total:
+        return
+    print(f"  {'inclusive':>9}  {'own':>6}  function (this project's code)")
+    ours = Counter({k: v for k, v in inclusive.items() if _ours(k)})
+    for label, count in ours.most_common(top):
+        print(f"  {count / total:8.1%}  {own[label] / total:6.1%}  {label}")
+    print("  top own time:")
+    for label, count in own.most_common(top):
+        print(f"  {'':8}  {count / total:6.1%}  {label}")
+
+
+_PROJECT = ("api/", "activities/", "domain/", "store/", "workflows/", "worker.py", "logconfig")
+
+
+def _ours(label: str) -> bool:
+    return any(f"({p}" in label for p in _PROJECT)
+
+
+def _label(frame: str) -> str:
+    """``function (path:line)`` → ``function (short path)``."""
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", str(ROOT) + "/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+    return f"{name} ({path})"
+
+
+def py_spy(explicit: str | None) -> str:
+    found = explicit or shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(found).exists():
+        raise SystemExit("py-spy not found: pip install py-spy, or pass --py-spy PATH")
+    return found
+
+
+async def run(args: argparse.Namespace) -> None:
+    spy = py_spy(args.py_spy)
+    out = Path(args.out) if args.out else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    options = StackOptions(database_url=args.database_url, temporal_db=args.temporal_db)
+    async with Stack(options) as stack:
+        assert stack.worker is not None and stack.api is not None
+        async with httpx.AsyncClient(
+            base_url=stack.base_url, limits=httpx.Limits(max_connections=64), timeout=60.0
+        ) as http:
+            ids = await prepare_http(stack, http, args.n)
+            target = HttpTarget(http, stack, ids)
+            await closed_loop(target, args.concurrency, 3.0, 0.0, 10_000)  # warm up
+            workdir = out or stack.workdir
+            files = {
+                "worker": workdir / "worker.collapsed.txt",
+                "api": workdir / "api.collapsed.txt",
+            }
+            spies = []
+            for name, proc in (("worker", stack.worker), ("api", stack.api)):
+                argv = [
+                    spy, "record", "--pid", str(proc.pid), "--duration", str(int(args.seconds)),
+                    "--rate", str(args.rate), "--format", "raw", "--nonblocking", "--gil",
+                    "--output", str(files[name]),
+                ]  # fmt: skip
+                spies.append(
+                    await asyncio.create_subprocess_exec(
+                        *argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                    )
+                )
+            pids = [stack.worker.pid, stack.api.pid]
+            before = [cpu_seconds(p) for p in pids]
+            row = await closed_loop(target, args.concurrency, args.seconds, 0.0, 100_000)
+            used = [cpu_seconds(p) - b for p, b in zip(pids, before, strict=True)]
+            for spy_proc in spies:
+                await asyncio.wait_for(spy_proc.wait(), timeout=args.seconds + 60)
+    print(f"store: {args.database_url or 'SQLite'}; dev server {args.temporal_db}; "
+          f"{args.n} declarations; C={args.concurrency}; {args.seconds:g} s sampled")  # fmt: skip
+    print_table([row])
+    calls = max(1, len(row.values))
+    print(f"  CPU per decision: worker {used[0] / calls * 1000:.1f} ms, "
+          f"api {used[1] / calls * 1000:.1f} ms")  # fmt: skip
+    for name, path in files.items():
+        if path.exists():
+            summarise(path, args.top, f"{name} (pid sampled with py-spy)")
+    if out:
+        print(f"\nraw stacks in {out}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=100, help="declarations")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=int, default=250, help="samples per second")
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--py-spy", default=None)
+    parser.add_argument("--out", default=None, help="a directory for the raw stacks")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--temporal-db", choices=["file", "memory"], default="memory")
+    args = parser.parse_args()
+    asyncio.run(run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
