@@ -98,6 +98,26 @@ def _progress(run: DeadlineChangeRun | CalendarRecomputeRun, kind: str) -> FanOu
     )
 
 
+async def drive(
+    progress: FanOutProgress,
+    run: DeadlineChangeRun | CalendarRecomputeRun,
+    item: Callable[[str], FanOutItem],
+) -> FanOutProgress:
+    """Send ``item(id)`` to each declaration of ``run`` in batches; continue as new, with the
+    progress carried over, once a run has sent its budget."""
+    remaining = await fan_out(
+        progress, run.declaration_ids, item,
+        batch_size=run.batch_size, budget=run.continue_as_new_every,
+    )  # fmt: skip
+    if remaining:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            run.model_copy(update={"declaration_ids": remaining, "progress": progress})
+        )
+    progress.finished = True
+    return progress
+
+
 @workflow.defn(name=DEADLINE_CHANGE_TYPE)
 class CampaignDeadlineChangeWorkflow:
     """One campaign deadline change (延期) sent to every declaration that was open when it was
@@ -114,17 +134,7 @@ class CampaignDeadlineChangeWorkflow:
                 change_id=run.change_id, declaration_id=declaration_id, deadline_change=run.command
             )
 
-        remaining = await fan_out(
-            self._progress, run.declaration_ids, item,
-            batch_size=run.batch_size, budget=run.continue_as_new_every,
-        )  # fmt: skip
-        if remaining:
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            workflow.continue_as_new(
-                run.model_copy(update={"declaration_ids": remaining, "progress": self._progress})
-            )
-        self._progress.finished = True
-        return self._progress
+        return await drive(self._progress, run, item)
 
     @workflow.query(name="progress")
     def progress(self) -> FanOutProgress:
@@ -147,17 +157,7 @@ class CalendarRecomputeWorkflow:
                 change_id=run.change_id, declaration_id=declaration_id, calendar_change=run.command
             )
 
-        remaining = await fan_out(
-            self._progress, run.declaration_ids, item,
-            batch_size=run.batch_size, budget=run.continue_as_new_every,
-        )  # fmt: skip
-        if remaining:
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            workflow.continue_as_new(
-                run.model_copy(update={"declaration_ids": remaining, "progress": self._progress})
-            )
-        self._progress.finished = True
-        return self._progress
+        return await drive(self._progress, run, item)
 
     @workflow.query(name="progress")
     def progress(self) -> FanOutProgress:
