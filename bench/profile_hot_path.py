@@ -1,16 +1,19 @@
 """Profile the hot path of a decision over HTTP: the API process and the worker process, sampled
-with py-spy (only the thread holding the GIL, i.e. Python CPU time) while a closed loop of decisions runs (the load of ``bench/http_vs_skeleton.py``:
-unit return ↔ resubmission over HTTP, ``--concurrency`` callers).
+with py-spy (only the thread holding the GIL: Python CPU time, not waits) while a closed loop of
+decisions runs (the load of ``bench/http_vs_skeleton.py``: unit return ↔ resubmission over HTTP,
+``--concurrency`` callers, ``--n`` declarations).
 
-Prints, for each process, the functions holding the most samples (inclusive and own), CPU
-milliseconds per decision, and writes the raw stacks (py-spy's collapsed format, readable by
-speedscope or flamegraph.pl) next to the figures when ``--out`` names a directory. Nothing here
-changes the processes: py-spy samples from outside (``--nonblocking``).
+Prints the throughput and latency of the loop, the CPU milliseconds per decision of the worker
+and the API (from /proc), and for each process the functions of this project holding the most
+samples (inclusive) and the functions holding the most samples themselves (own). ``--out`` keeps
+the raw stacks (py-spy's collapsed format, for speedscope or flamegraph.pl). py-spy samples from
+outside (``--nonblocking``); ``--no-spy`` measures without sampling (for before/after figures).
 
 py-spy is not a project dependency: install it anywhere (``pip install py-spy``) and put it on
 ``PATH`` or pass ``--py-spy``.
 
     python bench/profile_hot_path.py --seconds 20 --out /tmp/profile
+    python bench/profile_hot_path.py --no-spy --database-url postgresql://postgres@127.0.0.1:5432/postgres
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def py_spy(explicit: str | None) -> str:
 
 
 async def run(args: argparse.Namespace) -> None:
-    spy = py_spy(args.py_spy)
+    spy = None if args.no_spy else py_spy(args.py_spy)
     out = Path(args.out) if args.out else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -106,6 +109,8 @@ async def run(args: argparse.Namespace) -> None:
             }
             spies = []
             for name, proc in (("worker", stack.worker), ("api", stack.api)):
+                if spy is None:
+                    break
                 argv = [
                     spy, "record", "--pid", str(proc.pid), "--duration", str(int(args.seconds)),
                     "--rate", str(args.rate), "--format", "raw", "--nonblocking", "--gil",
@@ -143,6 +148,7 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=250, help="samples per second")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--py-spy", default=None)
+    parser.add_argument("--no-spy", action="store_true", help="measure only, sample nothing")
     parser.add_argument("--out", default=None, help="a directory for the raw stacks")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--temporal-db", choices=["file", "memory"], default="memory")
