@@ -112,7 +112,9 @@ def run_local() -> int:
             )  # fmt: skip
             _wait_port(8000)
             print("API:         http://127.0.0.1:8000  (docs: http://127.0.0.1:8000/docs)")
-            print("Console:     http://127.0.0.1:8000/console  (sign in with a token: cli.py tokens)")
+            print(
+                "Console:     http://127.0.0.1:8000/console  (sign in with a token: cli.py tokens)"
+            )
         print("Temporal UI: http://127.0.0.1:8233")
         print("Temporal:    127.0.0.1:7233 (namespace default, task queue review-chain)")
         print("Ctrl-C stops everything.", flush=True)
