@@ -6,10 +6,12 @@ Temporal dev server, the production worker (``python worker.py``), the API (uvic
 store (SQLite file, or a new PostgreSQL database with ``--database-url``).
 
 Declarations are started through the Temporal client (``workflows.client.start_declaration``)
-in one campaign whose declaration deadline is 180 days away, spread over ``--units`` employer
-units and filed by distinct applicants; ``--submit-fraction`` of them are also submitted (so
-they wait in their unit's inbox), the rest stay drafts. Every one is an open workflow asleep on
-its deadline timers, its view in the read model.
+in one campaign whose declaration deadline is 180 days away, filed by distinct applicants. The
+first ``--baseline`` (100) all belong to the measured unit and are all submitted, so that every
+measured page is full (50 rows) already at the small size; the rest are spread over ``--units``
+employer units and ``--submit-fraction`` of them are submitted (waiting in their unit's inbox),
+the others stay drafts. Every one is an open workflow asleep on its deadline timers, its view in
+the read model.
 
 At 100 open declarations, then again once ``--n`` are open, it measures (``--requests`` calls
 each, ``--concurrency`` at a time, the endpoints taking turns):
@@ -70,19 +72,25 @@ def unit(i: int) -> str:
 class Grower:
     """Starts declarations (and submits some) until ``target`` are open."""
 
-    def __init__(self, stack: Stack, campaign: Campaign, units: int, submit_fraction: float):
+    def __init__(
+        self, stack: Stack, campaign: Campaign, units: int, submit_fraction: float, baseline: int
+    ) -> None:
         assert stack.client is not None
         self.stack, self.client, self.campaign = stack, stack.client, campaign
-        self.units, self.submit_fraction = units, submit_fraction
+        self.units, self.submit_fraction, self.baseline = units, submit_fraction, baseline
         self.count = 0
         self.submitted = 0
         self.failures: list[str] = []
 
     async def one(self, i: int) -> None:
         applicant = Actor(id=f"applicant-{i:06d}", role="applicant")
+        # The first ``baseline`` declarations are all the measured unit's, all submitted, so that
+        # every measured page is full (50 rows) at the small size too: the comparison is then of
+        # the same work on a larger table, not of pages of 2 rows against pages of 50.
+        first = i < self.baseline
         decl = f.declaration(
             self.campaign,
-            unit_id=unit(i % self.units),
+            unit_id=f.UNIT.org if first else unit(i % self.units),
             applicant=f.applicant(id_number=unique_id_number()),
         )
         start = DeclarationStart(
@@ -94,7 +102,7 @@ class Grower:
         )
         try:
             await start_declaration(self.client, self.stack.task_queue, start)
-            if random.Random(i).random() < self.submit_fraction:  # independent of the unit
+            if first or random.Random(i).random() < self.submit_fraction:
                 await send(
                     self.client, start.declaration_id, "submit", SubmitCommand(actor=applicant)
                 )
@@ -199,7 +207,7 @@ async def run(args: argparse.Namespace) -> int:
         print(f"store: {stack.db.describe() if stack.db else '?'}; dev server "
               f"({args.temporal_db}); growing to {n} open declarations over {args.units} units, "
               f"{args.submit_fraction:.0%} submitted")  # fmt: skip
-        grower = Grower(stack, campaign, args.units, args.submit_fraction)
+        grower = Grower(stack, campaign, args.units, args.submit_fraction, args.baseline)
         temporal = next(p for p in stack.procs if p.name == "temporal")
         groups: dict[str, Pids] = {
             "worker": [stack.worker.pid],

@@ -438,7 +438,8 @@ class Drive:
             await self.progress.wait()
 
 
-Disruption = Callable[[], Awaitable[dict[str, float]]]
+#: What strikes in the middle of a drive: gets the server and the worker, answers its timings.
+Disruption = Callable[["DevServer", "WorkerProcess"], Awaitable[dict[str, float]]]
 
 
 @dataclass
@@ -624,7 +625,7 @@ class RunOptions:
 async def run_drive(
     workdir: Path,
     options: RunOptions,
-    disrupt: Callable[[DevServer, WorkerProcess], Awaitable[dict[str, float]]],
+    disrupt: Disruption,
 ) -> Report:
     """Start the dev server and a worker process, drive ``options.declarations`` declarations,
     call ``disrupt`` once ``options.at`` of the decisions are answered, then check."""
@@ -670,9 +671,7 @@ async def run_drive(
             await asyncio.to_thread(server.stop)
 
 
-def kill_worker(
-    down: float = 1.0,
-) -> Callable[[DevServer, WorkerProcess], Awaitable[dict[str, float]]]:
+def kill_worker(down: float = 1.0) -> Disruption:
     """SIGKILL the worker, leave it dead ``down`` seconds (decisions keep coming), start it."""
 
     async def disrupt(server: DevServer, worker: WorkerProcess) -> dict[str, float]:
@@ -686,9 +685,7 @@ def kill_worker(
     return disrupt
 
 
-def restart_server(down: float = 1.0, *, kill: bool = False) -> Callable[
-    [DevServer, WorkerProcess], Awaitable[dict[str, float]]
-]:  # fmt: skip
+def restart_server(down: float = 1.0, *, kill: bool = False) -> Disruption:
     """Stop the dev server (SIGTERM, or SIGKILL with ``kill``) and start it again on the same
     ports and state file; the worker keeps running and reconnects by itself."""
 
