@@ -23,6 +23,7 @@ from api.console.render import console_router, render
 from api.deps import ServicesDep
 from api.queries import event_dict
 from api.routes import audit, declarations
+from api.schemas import MAX_PAGE
 from api.services import in_session
 from domain.models import Actor
 from store.audit import events_of
@@ -52,7 +53,7 @@ async def audit_campaign(
     campaign_id: str,
     actor: Auditor,
     services: ServicesDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     """The campaign's chains verified together, its exports, and its declarations."""
     check = await audit.verify_chain(actor, services, campaign_id=campaign_id)
@@ -145,7 +146,7 @@ async def actor_events(
     actor_id: str = "",
     outcome: Literal["", "accepted", "refused"] = "",
     campaign_id: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     """Everything one reviewer (any account) did, across declarations, oldest first; or, with
     ``outcome=refused``, every refused attempt (of a campaign)."""

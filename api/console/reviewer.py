@@ -18,6 +18,7 @@ from api.console.chain import actions_for, chain_steps, is_person
 from api.console.render import console_router, render
 from api.deps import ServicesDep
 from api.routes import declarations, inbox
+from api.schemas import MAX_PAGE
 from api.services import Services
 from domain.models import Actor
 
@@ -51,7 +52,7 @@ async def inbox_page(
     request: Request,
     actor: Inboxed,
     services: ServicesDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
     """What waits on the caller: soonest deadline first, at-risk first among equals."""
     result = await inbox.inbox(actor=actor, services=services, page=page, page_size=PAGE_SIZE)
