@@ -7,13 +7,13 @@ from temporalio import activity
 
 from activities.support import log, run_blocking
 from domain.models import RecordBatch, RecordResult
-from store.audit import append_events
+from store.audit import chain_rows, insert_rows, tail_rows
 from store.audit_tail import reconcile
 from store.calendar import work_calendar
-from store.db import Store
+from store.db import Store, advisory_xact_lock
 from store.errors import InvalidRequest
-from store.outbox import cancel_groups, enqueue
-from store.readmodel import upsert_view
+from store.outbox import enqueue
+from store.readmodel import HELD_FILTER, HeldEvent, upsert_view
 
 
 class AuditActivities:
@@ -32,25 +32,45 @@ class AuditActivities:
         return await run_blocking(self._record, batch, declaration_id=batch.view.id)
 
     def _record(self, batch: RecordBatch) -> RecordResult:
-        strangers = sorted({e.declaration_id for e in batch.events} - {batch.view.id})
+        declaration_id = batch.view.id
+        strangers = sorted({e.declaration_id for e in batch.events} - {declaration_id})
         if strangers:
             raise InvalidRequest(
-                f"events of {', '.join(strangers)} in the batch of declaration {batch.view.id}"
+                f"events of {', '.join(strangers)} in the batch of declaration {declaration_id}"
             )
+        first = min((e.seq for e in batch.events), default=None)
         with self._store.session() as session:
+            advisory_xact_lock(session, f"audit:{declaration_id}")
+            # One read serves the whole step: the stored tail the batch must follow or repeat,
+            # and the rows the time held is computed from.
+            rows = tail_rows(
+                session,
+                declaration_id,
+                None if first is None else first - 1,
+                also=HELD_FILTER,
+            )
+            stored = {r.seq: r for r in rows if first is not None and r.seq >= first - 1}
             # Rows a dead workflow task wrote stay; the batch follows them (reliability finding).
-            plan = reconcile(session, batch.events)
-            written, present = append_events(session, plan.events)
+            plan = reconcile(stored, batch.events)
+            chained, present = chain_rows(declaration_id, plan.events, stored)
+            insert_rows(session, chained)
+            trail: dict[int, HeldEvent] = {r.seq: r for r in rows}
+            trail.update((e.seq, e) for e in plan.events if e.seq not in stored)
             view = batch.view.model_copy(update={"version": batch.view.version + plan.shift})
             notifications = plan.notifications(batch.notifications)
-            upsert_view(session, view, cal=work_calendar(session))
-            cancel_groups(
+            upsert_view(
                 session,
-                batch.view.id,
-                batch.cancel_reminders,
-                keep=[n.key for n in notifications],
+                view,
+                cal=work_calendar(session),
+                events=[trail[seq] for seq in sorted(trail)],
             )
-            enqueue(session, notifications)
+            enqueue(
+                session,
+                notifications,
+                cancel=batch.cancel_reminders,
+                declaration_id=declaration_id,
+            )
+        written = len(chained)
         log.info(
             "audit.recorded",
             written=written,

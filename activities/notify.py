@@ -8,7 +8,7 @@ from temporalio import activity
 from activities.support import log, run_blocking
 from domain.models import Model, Notification
 from store.db import Store
-from store.outbox import cancel_groups, enqueue
+from store.outbox import enqueue
 
 
 class NotifyRequest(Model):
@@ -31,12 +31,11 @@ class NotifyActivities:
 
     def _notify(self, request: NotifyRequest) -> int:
         with self._store.session() as session:
-            cancel_groups(
+            added = enqueue(
                 session,
-                request.declaration_id,
-                request.cancel_reminders,
-                keep=[n.key for n in request.notifications],
+                request.notifications,
+                cancel=request.cancel_reminders,
+                declaration_id=request.declaration_id,
             )
-            added = enqueue(session, request.notifications)
         log.info("notifications.enqueued", added=added)
         return added

@@ -102,7 +102,7 @@ class _Recorder:
 
     async def one(self, row: CommitteeMeetingVote, resumed: bool) -> dict[str, Any]:
         vote: MeetingVoteInput = self.inputs[row.declaration_id]
-        facts = await load_facts(self.services, row.declaration_id)
+        facts = await load_facts(self.services, row.declaration_id, with_state=True)
         if facts is None:
             return {"outcome": "refused", "reason": "没有该申报 / unknown declaration"}
         if facts.campaign_id != self.campaign.id:

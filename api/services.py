@@ -4,10 +4,11 @@ the clock. Built once by :func:`api.app.create_app` and kept on ``app.state.serv
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 from temporalio.client import Client
@@ -37,6 +38,9 @@ class Services:
     #: that instants the API stamps agree with the workflows' time.
     clock: Clock = field(default=wall_clock)
     owns_client: bool = False
+    #: What never changes about a declaration once recorded (campaign, unit, authority chain,
+    #: who filed it), by declaration id, newest use last (``api.subjects.load_facts``).
+    facts: OrderedDict[str, Any] = field(default_factory=OrderedDict)
 
 
 async def in_session(store: Store, work: Callable[[Session], T], *, readonly: bool = False) -> T:

@@ -8,7 +8,8 @@ to both: None (404).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -89,10 +90,29 @@ async def _from_workflow(client: Client, declaration_id: str) -> DeclarationFact
     )
 
 
-async def load_facts(services: Services, declaration_id: str) -> DeclarationFacts | None:
+#: Declarations whose facts are kept in memory per API process (a few hundred bytes each).
+FACTS_CACHED = 20_000
+
+
+async def load_facts(
+    services: Services, declaration_id: str, *, with_state: bool = False
+) -> DeclarationFacts | None:
+    """The declaration's facts, or None when it is unknown. What never changes (campaign, unit,
+    authority chain, who filed it) is kept in memory once read from the store, so a decision
+    reads nothing before it reaches the workflow; ``with_state`` reads the store's current
+    ``state`` too."""
+    cache = services.facts
+    if not with_state and (cached := cache.get(declaration_id)) is not None:
+        cache.move_to_end(declaration_id)
+        return cast(DeclarationFacts, cached)
     facts = await in_session(
         services.store, lambda s: _from_store(s, declaration_id), readonly=True
     )
-    if facts is not None or services.client is None:
+    if facts is not None:
+        cache[declaration_id] = replace(facts, state=None)
+        while len(cache) > FACTS_CACHED:
+            cache.popitem(last=False)
         return facts
+    if services.client is None:
+        return None
     return await _from_workflow(services.client, declaration_id)

@@ -122,7 +122,8 @@ class WorkCalendar:
     """Working days across years; administrator-loaded years override the packaged data.
 
     Instances are cheap to build and keep a per-year cache of the off/on sets, so a 10-day walk is
-    a handful of set look-ups.
+    a handful of set look-ups. Safe to share between threads (the caches only ever grow, with
+    the same values).
     """
 
     def __init__(self, official: Mapping[int, CalendarYear] | None = None) -> None:
@@ -139,15 +140,17 @@ class WorkCalendar:
         data = self._years.get(year)
         if data is None:
             data = self._override.get(year) or packaged_year(year) or provisional_year(year)
-            self._years[year] = data
+            # In this order, so that a calendar shared by threads never shows a year half-built:
+            # whoever finds the year in ``_on`` finds it in ``_off`` too.
             self._off[year] = frozenset(data.holidays)
             self._on[year] = frozenset(data.workdays)
+            self._years[year] = data
         return data
 
     def is_working_day(self, d: date) -> bool:
         """Adjusted working days (调休上班) work; holidays are off; otherwise Monday-Friday."""
         year = d.year
-        if year not in self._off:
+        if year not in self._on:
             self.year_data(year)
         if d in self._on[year]:
             return True

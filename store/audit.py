@@ -38,6 +38,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from domain.models import AuditEventIn
@@ -56,11 +57,14 @@ __all__ = [
     "append_events",
     "canonical_bytes",
     "canonical_instant",
+    "chain_rows",
     "check_chains",
     "count_chains",
     "event_hash",
     "events_of",
+    "insert_rows",
     "row_dict",
+    "tail_rows",
     "verify",
 ]
 
@@ -126,8 +130,9 @@ def event_hash(event: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
 
 
-def row_dict(row: AuditEvent) -> dict[str, Any]:
-    """A stored row as the canonical mapping (plus ``hash``)."""
+def row_dict(row: Any) -> dict[str, Any]:
+    """A stored row (an :class:`AuditEvent` or a plain row of its columns) as the canonical
+    mapping (plus ``hash``)."""
     out = {name: getattr(row, name) for name in CANONICAL_FIELDS}
     out["at"] = canonical_instant(row.at)
     out["reasons"] = json.loads(row.reasons)
@@ -157,11 +162,96 @@ def events_of(session: Session, declaration_id: str) -> list[AuditEvent]:
     return list(session.exec(query))
 
 
-def _hash_at(session: Session, declaration_id: str, seq: int) -> str | None:
-    query = select(AuditEvent.hash).where(
-        AuditEvent.declaration_id == declaration_id, AuditEvent.seq == seq
+_TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
+#: The columns read back from the trail, in this order: the fifteen canonical fields, then
+#: ``hash`` (plain rows with attribute access, no ORM objects).
+_VERIFY_COLUMNS = tuple(_TABLE.c[name] for name in (*CANONICAL_FIELDS, "hash"))
+_INSERT = sa.insert(_TABLE)
+
+
+def tail_rows(
+    session: Session,
+    declaration_id: str,
+    from_seq: int | None,
+    *,
+    also: ColumnElement[bool] | None = None,
+) -> Sequence[sa.Row[Any]]:
+    """One query: a declaration's stored rows from ``from_seq`` on (none when None), plus those
+    matching ``also``, oldest first, as plain rows of :data:`_VERIFY_COLUMNS`."""
+    conditions: list[ColumnElement[bool]] = []
+    if from_seq is not None:
+        conditions.append(_TABLE.c.seq >= from_seq)
+    if also is not None:
+        conditions.append(also)
+    if not conditions:
+        return []
+    query = (
+        sa.select(*_VERIFY_COLUMNS)
+        .where(_TABLE.c.declaration_id == declaration_id, sa.or_(*conditions))
+        .order_by(_TABLE.c.seq)
     )
-    return session.exec(query).first()
+    return session.execute(query).all()
+
+
+def chain_rows(
+    declaration_id: str, events: Iterable[AuditEventIn], stored: Mapping[int, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows to insert for ``events`` (one declaration's) and how many are already present.
+
+    ``stored`` holds every stored row of the declaration from the predecessor of the first event
+    on (:func:`tail_rows`), by ``seq``. An event stored with the same content is present; with
+    different content it is an :class:`AuditConflict`; one whose predecessor is neither stored
+    nor in the batch is an :class:`AuditGap`. Pure: the caller writes the rows."""
+    batch = sorted(events, key=lambda e: e.seq)
+    seqs = [e.seq for e in batch]
+    if len(set(seqs)) != len(seqs):
+        raise AuditConflict(f"declaration {declaration_id}: batch repeats a sequence number")
+    rows: list[dict[str, Any]] = []
+    present = 0
+    prev: str | None = None
+    prev_seq: int | None = None
+    for event in batch:
+        incoming = _incoming_dict(event)
+        row = stored.get(event.seq)
+        if row is not None:
+            if _content(row_dict(row)) != _content(incoming):
+                raise AuditConflict(
+                    f"declaration {declaration_id}: event {event.seq} is already recorded "
+                    "with different content; the audit trail is append-only"
+                )
+            present += 1
+            prev, prev_seq = row.hash, event.seq
+            continue
+        if event.seq == 1:
+            prev = GENESIS_HASH
+        elif prev_seq != event.seq - 1:
+            before = stored.get(event.seq - 1)
+            prev = None if before is None else before.hash
+            if prev is None:
+                raise AuditGap(
+                    f"declaration {declaration_id}: event {event.seq - 1} is not recorded "
+                    f"yet, so event {event.seq} cannot be chained"
+                )
+        assert prev is not None
+        incoming["prev_hash"] = prev
+        digest = event_hash(incoming)
+        rows.append(
+            {
+                **incoming,
+                "at": event.at,
+                "reasons": _dumps(incoming["reasons"]),
+                "detail": _dumps(incoming["detail"]),
+                "hash": digest,
+            }
+        )
+        prev, prev_seq = digest, event.seq
+    return rows, present
+
+
+def insert_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write rows made by :func:`chain_rows` (one statement)."""
+    if rows:
+        session.execute(_INSERT, list(rows))
 
 
 def append_events(session: Session, events: Iterable[AuditEventIn]) -> tuple[int, int]:
@@ -177,78 +267,16 @@ def append_events(session: Session, events: Iterable[AuditEventIn]) -> tuple[int
     for event in events:
         by_declaration.setdefault(event.declaration_id, []).append(event)
     advisory_xact_lock(session, *(f"audit:{d}" for d in by_declaration))
-    written = present = 0
+    rows: list[dict[str, Any]] = []
+    present = 0
     for declaration_id, batch in by_declaration.items():
-        batch.sort(key=lambda e: e.seq)
-        seqs = [e.seq for e in batch]
-        if len(set(seqs)) != len(seqs):
-            raise AuditConflict(f"declaration {declaration_id}: batch repeats a sequence number")
-        # The batch's own rows (a retry) and the predecessor of its first event, in one query.
-        wanted = [*seqs, seqs[0] - 1] if seqs[0] > 1 else seqs
-        stored = {
-            row.seq: row
-            for row in session.exec(
-                select(AuditEvent).where(
-                    AuditEvent.declaration_id == declaration_id,
-                    col(AuditEvent.seq).in_(wanted),
-                )
-            )
-        }
-        prev: str | None = None
-        prev_seq: int | None = None
-        for event in batch:
-            incoming = _incoming_dict(event)
-            row = stored.get(event.seq)
-            if row is not None:
-                if _content(row_dict(row)) != _content(incoming):
-                    raise AuditConflict(
-                        f"declaration {declaration_id}: event {event.seq} is already recorded "
-                        "with different content; the audit trail is append-only"
-                    )
-                present += 1
-                prev, prev_seq = row.hash, event.seq
-                continue
-            if event.seq == 1:
-                prev = GENESIS_HASH
-            elif prev_seq != event.seq - 1:
-                before = stored.get(event.seq - 1)
-                prev = (
-                    before.hash
-                    if before is not None
-                    else _hash_at(session, declaration_id, event.seq - 1)
-                )
-                if prev is None:
-                    raise AuditGap(
-                        f"declaration {declaration_id}: event {event.seq - 1} is not recorded "
-                        f"yet, so event {event.seq} cannot be chained"
-                    )
-            assert prev is not None
-            incoming["prev_hash"] = prev
-            digest = event_hash(incoming)
-            session.add(
-                AuditEvent(
-                    declaration_id=event.declaration_id,
-                    campaign_id=event.campaign_id,
-                    seq=event.seq,
-                    at=event.at,
-                    actor_id=event.actor_id,
-                    actor_role=event.actor_role,
-                    actor_org=event.actor_org,
-                    action=event.action,
-                    stage_before=event.stage_before,
-                    stage_after=event.stage_after,
-                    outcome=event.outcome,
-                    opinion=event.opinion,
-                    reasons=_dumps(incoming["reasons"]),
-                    detail=_dumps(incoming["detail"]),
-                    prev_hash=prev,
-                    hash=digest,
-                )
-            )
-            written += 1
-            prev, prev_seq = digest, event.seq
-    session.flush()
-    return written, present
+        first = min(e.seq for e in batch)
+        stored = {r.seq: r for r in tail_rows(session, declaration_id, first - 1)}
+        chained, already = chain_rows(declaration_id, batch, stored)
+        rows.extend(chained)
+        present += already
+    insert_rows(session, rows)
+    return len(rows), present
 
 
 # --------------------------------------------------------------------------- verification
@@ -256,9 +284,6 @@ def append_events(session: Session, events: Iterable[AuditEventIn]) -> tuple[int
 #: Rows fetched per round trip while verifying (a server-side cursor on PostgreSQL).
 VERIFY_BATCH = 5_000
 
-_TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
-#: The columns the verifier reads, in this order: the fifteen canonical fields, then ``hash``.
-_VERIFY_COLUMNS = tuple(_TABLE.c[name] for name in (*CANONICAL_FIELDS, "hash"))
 _DECLARATION = CANONICAL_FIELDS.index("declaration_id")
 _SEQ = CANONICAL_FIELDS.index("seq")
 _PREV = CANONICAL_FIELDS.index("prev_hash")

@@ -27,16 +27,15 @@ in :func:`store.audit.append_events`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
-from sqlmodel import Session, col, select
 
 from domain.models import SYSTEM, AuditEventIn, Notification
 from store.audit import canonical_instant
-from store.db import advisory_xact_lock
-from store.tables import AuditEvent, utc
+from store.tables import utc
 
 __all__ = ["SUPERSEDED", "Reconciled", "reconcile"]
 
@@ -71,7 +70,7 @@ class Reconciled:
         return out
 
 
-def _same_but_instant(row: AuditEvent, event: AuditEventIn) -> bool:
+def _same_but_instant(row: Any, event: AuditEventIn) -> bool:
     if any(getattr(row, name) != getattr(event, name) for name in _SAME):
         return False
     incoming = event.model_dump(mode="json")
@@ -81,22 +80,15 @@ def _same_but_instant(row: AuditEvent, event: AuditEventIn) -> bool:
     )
 
 
-def reconcile(session: Session, events: Sequence[AuditEventIn]) -> Reconciled:
-    """The batch to append in place of ``events`` (see the module docstring)."""
+def reconcile(stored: Mapping[int, Any], events: Sequence[AuditEventIn]) -> Reconciled:
+    """The batch to append in place of ``events`` (see the module docstring). ``stored`` holds
+    the declaration's stored rows from the batch's first ``seq`` on, by ``seq``, read under the
+    writer's lock (:func:`store.audit.tail_rows`). Pure: nothing is read or written here."""
     batch = sorted(events, key=lambda e: e.seq)
     if not batch or len({e.declaration_id for e in batch}) != 1:
         return Reconciled(list(batch))
     declaration_id = batch[0].declaration_id
-    advisory_xact_lock(session, f"audit:{declaration_id}")
-    stored = {
-        row.seq: row
-        for row in session.exec(
-            select(AuditEvent).where(
-                AuditEvent.declaration_id == declaration_id,
-                col(AuditEvent.seq) >= batch[0].seq,
-            )
-        )
-    }
+    stored = {seq: row for seq, row in stored.items() if seq >= batch[0].seq}
     if not stored:
         return Reconciled(batch)
     out: list[AuditEventIn] = []

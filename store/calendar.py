@@ -6,8 +6,12 @@ back to the packaged data, then to a provisional year, for everything else.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from domain.calendar import CalendarYear, WorkCalendar
@@ -61,6 +65,32 @@ def put_calendar_year(
     return True
 
 
+#: Calendars built from the loaded years, by what identifies those years (year, version and
+#: load instant of each): every computation reads the fingerprint, and a calendar is built again
+#: only after an administrator loaded something. Calendars keep per-year caches, so reusing one
+#: also spares rebuilding the packaged years.
+_BUILT: OrderedDict[tuple[tuple[Any, ...], ...], WorkCalendar] = OrderedDict()
+_BUILT_MAX = 8
+_BUILT_LOCK = threading.Lock()
+_YEARS = CalendarYearRow.__table__  # type: ignore[attr-defined]
+_FINGERPRINT = sa.select(_YEARS.c.year, _YEARS.c.version, _YEARS.c.loaded_at).order_by(
+    _YEARS.c.year
+)
+
+
 def work_calendar(session: Session) -> WorkCalendar:
-    """The calendar every computation uses: loaded years over packaged, else provisional."""
-    return WorkCalendar(load_official_years(session))
+    """The calendar every computation uses: loaded years over packaged, else provisional.
+    Always current: one small query tells whether the loaded years changed since the last
+    build (then they are read and a new calendar is built)."""
+    fingerprint = tuple(tuple(row) for row in session.execute(_FINGERPRINT))
+    with _BUILT_LOCK:
+        cal = _BUILT.get(fingerprint)
+        if cal is not None:
+            _BUILT.move_to_end(fingerprint)
+            return cal
+    cal = WorkCalendar(load_official_years(session))
+    with _BUILT_LOCK:
+        _BUILT[fingerprint] = cal
+        while len(_BUILT) > _BUILT_MAX:
+            _BUILT.popitem(last=False)
+    return cal

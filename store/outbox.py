@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from sqlalchemy import insert
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select, update
 
 from domain.models import Notification
@@ -22,44 +24,70 @@ __all__ = ["cancel_groups", "enqueue", "pending"]
 
 
 def enqueue(
-    session: Session, notifications: Iterable[Notification], *, now: datetime | None = None
+    session: Session,
+    notifications: Iterable[Notification],
+    *,
+    cancel: Iterable[str] = (),
+    declaration_id: str | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Insert each notification whose key is new; returns how many were inserted.
 
     A new notification with a ``supersedes`` group cancels the pending rows of its group (for
     its declaration) written before it: those stored already, and the earlier ones of this batch,
-    which are written as cancelled. Three statements at most (the known keys, one cancelling
-    update per declaration, one insert), whatever the batch holds.
+    which are written as cancelled. ``cancel`` names more groups of the batch's declaration to
+    cancel, sparing the batch's own keys (:func:`cancel_groups`), so that a retried step never
+    cancels what its first try wrote. Three statements at most (the known keys, one cancelling
+    update, one insert), whatever the batch holds.
     """
     notifications = list(notifications)
-    if not notifications:
-        return 0
     keys = [n.key for n in notifications]
-    known = set(session.exec(select(NotificationRow.key).where(col(NotificationRow.key).in_(keys))))
+    known = (
+        set(session.exec(select(NotificationRow.key).where(col(NotificationRow.key).in_(keys))))
+        if keys
+        else set()
+    )
     fresh: list[Notification] = []
     for notification in notifications:
         if notification.key not in known:
             fresh.append(notification)
             known.add(notification.key)
-    if not fresh:
-        return 0
     groups: dict[str, set[str]] = {}
     newest: dict[tuple[str, str], int] = {}
     for index, notification in enumerate(fresh):
         if notification.supersedes:
             groups.setdefault(notification.declaration_id, set()).add(notification.supersedes)
             newest[(notification.declaration_id, notification.supersedes)] = index
-    for declaration_id, superseded in groups.items():
+    cancel = sorted(set(cancel))
+    if cancel and declaration_id is None:
+        raise ValueError("cancelling groups needs the declaration they belong to")
+    owners = set(groups)
+    if cancel and declaration_id is not None:
+        owners.add(declaration_id)
+    for owner in sorted(owners):
+        superseded = sorted(groups.get(owner, ()))
+        wanted: list[ColumnElement[bool]] = []
+        if superseded:
+            wanted.append(col(NotificationRow.supersedes).in_(superseded))
+        if cancel and owner == declaration_id:
+            wanted.append(
+                sa.and_(
+                    col(NotificationRow.supersedes).in_(cancel),
+                    col(NotificationRow.key).not_in(sorted(set(keys))),
+                )
+            )
         session.exec(
             update(NotificationRow)
             .where(
-                col(NotificationRow.declaration_id) == declaration_id,
-                col(NotificationRow.supersedes).in_(sorted(superseded)),
+                col(NotificationRow.declaration_id) == owner,
                 col(NotificationRow.status) == "pending",
+                sa.or_(*wanted),
             )
             .values(status="cancelled")
             .execution_options(synchronize_session=False)
         )
+    if not fresh:
+        return 0
     created_at = now or datetime.now(UTC)
     rows = [
         {

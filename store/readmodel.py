@@ -37,6 +37,7 @@ from store.registry import set_state
 from store.tables import AuditEvent, DeclarationRead
 
 __all__ = [
+    "HELD_FILTER",
     "HeldEvent",
     "get_held",
     "get_view",
@@ -79,9 +80,15 @@ class HeldEvent(Protocol):
     def actor_org(self) -> str: ...
 
 
+#: The audit rows that can move the file: accepted, with a stage after.
+HELD_FILTER: ColumnElement[bool] = sa.and_(
+    col(AuditEvent.outcome) == "accepted", col(AuditEvent.stage_after).is_not(None)
+)
+
+
 def held_events(session: Session, declaration_id: str) -> Sequence[HeldEvent]:
-    """The audit rows that can move the file (accepted, with a stage after), oldest first, as
-    plain rows of the columns :func:`held_figures` reads (no ORM objects)."""
+    """The audit rows that can move the file (:data:`HELD_FILTER`), oldest first, as plain rows
+    of the columns :func:`held_figures` reads (no ORM objects)."""
     query = (
         sa.select(
             col(AuditEvent.at),
@@ -91,11 +98,7 @@ def held_events(session: Session, declaration_id: str) -> Sequence[HeldEvent]:
             col(AuditEvent.actor_role),
             col(AuditEvent.actor_org),
         )
-        .where(
-            col(AuditEvent.declaration_id) == declaration_id,
-            col(AuditEvent.outcome) == "accepted",
-            col(AuditEvent.stage_after).is_not(None),
-        )
+        .where(col(AuditEvent.declaration_id) == declaration_id, HELD_FILTER)
         .order_by(col(AuditEvent.seq))
     )
     return cast(Sequence[HeldEvent], session.execute(query).all())
@@ -193,11 +196,18 @@ def _upsert_statement(dialect: str, names: tuple[str, ...]) -> Any:
 
 
 def upsert_view(
-    session: Session, view: DeclarationView, *, cal: WorkCalendar | None = None
+    session: Session,
+    view: DeclarationView,
+    *,
+    cal: WorkCalendar | None = None,
+    events: Sequence[HeldEvent] | None = None,
 ) -> bool:
     """Store ``view`` unless a newer version is stored already; True when written. Also
-    recomputes the time held and keeps the registry's ``live`` flag current."""
-    held = held_figures(held_events(session, view.id), view, cal or work_calendar(session))
+    recomputes the time held (from ``events``, the declaration's trail oldest first, when the
+    caller has it at hand; else read here) and keeps the registry's ``live`` flag current."""
+    if events is None:
+        events = held_events(session, view.id)
+    held = held_figures(events, view, cal or work_calendar(session))
     pending = view.pending
     values: dict[str, Any] = {
         "declaration_id": view.id,

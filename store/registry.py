@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
 from domain.blacklist import BarEntry, applicant_barred, unit_barred
@@ -76,15 +77,21 @@ def register(
     return row
 
 
+_REGISTRY = DeclarationRegistry.__table__  # type: ignore[attr-defined]
+
+
 def set_state(session: Session, declaration_id: str, state: str) -> None:
-    """Keep ``live`` current with the declaration's state (no-op for an unregistered one)."""
-    row = session.get(DeclarationRegistry, declaration_id)
-    if row is None or (row.state == state and row.live == is_live(state)):
-        return
-    row.state = state
-    row.live = is_live(state)
-    session.add(row)
-    session.flush()
+    """Keep ``live`` current with the declaration's state (no-op for an unregistered one, and
+    for one already current): one conditional ``UPDATE``."""
+    live = is_live(state)
+    session.execute(
+        sa.update(_REGISTRY)
+        .where(
+            _REGISTRY.c.declaration_id == declaration_id,
+            sa.or_(_REGISTRY.c.state != state, _REGISTRY.c.live != live),
+        )
+        .values(state=state, live=live)
+    )
 
 
 def live_rivals(session: Session, me: DeclarationRegistry) -> list[DeclarationRegistry]:
