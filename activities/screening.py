@@ -38,21 +38,25 @@ class ScreeningActivities:
         id_number = declaration.applicant.id_number
         with self._store.session() as session:
             registry.person_lock(session, campaign, declaration.level, id_number)
+            known = registry.person_registrations(session, campaign, declaration.level, id_number)
             me = registry.register(
                 session,
                 declaration_id=request.declaration_id,
                 campaign=campaign,
                 declaration=declaration,
                 at=request.at,
+                known=known,
             )
+            applicant, unit = ("applicant", id_number), ("unit", declaration.unit_id)
+            bars = registry.bars_at(session, [applicant, unit], request.at)
             refusal = None
             bar = registry.applicant_bar_at(
-                session, id_number, campaign.series, declaration.level, request.at
+                session, id_number, campaign.series, declaration.level, request.at, bars[applicant]
             )
             if bar is not None:
                 refusal = bar_refusal(bar)
             else:
-                rivals = registry.live_rivals(session, me)
+                rivals = registry.live_rivals(session, me, among=known)
                 if rivals:
                     refusal = duplicate_refusal(
                         campaign.year,
@@ -61,7 +65,7 @@ class ScreeningActivities:
                         rivals[0].declaration_id,
                         rivals[0].state,
                     )
-            unit_bar = registry.unit_bar_at(session, declaration.unit_id, request.at)
+            unit_bar = registry.unit_bar_at(session, declaration.unit_id, request.at, bars[unit])
         until = unit_bar.until.astimezone(BEIJING) if unit_bar is not None else None
         log.info("applicant.screened", refused=refusal is not None, unit_barred_until=until)
         return ScreeningResult(refusal=refusal, unit_barred_until=until)

@@ -169,6 +169,9 @@ _VERIFY_COLUMNS = tuple(_TABLE.c[name] for name in (*CANONICAL_FIELDS, "hash"))
 _INSERT = sa.insert(_TABLE)
 
 
+_TAILS: dict[tuple[bool, int], tuple[Any, Any]] = {}
+
+
 def tail_rows(
     session: Session,
     declaration_id: str,
@@ -177,20 +180,28 @@ def tail_rows(
     also: ColumnElement[bool] | None = None,
 ) -> Sequence[sa.Row[Any]]:
     """One query: a declaration's stored rows from ``from_seq`` on (none when None), plus those
-    matching ``also``, oldest first, as plain rows of :data:`_VERIFY_COLUMNS`."""
-    conditions: list[ColumnElement[bool]] = []
-    if from_seq is not None:
-        conditions.append(_TABLE.c.seq >= from_seq)
-    if also is not None:
-        conditions.append(also)
-    if not conditions:
+    matching ``also``, oldest first, as plain rows of :data:`_VERIFY_COLUMNS`. The statement is
+    built once per shape (``also`` is expected to be a module-level condition)."""
+    if from_seq is None and also is None:
         return []
-    query = (
-        sa.select(*_VERIFY_COLUMNS)
-        .where(_TABLE.c.declaration_id == declaration_id, sa.or_(*conditions))
-        .order_by(_TABLE.c.seq)
-    )
-    return session.execute(query).all()
+    key = (from_seq is not None, id(also))
+    cached = _TAILS.get(key)
+    if cached is None or cached[0] is not also:
+        conditions: list[ColumnElement[bool]] = []
+        if from_seq is not None:
+            conditions.append(_TABLE.c.seq >= sa.bindparam("from_seq"))
+        if also is not None:
+            conditions.append(also)
+        statement = (
+            sa.select(*_VERIFY_COLUMNS)
+            .where(_TABLE.c.declaration_id == sa.bindparam("declaration_id"), sa.or_(*conditions))
+            .order_by(_TABLE.c.seq)
+        )
+        cached = _TAILS[key] = (also, statement)
+    params: dict[str, Any] = {"declaration_id": declaration_id}
+    if from_seq is not None:
+        params["from_seq"] = from_seq
+    return session.connection().execute(cached[1], params).all()
 
 
 def chain_rows(
@@ -251,7 +262,7 @@ def chain_rows(
 def insert_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Write rows made by :func:`chain_rows` (one statement)."""
     if rows:
-        session.execute(_INSERT, list(rows))
+        session.connection().execute(_INSERT, list(rows))
 
 
 def append_events(session: Session, events: Iterable[AuditEventIn]) -> tuple[int, int]:

@@ -82,7 +82,7 @@ def work_calendar(session: Session) -> WorkCalendar:
     """The calendar every computation uses: loaded years over packaged, else provisional.
     Always current: one small query tells whether the loaded years changed since the last
     build (then they are read and a new calendar is built)."""
-    fingerprint = tuple(tuple(row) for row in session.execute(_FINGERPRINT))
+    fingerprint = tuple(tuple(row) for row in session.connection().execute(_FINGERPRINT))
     with _BUILT_LOCK:
         cal = _BUILT.get(fingerprint)
         if cal is not None:

@@ -76,16 +76,18 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+_XACT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def advisory_xact_lock(session: Session, *names: str) -> None:
     """Serialise writers on ``names`` until the transaction ends (PostgreSQL
     ``pg_advisory_xact_lock``; keys taken in sorted order so two writers never deadlock). A no-op
     on SQLite, whose write transactions start ``IMMEDIATE`` and so are serialised already."""
     if session.get_bind().dialect.name != "postgresql":
         return
+    connection = session.connection()
     for name in sorted(set(names)):
-        session.connection().execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(name)}
-        )
+        connection.execute(_XACT_LOCK, {"key": _lock_key(name)})
 
 
 #: Every module that defines table classes; alembic's env.py and the schema test import them.

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy import insert
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select, update
 
@@ -21,6 +20,36 @@ from domain.models import Notification
 from store.tables import NotificationRow
 
 __all__ = ["cancel_groups", "enqueue", "pending"]
+
+
+_TABLE = NotificationRow.__table__  # type: ignore[attr-defined]
+_KNOWN = sa.select(_TABLE.c.key).where(_TABLE.c.key.in_(sa.bindparam("keys", expanding=True)))
+_INSERT = sa.insert(_TABLE)
+
+
+def _cancelling(*which: ColumnElement[bool]) -> sa.Update:
+    return (
+        sa.update(_TABLE)
+        .where(
+            _TABLE.c.declaration_id == sa.bindparam("owner"),
+            _TABLE.c.status == "pending",
+            sa.or_(*which),
+        )
+        .values(status="cancelled")
+    )
+
+
+_OF_GROUPS = _TABLE.c.supersedes.in_(sa.bindparam("superseded", expanding=True))
+_OF_CANCELLED = sa.and_(
+    _TABLE.c.supersedes.in_(sa.bindparam("cancel", expanding=True)),
+    _TABLE.c.key.not_in(sa.bindparam("keep", expanding=True)),
+)
+#: The cancelling update, built once for each (groups superseded, groups cancelled) case.
+_CANCEL = {
+    (True, False): _cancelling(_OF_GROUPS),
+    (False, True): _cancelling(_OF_CANCELLED),
+    (True, True): _cancelling(_OF_GROUPS, _OF_CANCELLED),
+}
 
 
 def enqueue(
@@ -42,11 +71,8 @@ def enqueue(
     """
     notifications = list(notifications)
     keys = [n.key for n in notifications]
-    known = (
-        set(session.exec(select(NotificationRow.key).where(col(NotificationRow.key).in_(keys))))
-        if keys
-        else set()
-    )
+    connection = session.connection()
+    known = set(connection.execute(_KNOWN, {"keys": keys}).scalars()) if keys else set()
     fresh: list[Notification] = []
     for notification in notifications:
         if notification.key not in known:
@@ -66,25 +92,15 @@ def enqueue(
         owners.add(declaration_id)
     for owner in sorted(owners):
         superseded = sorted(groups.get(owner, ()))
-        wanted: list[ColumnElement[bool]] = []
-        if superseded:
-            wanted.append(col(NotificationRow.supersedes).in_(superseded))
-        if cancel and owner == declaration_id:
-            wanted.append(
-                sa.and_(
-                    col(NotificationRow.supersedes).in_(cancel),
-                    col(NotificationRow.key).not_in(sorted(set(keys))),
-                )
-            )
-        session.exec(
-            update(NotificationRow)
-            .where(
-                col(NotificationRow.declaration_id) == owner,
-                col(NotificationRow.status) == "pending",
-                sa.or_(*wanted),
-            )
-            .values(status="cancelled")
-            .execution_options(synchronize_session=False)
+        cancels = bool(cancel) and owner == declaration_id
+        connection.execute(
+            _CANCEL[(bool(superseded), cancels)],
+            {
+                "owner": owner,
+                "superseded": superseded,
+                "cancel": cancel if cancels else [],
+                "keep": sorted(set(keys)),
+            },
         )
     if not fresh:
         return 0
@@ -109,7 +125,7 @@ def enqueue(
         }
         for index, n in enumerate(fresh)
     ]
-    session.execute(insert(NotificationRow.__table__), rows)  # type: ignore[attr-defined]
+    connection.execute(_INSERT, rows)
     return len(rows)
 
 

@@ -234,7 +234,7 @@ def upsert_view(
     statement = _upsert_statement(session.get_bind().dialect.name, tuple(values))
     # RETURNING yields the row only when it was inserted or updated (rowcount is not reliable
     # for a skipped ON CONFLICT DO UPDATE on every driver).
-    written = session.execute(statement, values).first() is not None
+    written = session.connection().execute(statement, values).first() is not None
     if written:
         set_state(session, view.id, view.state)
     return written

@@ -10,6 +10,7 @@ lingers as a draft.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -25,9 +26,11 @@ __all__ = [
     "TERMINAL_STATES",
     "add_bar",
     "applicant_bar_at",
+    "bars_at",
     "is_live",
     "live_rivals",
     "person_lock",
+    "person_registrations",
     "register",
     "set_state",
     "unit_bar_at",
@@ -54,9 +57,15 @@ def register(
     declaration: DeclarationInput,
     at: datetime,
     state: str = "draft",
+    known: Sequence[DeclarationRegistry] | None = None,
 ) -> DeclarationRegistry:
-    """Register a declaration once (a second call returns the first row unchanged)."""
-    row = session.get(DeclarationRegistry, declaration_id)
+    """Register a declaration once (a second call returns the first row unchanged). ``known``:
+    the person's registrations already read (:func:`person_registrations`), so that a
+    registered declaration is found without another query."""
+    if known is None:
+        row = session.get(DeclarationRegistry, declaration_id)
+    else:
+        row = next((r for r in known if r.declaration_id == declaration_id), None)
     if row is not None:
         return row
     row = DeclarationRegistry(
@@ -78,25 +87,62 @@ def register(
 
 
 _REGISTRY = DeclarationRegistry.__table__  # type: ignore[attr-defined]
+_SET_STATE = (
+    sa.update(_REGISTRY)
+    .where(
+        _REGISTRY.c.declaration_id == sa.bindparam("id"),
+        sa.or_(
+            _REGISTRY.c.state != sa.bindparam("new_state"),
+            _REGISTRY.c.live != sa.bindparam("new_live"),
+        ),
+    )
+    .values(state=sa.bindparam("new_state"), live=sa.bindparam("new_live"))
+)
 
 
 def set_state(session: Session, declaration_id: str, state: str) -> None:
     """Keep ``live`` current with the declaration's state (no-op for an unregistered one, and
     for one already current): one conditional ``UPDATE``."""
-    live = is_live(state)
-    session.execute(
-        sa.update(_REGISTRY)
-        .where(
-            _REGISTRY.c.declaration_id == declaration_id,
-            sa.or_(_REGISTRY.c.state != state, _REGISTRY.c.live != live),
-        )
-        .values(state=state, live=live)
+    session.connection().execute(
+        _SET_STATE, {"id": declaration_id, "new_state": state, "new_live": is_live(state)}
     )
 
 
-def live_rivals(session: Session, me: DeclarationRegistry) -> list[DeclarationRegistry]:
+def person_registrations(
+    session: Session, campaign: Campaign, level: str, id_number: str
+) -> list[DeclarationRegistry]:
+    """Every registration of this person for this title in the campaign's year (any route, any
+    campaign of that year), oldest first."""
+    query = (
+        select(DeclarationRegistry)
+        .where(
+            DeclarationRegistry.year == campaign.year,
+            DeclarationRegistry.series == campaign.series,
+            DeclarationRegistry.level == level,
+            DeclarationRegistry.id_number == id_number,
+        )
+        .order_by(col(DeclarationRegistry.created_at), col(DeclarationRegistry.declaration_id))
+    )
+    return list(session.exec(query))
+
+
+def live_rivals(
+    session: Session,
+    me: DeclarationRegistry,
+    among: Sequence[DeclarationRegistry] | None = None,
+) -> list[DeclarationRegistry]:
     """Other live declarations of the same person, year, series and level registered before
-    ``me`` (oldest first)."""
+    ``me`` (oldest first); ``among``: the person's registrations already read."""
+    if among is not None:
+        return [
+            r
+            for r in among
+            if r.live
+            and r.declaration_id != me.declaration_id
+            and (r.year, r.series, r.level, r.id_number)
+            == (me.year, me.series, me.level, me.id_number)
+            and (utc(r.created_at), r.declaration_id) < (utc(me.created_at), me.declaration_id)
+        ]
     query = (
         select(DeclarationRegistry)
         .where(
@@ -148,39 +194,62 @@ def add_bar(session: Session, entry: BarEntry, campaign_id: str) -> bool:
     return True
 
 
-def _entries(session: Session, kind: str, subject_id: str, at: datetime) -> list[BarEntry]:
+def bars_at(
+    session: Session, subjects: Sequence[tuple[str, str]], at: datetime
+) -> dict[tuple[str, str], list[BarEntry]]:
+    """The bars in force at ``at`` of each ``(subject_kind, subject_id)``, in one query."""
     at = utc(at)
+    found: dict[tuple[str, str], list[BarEntry]] = {subject: [] for subject in subjects}
+    if not subjects:
+        return found
     rows = session.exec(
         select(BlacklistEntry).where(
-            BlacklistEntry.subject_kind == kind,
-            BlacklistEntry.subject_id == subject_id,
+            or_(
+                *(
+                    (col(BlacklistEntry.subject_kind) == kind)
+                    & (col(BlacklistEntry.subject_id) == subject_id)
+                    for kind, subject_id in subjects
+                )
+            ),
             col(BlacklistEntry.from_at) <= at,
             col(BlacklistEntry.until) > at,
         )
     )
-    return [
-        BarEntry(
-            subject_kind=row.subject_kind,
-            subject_id=row.subject_id,
-            series=row.series,
-            level=row.level,
-            from_at=row.from_at,
-            until=row.until,
-            reason=row.reason,
-            declaration_id=row.declaration_id,
+    for row in rows:
+        found[(row.subject_kind, row.subject_id)].append(
+            BarEntry(
+                subject_kind=row.subject_kind,
+                subject_id=row.subject_id,
+                series=row.series,
+                level=row.level,
+                from_at=row.from_at,
+                until=row.until,
+                reason=row.reason,
+                declaration_id=row.declaration_id,
+            )
         )
-        for row in rows
-    ]
+    return found
 
 
 def applicant_bar_at(
-    session: Session, id_number: str, series: str, level: str, at: datetime
+    session: Session,
+    id_number: str,
+    series: str,
+    level: str,
+    at: datetime,
+    entries: Sequence[BarEntry] | None = None,
 ) -> BarEntry | None:
-    """The bar keeping this person from this title at ``at`` (domain.blacklist decides)."""
-    entries = _entries(session, "applicant", id_number, at)
-    return applicant_barred(entries, id_number, series, level, at)
+    """The bar keeping this person from this title at ``at`` (domain.blacklist decides);
+    ``entries``: the person's bars already read (:func:`bars_at`)."""
+    if entries is None:
+        entries = bars_at(session, [("applicant", id_number)], at)[("applicant", id_number)]
+    return applicant_barred(list(entries), id_number, series, level, at)
 
 
-def unit_bar_at(session: Session, unit_id: str, at: datetime) -> BarEntry | None:
-    """The bar keeping this unit from recommending at ``at``."""
-    return unit_barred(_entries(session, "unit", unit_id, at), unit_id, at)
+def unit_bar_at(
+    session: Session, unit_id: str, at: datetime, entries: Sequence[BarEntry] | None = None
+) -> BarEntry | None:
+    """The bar keeping this unit from recommending at ``at``; ``entries``: already read."""
+    if entries is None:
+        entries = bars_at(session, [("unit", unit_id)], at)[("unit", unit_id)]
+    return unit_barred(list(entries), unit_id, at)
