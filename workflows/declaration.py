@@ -62,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
         VoteCommand,
         WithdrawCommand,
     )
-    from domain.states import FINAL
+    from domain.states import FINAL, PENDING
     from workflows import search
 
 WORKFLOW_TYPE = "declaration-review"
@@ -409,8 +409,10 @@ class DeclarationWorkflow:
             chain.on_at_risk_table(table, workflow.now())
 
     def _index_key(self) -> tuple[str, str]:
-        view = self._chain.view()
-        return view.state, view.pending.role if view.pending else ""
+        """The view's state and pending role, without building the view."""
+        state = self._chain.s.state
+        pending = PENDING.get(state)
+        return str(state), str(pending[0]) if pending else ""
 
     def _reindex(self) -> None:
         """Keep the state and pending-role search attributes current (issue: search them)."""
