@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 
 from activities import all_activities
 from logconfig import configure_logging
-from settings import Settings, get_settings
+from settings import Settings, get_settings, tune_gc
 from store.db import Store
 from workflows import all_workflows
 
@@ -78,6 +78,7 @@ async def main() -> None:
     configure_logging(settings.log_level, settings.log_format)
     client = await connect(settings)
     worker = build_worker(client, settings)
+    tune_gc(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

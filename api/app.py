@@ -41,7 +41,7 @@ from api.routes import (
 )
 from api.services import Services
 from logconfig import configure_logging
-from settings import Settings, get_settings
+from settings import Settings, get_settings, tune_gc
 from store.db import Store
 
 __all__ = ["api_routes", "check_access_declared", "create_app"]
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
             services.store.migrate()
             services.client = await connect(settings)
             services.owns_client = True
+            tune_gc(settings)
             log.info("api.connected", address=settings.temporal_address)
         try:
             yield
