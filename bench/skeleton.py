@@ -311,7 +311,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Worker
 
-    from settings import Settings
+    from settings import Settings, tune_gc
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--address", required=True)
@@ -329,6 +329,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         max_cached_workflows=settings.max_cached_workflows,
         graceful_shutdown_timeout=timedelta(seconds=5),
     )
+    tune_gc(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
