@@ -10,7 +10,7 @@
 - a fresh store: a SQLite file in the same directory, or a new database on the PostgreSQL
   server a ``postgresql://`` URL names (created here, dropped on exit);
 - the production worker, ``python worker.py``, configured only through ``REVIEWCHAIN_*``;
-- the API, ``python -m uvicorn api.app:create_app --factory`` exactly as docker-compose runs it;
+- the API, ``python -m uvicorn api.app:create_app --factory --no-access-log`` as docker-compose runs it;
 - optionally the skeleton worker (``python bench/skeleton.py``) on its own task queue.
 
 Everything is stopped on exit, each process by the id this module started it with. Logs go to
@@ -418,7 +418,7 @@ class Stack:
             self.api = self._spawn(
                 "api",
                 [python, "-m", "uvicorn", "api.app:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(self.api_port)],
+                 "--host", "127.0.0.1", "--port", str(self.api_port), "--no-access-log"],
                 self.service_env(o.api_env),
             )  # fmt: skip
         await self._wait_ready()
