@@ -15,7 +15,10 @@ COPY api ./api
 COPY tools ./tools
 COPY examples ./examples
 COPY settings.py worker.py logconfig.py cli.py ./
+# Bytecode for the tree the processes run from: the workflow sandbox imports the workflow
+# modules again for every workflow run, and must not compile them each time.
 RUN pip install --no-cache-dir . \
+    && python -m compileall -q /app \
     && useradd --system --uid 10001 reviewchain
 USER reviewchain
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import timedelta
+from pathlib import Path
 
 import structlog
 from temporalio.client import Client
@@ -25,6 +26,18 @@ from workflows import all_workflows
 log = structlog.get_logger()
 
 
+def compile_workflow_modules() -> None:
+    """The workflow sandbox imports the workflow modules afresh for every workflow run. Write
+    their bytecode once, here, so that no run compiles them from source again: Python reads
+    cached bytecode even under ``PYTHONDONTWRITEBYTECODE``, it just never writes it. A read-only
+    tree (the image compiles at build time) is left as it is."""
+    import compileall
+
+    import workflows
+
+    compileall.compile_dir(Path(workflows.__file__).parent, maxlevels=0, quiet=2)
+
+
 def build_worker(client: Client, settings: Settings | None = None) -> Worker:
     """A worker for the review chain on ``settings.task_queue`` with every workflow and activity.
 
@@ -32,6 +45,7 @@ def build_worker(client: Client, settings: Settings | None = None) -> Worker:
     """
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    compile_workflow_modules()
     store = Store.from_settings(settings)
     store.migrate()
     return Worker(

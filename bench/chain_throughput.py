@@ -73,6 +73,7 @@ from bench.skeleton import (
     shape_difference,
 )
 from bench.stack import (
+    KEEPALIVE_S,
     CpuMeter,
     Latencies,
     Pids,
@@ -423,7 +424,9 @@ async def run(args: argparse.Namespace) -> int:
         await search.ensure_registered(stack.client)
         now = datetime.now(UTC)
         campaign = f.campaign(now, declaration_closes_at=now + timedelta(days=120))
-        limits = httpx.Limits(max_connections=max(64, args.concurrency * 2))
+        limits = httpx.Limits(
+            max_connections=max(64, args.concurrency * 2), keepalive_expiry=KEEPALIVE_S
+        )
         async with httpx.AsyncClient(base_url=stack.base_url, limits=limits, timeout=60) as http:
             created = await http.post("/campaigns", json=campaign.model_dump(mode="json"),
                                       headers=stack.headers(f.ADMIN))  # fmt: skip

@@ -72,6 +72,7 @@ from bench.skeleton import (
     shape_difference,
 )
 from bench.stack import (
+    KEEPALIVE_S,
     CpuMeter,
     Latencies,
     Pids,
@@ -369,7 +370,9 @@ async def run(args: argparse.Namespace) -> int:
     async with Stack(options) as stack:
         assert stack.client is not None and stack.worker and stack.api and stack.skeleton_worker
         await search.ensure_registered(stack.client)
-        limits = httpx.Limits(max_connections=max(64, args.concurrency * 2))
+        limits = httpx.Limits(
+            max_connections=max(64, args.concurrency * 2), keepalive_expiry=KEEPALIVE_S
+        )
         async with httpx.AsyncClient(base_url=stack.base_url, limits=limits, timeout=60.0) as http:
             print(f"store: {stack.db.describe() if stack.db else '?'}; Temporal dev server "
                   f"({args.temporal_db}); {args.n} declarations per target")  # fmt: skip

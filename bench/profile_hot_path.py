@@ -32,7 +32,7 @@ if __package__ in (None, ""):
 import httpx
 
 from bench.http_vs_skeleton import HttpTarget, closed_loop, prepare_http
-from bench.stack import Stack, StackOptions, cpu_seconds, print_table
+from bench.stack import KEEPALIVE_S, Stack, StackOptions, cpu_seconds, print_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,9 @@ async def run(args: argparse.Namespace) -> None:
     async with Stack(options) as stack:
         assert stack.worker is not None and stack.api is not None
         async with httpx.AsyncClient(
-            base_url=stack.base_url, limits=httpx.Limits(max_connections=64), timeout=60.0
+            base_url=stack.base_url,
+            limits=httpx.Limits(max_connections=64, keepalive_expiry=KEEPALIVE_S),
+            timeout=60.0,
         ) as http:
             ids = await prepare_http(stack, http, args.n)
             target = HttpTarget(http, stack, ids)

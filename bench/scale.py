@@ -47,6 +47,7 @@ if __package__ in (None, ""):
 import httpx
 
 from bench.stack import (
+    KEEPALIVE_S,
     CpuMeter,
     Latencies,
     Pids,
@@ -163,7 +164,7 @@ async def measure(
     totals: dict[str, int] = {}
     headers = {a.id: stack.headers(a) for _, _, a, _ in ENDPOINTS}
     jobs = [e for _ in range(requests) for e in ENDPOINTS]
-    limits = httpx.Limits(max_connections=concurrency * 2)
+    limits = httpx.Limits(max_connections=concurrency * 2, keepalive_expiry=KEEPALIVE_S)
     async with httpx.AsyncClient(base_url=stack.base_url, limits=limits, timeout=60) as http:
         for name, path, actor, params in ENDPOINTS:  # warm up
             response = await http.get(path, params=params, headers=headers[actor.id])

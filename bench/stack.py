@@ -37,6 +37,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+#: How long benchmark clients keep an idle HTTP connection: less than uvicorn's keep-alive timeout
+#: (5 s), so that a client never sends on a connection the server is closing at that instant
+#: ("Server disconnected without sending a response").
+KEEPALIVE_S = 2.0
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
