@@ -512,6 +512,12 @@ class DeclarationView(Model):
 # --------------------------------------------------------------------------- audit and side effects
 
 
+class ObjectionLodged(DeclarationView):
+    """The answer to ``lodge_objection``: the new view and the id the objection was given."""
+
+    objection_id: str = ""
+
+
 class AuditEventIn(Model):
     """One audit event as the workflow emits it (§8). The store adds ``prev_hash`` and ``hash``."""
 

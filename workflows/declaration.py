@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         MaterialsReceivedCommand,
         MisconductCommand,
         ObjectionCommand,
+        ObjectionLodged,
         ObjectionResolutionCommand,
         PaymentCommand,
         PublicityClosed,
@@ -90,10 +91,6 @@ CLOSE_INTERRUPTED_PUBLICITY = "close-interrupted-publicity"
 def workflow_id(declaration_id: str) -> str:
     """The workflow id derived from the declaration id."""
     return f"declaration-{declaration_id}"
-
-
-class ObjectionLodged(DeclarationView):
-    objection_id: str = ""
 
 
 @workflow.defn(name=WORKFLOW_TYPE)

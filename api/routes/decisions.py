@@ -29,13 +29,13 @@ from domain.models import (
     MaterialsReceivedCommand,
     MisconductCommand,
     ObjectionCommand,
+    ObjectionLodged,
     ObjectionResolutionCommand,
     PaymentCommand,
     SubmitCommand,
     VoteCommand,
     WithdrawCommand,
 )
-from workflows.declaration import ObjectionLodged
 
 router = APIRouter(prefix="/declarations/{declaration_id}", tags=["decisions"])
 

@@ -52,6 +52,7 @@ from domain.models import (
     MaterialsReceivedCommand,
     MisconductCommand,
     ObjectionCommand,
+    ObjectionLodged,
     ObjectionResolutionCommand,
     PaymentCommand,
     StateName,
@@ -65,7 +66,6 @@ from store.db import Store
 from store.readmodel import get_view
 from tests import factories as f
 from workflows.client import DecisionRefused, send, start_declaration, view
-from workflows.declaration import ObjectionLodged
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

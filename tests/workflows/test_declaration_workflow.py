@@ -19,6 +19,7 @@ from domain.models import (
     DefenseCommand,
     MaterialsReceivedCommand,
     ObjectionCommand,
+    ObjectionLodged,
     ObjectionResolutionCommand,
     PaymentCommand,
     VoteCommand,
@@ -39,7 +40,6 @@ from tests.workflows.helpers import (
     wait_state,
 )
 from workflows.client import DecisionRefused, DeclarationEnded
-from workflows.declaration import ObjectionLodged
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -27,6 +27,7 @@ from domain.models import (
     DefenseCommand,
     MaterialsReceivedCommand,
     ObjectionCommand,
+    ObjectionLodged,
     ObjectionResolutionCommand,
     PaymentCommand,
     VoteCommand,
@@ -34,7 +35,7 @@ from domain.models import (
 from tests import factories as f
 from tests.workflows.helpers import HISTORIES, Declaration, after, create, now, skip_to, wait_state
 from workflows.client import DecisionRefused
-from workflows.declaration import DeclarationWorkflow, ObjectionLodged
+from workflows.declaration import DeclarationWorkflow
 
 MAX_EVENTS = 300
 MAX_PAYLOAD = 32 * 1024

@@ -25,6 +25,7 @@ from domain.models import (
     MaterialsReceivedCommand,
     MisconductCommand,
     ObjectionCommand,
+    ObjectionLodged,
     ObjectionResolutionCommand,
     PaymentCommand,
     ResultConfirmationCommand,
@@ -45,7 +46,6 @@ from tests.workflows.helpers import (
     wait_for,
     wait_state,
 )
-from workflows.declaration import ObjectionLodged
 
 PASSING_VOTE = {"attending": 20, "in_favor": 18, "against": 1, "abstain": 1}
 FAILING_VOTE = {"attending": 20, "in_favor": 12, "against": 6, "abstain": 2}
