@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
     #: Garbage collector of the worker and API processes (:func:`tune_gc`): objects allocated
     #: between two young collections; 0 keeps Python's defaults.
-    gc_young_threshold: int = Field(default=50_000, ge=0)
+    gc_young_threshold: int = Field(default=10_000, ge=0)
 
 
 @lru_cache(maxsize=1)
@@ -49,9 +49,12 @@ def tune_gc(settings: Settings) -> None:
     """Once a long-running process has started: freeze what start-up allocated (modules,
     schemas, the SDK's tables) so that no collection scans it again, and collect young objects
     less often. With Python's defaults, the worker's full collections walked every object it
-    ever made and paused it for up to 150 ms under load (bench/RESULTS.md §4)."""
+    ever made and paused it for up to 150 ms under load (bench/RESULTS.md §4). The older
+    generations keep Python's multipliers: making them rarer too let the cyclic garbage of
+    evicted workflows (each a sandbox with its own module copies) grow the worker to 3 GB with
+    20,000 open declarations."""
     if settings.gc_young_threshold <= 0:
         return
     gc.collect()
     gc.freeze()
-    gc.set_threshold(settings.gc_young_threshold, 20, 100)
+    gc.set_threshold(settings.gc_young_threshold, 10, 10)
