@@ -177,19 +177,7 @@ def add_bar(session: Session, entry: BarEntry, campaign_id: str) -> bool:
     ).first()
     if existing is not None:
         return False
-    session.add(
-        BlacklistEntry(
-            subject_kind=entry.subject_kind,
-            subject_id=entry.subject_id,
-            series=entry.series,
-            level=entry.level,
-            from_at=entry.from_at,
-            until=entry.until,
-            reason=entry.reason,
-            declaration_id=entry.declaration_id,
-            campaign_id=campaign_id,
-        )
-    )
+    session.add(BlacklistEntry(**entry.model_dump(), campaign_id=campaign_id))
     session.flush()
     return True
 
@@ -217,16 +205,7 @@ def bars_at(
     )
     for row in rows:
         found[(row.subject_kind, row.subject_id)].append(
-            BarEntry(
-                subject_kind=row.subject_kind,
-                subject_id=row.subject_id,
-                series=row.series,
-                level=row.level,
-                from_at=row.from_at,
-                until=row.until,
-                reason=row.reason,
-                declaration_id=row.declaration_id,
-            )
+            BarEntry.model_validate(row, from_attributes=True)
         )
     return found
 
