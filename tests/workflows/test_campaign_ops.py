@@ -236,7 +236,9 @@ async def test_worker_restart_halfway_misses_none_and_changes_none_twice(
     The fan-out runs on a task queue of its own (the declarations keep their worker), and the
     first fan-out worker keeps no sticky cache: the time-skipping test server does not hand a
     stopped worker's sticky tasks to another (a real server does), which is not what this test
-    is about. Each of its workflow tasks is a full replay instead, the stricter path."""
+    is about. Each of its workflow tasks is a full replay instead, the stricter path. It also
+    runs one activity at a time, so that it is still part way through when the test stops it,
+    however fast the declarations answer."""
     ops = settings.model_copy(
         update={"task_queue": f"{settings.task_queue}-ops", "graceful_shutdown_seconds": 0.2}
     )
@@ -246,7 +248,8 @@ async def test_worker_restart_halfway_misses_none_and_changes_none_twice(
     moved = c.declaration_closes_at + timedelta(days=7)
     run = change_run(c, ids, moved, at, batch_size=25, continue_as_new_every=50)
     workflow_id = deadline_change_workflow_id(c.id, run.change_id)
-    async with build_worker(client, ops.model_copy(update={"max_cached_workflows": 0})):
+    first = ops.model_copy(update={"max_cached_workflows": 0, "max_concurrent_activities": 1})
+    async with build_worker(client, first):
         await start_deadline_change(client, ops.task_queue, run)
         halfway = await until_progress(client, workflow_id, lambda p: p.done >= 40)
         assert not halfway.finished
