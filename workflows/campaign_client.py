@@ -27,28 +27,31 @@ from workflows.campaign_ops import (
 __all__ = ["finished_within", "progress", "start_calendar_recompute", "start_deadline_change"]
 
 
+async def _start_once(
+    client: Client, task_queue: str, run_fn: Any, run: Any, workflow_id: str
+) -> WorkflowHandle[Any, FanOutProgress]:
+    """Start a fan-out workflow, or hand back the one already running under that id (a retried
+    request starts nothing twice)."""
+    try:
+        return await client.start_workflow(run_fn, run, id=workflow_id, task_queue=task_queue)
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(workflow_id, result_type=FanOutProgress)
+
+
 async def start_deadline_change(
     client: Client, task_queue: str, run: DeadlineChangeRun
 ) -> WorkflowHandle[Any, FanOutProgress]:
     workflow_id = deadline_change_workflow_id(run.campaign_id, run.change_id)
-    try:
-        return await client.start_workflow(
-            CampaignDeadlineChangeWorkflow.run, run, id=workflow_id, task_queue=task_queue
-        )
-    except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle(workflow_id, result_type=FanOutProgress)
+    return await _start_once(
+        client, task_queue, CampaignDeadlineChangeWorkflow.run, run, workflow_id
+    )
 
 
 async def start_calendar_recompute(
     client: Client, task_queue: str, run: CalendarRecomputeRun
 ) -> WorkflowHandle[Any, FanOutProgress]:
     workflow_id = calendar_recompute_workflow_id(run.year, run.change_id)
-    try:
-        return await client.start_workflow(
-            CalendarRecomputeWorkflow.run, run, id=workflow_id, task_queue=task_queue
-        )
-    except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle(workflow_id, result_type=FanOutProgress)
+    return await _start_once(client, task_queue, CalendarRecomputeWorkflow.run, run, workflow_id)
 
 
 async def progress(
