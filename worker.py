@@ -46,7 +46,8 @@ def build_worker(client: Client, settings: Settings | None = None) -> Worker:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
     compile_workflow_modules()
-    store = Store.from_settings(settings)
+    # Only activities use this store, and they retry: no liveness round trip per activity.
+    store = Store.from_settings(settings, pre_ping=False)
     store.migrate()
     return Worker(
         client,

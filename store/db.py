@@ -147,14 +147,19 @@ def _sqlite_on_begin(conn: Connection) -> None:
 class Store:
     """The database: one engine per process, sessions per unit of work, migrations on start."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pre_ping: bool = True) -> None:
+        """``pre_ping`` tests every pooled PostgreSQL connection with a round trip before it is
+        lent, so that a caller never meets one the server closed (the API: a request fails at
+        most for its own reasons). Without it a closed connection fails the statement that
+        meets it and the pool is refreshed; the worker passes ``False`` because its activities
+        retry, and it saves a round trip in every activity."""
         self.url = normalize_url(url)
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {}
         if self.dialect == "postgresql":
             # Activities run in worker threads; leave room for them without starving the API.
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+            kwargs.update(pool_pre_ping=pre_ping, pool_size=10, max_overflow=20)
         if self.dialect == "sqlite":
             database = parsed.database or ""
             in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
@@ -173,8 +178,8 @@ class Store:
         self._readonly_engine = self.engine.execution_options(**{_READONLY: True})
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
-        return cls(settings.database_url)
+    def from_settings(cls, settings: Settings, *, pre_ping: bool = True) -> Store:
+        return cls(settings.database_url, pre_ping=pre_ping)
 
     def __repr__(self) -> str:
         return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"

@@ -10,10 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from settings import Settings
 from store.db import Store, alembic_config, normalize_url, register_tables
+from tests.fixtures_db import PostgresServer
 
 TABLES = {
     "audit_event",
@@ -112,3 +114,39 @@ def test_worker_and_api_migrating_at_the_same_time_both_succeed(blank_store: Sto
     other.dispose()
     assert errors == []
     assert set(inspect(blank_store.engine).get_table_names()) >= TABLES
+
+
+def _backend_pid(db: Store) -> int:
+    with db.session(readonly=True) as session:
+        return int(session.connection().execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(db: Store, pid: int) -> None:
+    admin = Store(db.url)
+    try:
+        with admin.session() as session:
+            session.connection().execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.parametrize("pre_ping", [True, False], ids=["api (pre-ping)", "worker (no pre-ping)"])
+def test_a_connection_the_server_closed_is_replaced(
+    pg_server: PostgresServer, pre_ping: bool
+) -> None:
+    """PostgreSQL restarted under a running process. With ``pre_ping`` (the API) the pool tests
+    a connection before lending it, so no caller meets the closed one; without it (the worker,
+    whose activities retry) exactly one unit of work fails and the pool is refreshed for the
+    next, as an activity's retry would be."""
+    name = pg_server.create()
+    db = Store(pg_server.url(name), pre_ping=pre_ping)
+    try:
+        _terminate(db, _backend_pid(db))
+        if not pre_ping:
+            with pytest.raises(DBAPIError) as raised:
+                _backend_pid(db)
+            assert raised.value.connection_invalidated
+        assert _backend_pid(db) > 0
+    finally:
+        db.dispose()
+        pg_server.drop(name)
