@@ -9,11 +9,18 @@ samples (inclusive) and the functions holding the most samples themselves (own).
 the raw stacks (py-spy's collapsed format, for speedscope or flamegraph.pl). py-spy samples from
 outside (``--nonblocking``); ``--no-spy`` measures without sampling (for before/after figures).
 
+``--versus-skeleton`` answers a different question: where the production worker spends more
+than the skeleton worker of ``bench/http_vs_skeleton.py`` (same event shape, no logic, no store).
+The same closed loop runs through the Temporal client against the real chain, then against the
+matched skeleton, each worker sampled in turn; it prints both workers' CPU per decision and the
+functions by their difference in CPU milliseconds per decision (real − skeleton).
+
 py-spy is not a project dependency: install it anywhere (``pip install py-spy``) and put it on
 ``PATH`` or pass ``--py-spy``.
 
     python bench/profile_hot_path.py --seconds 20 --out /tmp/profile
     python bench/profile_hot_path.py --no-spy --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/profile_hot_path.py --versus-skeleton --database-url postgresql://postgres@127.0.0.1:5432/postgres
 """
 
 from __future__ import annotations
@@ -31,14 +38,24 @@ if __package__ in (None, ""):
 
 import httpx
 
-from bench.http_vs_skeleton import HttpTarget, closed_loop, prepare_http
+from bench.http_vs_skeleton import (
+    ClientTarget,
+    HttpTarget,
+    SkeletonTarget,
+    Target,
+    closed_loop,
+    prepare_http,
+    probe_plan,
+    start_skeletons,
+)
 from bench.stack import KEEPALIVE_S, Stack, StackOptions, cpu_seconds, print_table
+from workflows import search
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def summarise(raw: Path, top: int, title: str) -> None:
-    """The functions with the most samples in a collapsed-stack file: inclusive and own."""
+def read_stacks(raw: Path) -> tuple[Counter[str], Counter[str], int]:
+    """Samples per function in a collapsed-stack file: inclusive, own, and the total."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
@@ -52,6 +69,12 @@ def summarise(raw: Path, top: int, title: str) -> None:
         for label in set(frames):
             inclusive[label] += count
         own[frames[-1]] += count
+    return inclusive, own, total
+
+
+def summarise(raw: Path, top: int, title: str) -> None:
+    """The functions with the most samples in a collapsed-stack file: inclusive and own."""
+    inclusive, own, total = read_stacks(raw)
     print(f"\n{title}: {total} samples")
     if not total:
         return
@@ -71,6 +94,26 @@ def _ours(label: str) -> bool:
     return any(f"({p}" in label for p in _PROJECT)
 
 
+def compare(real: Path, real_ms: float, skeleton: Path, skeleton_ms: float, top: int) -> None:
+    """Functions by the CPU they cost per decision in the real worker minus the skeleton worker
+    (each profile's share of samples times its worker's CPU per decision)."""
+    a, _, a_total = read_stacks(real)
+    b, _, b_total = read_stacks(skeleton)
+    if not a_total or not b_total:
+        print("no samples to compare")
+        return
+    rows = sorted(
+        ((a[k] / a_total * real_ms - b[k] / b_total * skeleton_ms, k) for k in set(a) | set(b)),
+        reverse=True,
+    )
+    print(f"\nCPU ms per decision, real worker {real_ms:.1f} vs skeleton worker "
+          f"{skeleton_ms:.1f}: functions by the difference (inclusive)")  # fmt: skip
+    print(f"  {'real−skel':>9}  {'real':>6}  {'skel':>6}  function")
+    for diff, label in rows[:top]:
+        print(f"  {diff:9.2f}  {a[label] / a_total * real_ms:6.2f}  "
+              f"{b[label] / b_total * skeleton_ms:6.2f}  {label}")  # fmt: skip
+
+
 def _label(frame: str) -> str:
     """``function (path:line)`` → ``function (short path)``."""
     name, _, where = frame.partition(" (")
@@ -88,8 +131,65 @@ def py_spy(explicit: str | None) -> str:
     return found
 
 
+async def record(spy: str, pid: int, seconds: float, rate: int, output: Path) -> asyncio.Task[int]:
+    """py-spy sampling ``pid`` (the thread holding the GIL) into ``output``, in the background."""
+    argv = [
+        spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(rate),
+        "--format", "raw", "--nonblocking", "--gil", "--output", str(output),
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    return asyncio.create_task(asyncio.wait_for(proc.wait(), timeout=seconds + 60))
+
+
+async def versus_skeleton(args: argparse.Namespace, spy: str) -> None:
+    """The real worker and the skeleton worker under the same closed loop, sampled in turn."""
+    options = StackOptions(
+        database_url=args.database_url, temporal_db=args.temporal_db, skeleton=True
+    )
+    async with Stack(options) as stack:
+        assert stack.client and stack.worker and stack.skeleton_worker
+        await search.ensure_registered(stack.client)
+        async with httpx.AsyncClient(
+            base_url=stack.base_url,
+            limits=httpx.Limits(max_connections=64, keepalive_expiry=KEEPALIVE_S),
+            timeout=60.0,
+        ) as http:
+            ids = await prepare_http(stack, http, args.n + 1)
+            plan, _ = await probe_plan(stack, http, ids[0])
+        keys = await start_skeletons(stack, plan, args.n, "profile")
+        workdir = Path(args.out) if args.out else stack.workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        runs: list[tuple[str, int, Target]] = [
+            ("real", stack.worker.pid, ClientTarget(stack.client, ids[1:])),
+            ("skeleton", stack.skeleton_worker.pid,
+             SkeletonTarget("skeleton (matched events)", stack.client, keys)),
+        ]  # fmt: skip
+        rows, per_decision, files = [], {}, {}
+        for name, pid, target in runs:
+            await closed_loop(target, args.concurrency, 3.0, 0.0, 10_000)  # warm up
+            files[name] = workdir / f"{name}-worker.collapsed.txt"
+            sampling = await record(spy, pid, args.seconds, args.rate, files[name])
+            before = cpu_seconds(pid)
+            row = await closed_loop(target, args.concurrency, args.seconds, 0.0, 100_000)
+            per_decision[name] = (cpu_seconds(pid) - before) / max(1, len(row.values)) * 1000
+            await sampling
+            rows.append(row)
+        print(f"store: {args.database_url or 'SQLite'}; dev server {args.temporal_db}; "
+              f"{args.n} declarations; C={args.concurrency}; {args.seconds:g} s sampled each")  # fmt: skip
+        print_table(rows)
+        compare(files["real"], per_decision["real"], files["skeleton"], per_decision["skeleton"],
+                args.top)  # fmt: skip
+
+
 async def run(args: argparse.Namespace) -> None:
     spy = None if args.no_spy else py_spy(args.py_spy)
+    if args.versus_skeleton:
+        if spy is None:
+            raise SystemExit("--versus-skeleton samples both workers: drop --no-spy")
+        await versus_skeleton(args, spy)
+        return
     out = Path(args.out) if args.out else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -111,24 +211,14 @@ async def run(args: argparse.Namespace) -> None:
             }
             spies = []
             for name, proc in (("worker", stack.worker), ("api", stack.api)):
-                if spy is None:
-                    break
-                argv = [
-                    spy, "record", "--pid", str(proc.pid), "--duration", str(int(args.seconds)),
-                    "--rate", str(args.rate), "--format", "raw", "--nonblocking", "--gil",
-                    "--output", str(files[name]),
-                ]  # fmt: skip
-                spies.append(
-                    await asyncio.create_subprocess_exec(
-                        *argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-                    )
-                )
+                if spy is not None:
+                    spies.append(await record(spy, proc.pid, args.seconds, args.rate, files[name]))
             pids = [stack.worker.pid, stack.api.pid]
             before = [cpu_seconds(p) for p in pids]
             row = await closed_loop(target, args.concurrency, args.seconds, 0.0, 100_000)
             used = [cpu_seconds(p) - b for p, b in zip(pids, before, strict=True)]
-            for spy_proc in spies:
-                await asyncio.wait_for(spy_proc.wait(), timeout=args.seconds + 60)
+            for sampling in spies:
+                await sampling
     print(f"store: {args.database_url or 'SQLite'}; dev server {args.temporal_db}; "
           f"{args.n} declarations; C={args.concurrency}; {args.seconds:g} s sampled")  # fmt: skip
     print_table([row])
@@ -152,6 +242,8 @@ def main() -> int:
     parser.add_argument("--py-spy", default=None)
     parser.add_argument("--no-spy", action="store_true", help="measure only, sample nothing")
     parser.add_argument("--out", default=None, help="a directory for the raw stacks")
+    parser.add_argument("--versus-skeleton", action="store_true",
+                        help="profile the real worker and the skeleton worker, and compare")  # fmt: skip
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--temporal-db", choices=["file", "memory"], default="memory")
     args = parser.parse_args()
