@@ -141,12 +141,13 @@ def test_a_connection_the_server_closed_is_replaced(
     name = pg_server.create()
     db = Store(pg_server.url(name), pre_ping=pre_ping)
     try:
-        _terminate(db, _backend_pid(db))
+        closed = _backend_pid(db)
+        _terminate(db, closed)
         if not pre_ping:
             with pytest.raises(DBAPIError) as raised:
                 _backend_pid(db)
             assert raised.value.connection_invalidated
-        assert _backend_pid(db) > 0
+        assert _backend_pid(db) != closed
     finally:
         db.dispose()
         pg_server.drop(name)
