@@ -143,6 +143,12 @@ async def record(spy: str, pid: int, seconds: float, rate: int, output: Path) ->
     return asyncio.create_task(asyncio.wait_for(proc.wait(), timeout=seconds + 60))
 
 
+def http_client(stack: Stack) -> httpx.AsyncClient:
+    """The loop's HTTP client against the stack's API."""
+    limits = httpx.Limits(max_connections=64, keepalive_expiry=KEEPALIVE_S)
+    return httpx.AsyncClient(base_url=stack.base_url, limits=limits, timeout=60.0)
+
+
 async def versus_skeleton(args: argparse.Namespace, spy: str) -> None:
     """The real worker and the skeleton worker under the same closed loop, sampled in turn."""
     options = StackOptions(
@@ -151,11 +157,7 @@ async def versus_skeleton(args: argparse.Namespace, spy: str) -> None:
     async with Stack(options) as stack:
         assert stack.client and stack.worker and stack.skeleton_worker
         await search.ensure_registered(stack.client)
-        async with httpx.AsyncClient(
-            base_url=stack.base_url,
-            limits=httpx.Limits(max_connections=64, keepalive_expiry=KEEPALIVE_S),
-            timeout=60.0,
-        ) as http:
+        async with http_client(stack) as http:
             ids = await prepare_http(stack, http, args.n + 1)
             plan, _ = await probe_plan(stack, http, ids[0])
         keys = await start_skeletons(stack, plan, args.n, "profile")
@@ -196,11 +198,7 @@ async def run(args: argparse.Namespace) -> None:
     options = StackOptions(database_url=args.database_url, temporal_db=args.temporal_db)
     async with Stack(options) as stack:
         assert stack.worker is not None and stack.api is not None
-        async with httpx.AsyncClient(
-            base_url=stack.base_url,
-            limits=httpx.Limits(max_connections=64, keepalive_expiry=KEEPALIVE_S),
-            timeout=60.0,
-        ) as http:
+        async with http_client(stack) as http:
             ids = await prepare_http(stack, http, args.n)
             target = HttpTarget(http, stack, ids)
             await closed_loop(target, args.concurrency, 3.0, 0.0, 10_000)  # warm up
