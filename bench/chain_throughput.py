@@ -36,9 +36,11 @@ in flight:
   the same points; no logic, no store. The two histories' event types are compared and the
   result printed.
 
-It prints declarations/s per pass and the ratios chain/skeleton (goal ≥ 0.8), p50/p95/p99 of
-the decision calls, history events and bytes per declaration, CPU per declaration per process,
-and each worker's peak RSS (``VmHWM``). Not a test: run it by hand.
+It prints declarations/s per pass and the ratios chain/skeleton (goal ≥ 0.8), each with the
+most this machine allows (the ratio were the workers as cheap as the skeleton worker, everything
+else as measured: ``bench.stack.ideal_worker_bound``), p50/p95/p99 of the decision calls,
+history events and bytes per declaration, CPU per declaration per process, and each worker's
+peak RSS (``VmHWM``). Not a test: run it by hand.
 
     python bench/chain_throughput.py                       # 200 declarations, SQLite store
     python bench/chain_throughput.py --n 200 --database-url postgresql://postgres@127.0.0.1:5432/postgres
@@ -80,6 +82,7 @@ from bench.stack import (
     Stack,
     StackOptions,
     gather_limited,
+    ideal_worker_bound,
     postgres_pids,
     print_table,
     proc_status,
@@ -491,6 +494,7 @@ async def run(args: argparse.Namespace) -> int:
                 for key, p in passes.items()
             }
             memory = {w.name: proc_status(w.pid) for w in stack.workers}
+            worker_names = [w.name for w in stack.workers]
 
     print()
     print(f"{'pass':28} {'chains':>7} {'failed':>6} {'wall s':>7} {'decl/s':>7} {'decisions/s':>11}"
@@ -511,10 +515,9 @@ async def run(args: argparse.Namespace) -> int:
     names = list(groups)
     print("CPU per declaration, ms (background: the rest of the machine's busy time):")
     print(f"  {'pass':28} " + " ".join(f"{n[:10]:>10}" for n in [*names, "background"]))
+    per_declaration = {key: meters[key].per_unit(p.chains) for key, p in passes.items()}
     for key, p in passes.items():
-        meter, chains_done = meters[key], max(1, p.chains)
-        per = [meter.used[n] / chains_done * 1000 for n in names]
-        per.append(meter.background / chains_done * 1000)
+        per = [*per_declaration[key].values(), meters[key].background / max(1, p.chains) * 1000]
         print(f"  {p.name:28} " + " ".join(f"{v:10.1f}" for v in per))
     print()
     met_all = True
@@ -524,6 +527,15 @@ async def run(args: argparse.Namespace) -> int:
         met_all = met_all and met
         print(f"  declarations/s {passes[key].name} / skeleton: {value:.2f}  "
               f"goal >= {GOAL}: {'met' if met else 'NOT met'}")  # fmt: skip
+        bound = ideal_worker_bound(
+            per_declaration[key],
+            per_declaration["skeleton"],
+            worker_names,
+            "skeleton worker",
+        )
+        print(f"    bound: with workers as cheap as the skeleton's, at most {bound:.2f} "
+              f"(machine busy {meters[key].busy_share():.0%} / "
+              f"{meters['skeleton'].busy_share():.0%} of {os.cpu_count()} cores)")  # fmt: skip
     for name, status in memory.items():
         print(f"  {name}: peak RSS (VmHWM) {status.get('VmHWM', 0) / 1024:.0f} MB, "
               f"now {status.get('VmRSS', 0) / 1024:.0f} MB")  # fmt: skip

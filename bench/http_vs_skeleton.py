@@ -38,7 +38,10 @@ that is not recorded, and is bounded in time and in calls.
 
 It prints p50/p95/p99 for every series, the ratios HTTP/skeleton, whether the goal (HTTP p99 ≤
 1.25 × the skeleton's p99) is met at each load, and the CPU seconds each process spent per
-decision. Not a test: run it by hand.
+decision. Under saturation it also prints what this machine allows at best: the throughput the
+HTTP chain could reach were its worker as cheap as the skeleton worker, everything else as
+measured (``bench.stack.ideal_worker_bound``; a closed loop's latency is at least the inverse).
+Not a test: run it by hand.
 
     python bench/http_vs_skeleton.py                       # SQLite store, ~4 minutes
     python bench/http_vs_skeleton.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
@@ -79,6 +82,7 @@ from bench.stack import (
     Stack,
     StackOptions,
     gather_limited,
+    ideal_worker_bound,
     postgres_pids,
     print_table,
     proc_status,
@@ -448,10 +452,12 @@ async def run(args: argparse.Namespace) -> int:
     names = list(groups)
     print("CPU per decision in each series, ms (background: the rest of the machine's busy time):")
     print(f"  {'series':60} " + " ".join(f"{n[:10]:>10}" for n in [*names, "background"]))
+    per_decision = {
+        key: meters[key].per_unit(len(row.values) + row.errors) for key, row in rows.items()
+    }
     for key, row in rows.items():
-        meter = meters[key]
         calls = max(1, len(row.values) + row.errors)
-        per = [meter.used[n] / calls * 1000 for n in names] + [meter.background / calls * 1000]
+        per = [*per_decision[key].values(), meters[key].background / calls * 1000]
         print(f"  {row.name[:60]:60} " + " ".join(f"{v:10.2f}" for v in per))
     print()
     met_all = True
@@ -475,6 +481,14 @@ async def run(args: argparse.Namespace) -> int:
                 skeleton_row = rows[(phase, target.name)]
                 print(f"  {'':16} throughput HTTP / {target.name:28} "
                       f"{http_row.rate / skeleton_row.rate:5.2f}")  # fmt: skip
+            real_key, twin_key = (phase, targets[0].name), (phase, targets[2].name)
+            bound = ideal_worker_bound(
+                per_decision[real_key], per_decision[twin_key], ["worker"], "skeleton worker"
+            )
+            print(f"  {'':16} bound: with a worker as cheap as the skeleton's, HTTP throughput "
+                  f"<= {bound:.2f} of the matched skeleton's,\n  {'':16} so closed-loop latency "
+                  f">= {1 / bound:.2f}x (machine busy {meters[real_key].busy_share():.0%} / "
+                  f"{meters[twin_key].busy_share():.0%} of {os.cpu_count()} cores)")  # fmt: skip
     print(f"\nworker peak RSS {worker_mem.get('VmHWM', 0) / 1024:.0f} MB; "
           f"run took {time.monotonic() - began:.0f} s")  # fmt: skip
     return 0 if met_all else 1

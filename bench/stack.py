@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -222,6 +222,16 @@ class CpuMeter:
         self._start = self._read()
         return self
 
+    def per_unit(self, units: int) -> dict[str, float]:
+        """CPU milliseconds per unit of work (a decision, a declaration) of each group."""
+        return {name: used / max(1, units) * 1000 for name, used in self.used.items()}
+
+    def busy_share(self) -> float:
+        """The share of the machine's CPU (all cores) the groups and the background took."""
+        cores = os.cpu_count() or 1
+        taken = sum(self.used.values()) + self.background
+        return taken / (self.wall * cores) if self.wall else float("nan")
+
     def __exit__(self, *exc: object) -> None:
         per, busy, now = self._read()
         before, busy0, t0 = self._start
@@ -232,6 +242,20 @@ class CpuMeter:
             ours += delta
         self.background += max(0.0, (busy - busy0) - ours)
         self.wall += now - t0
+
+
+def ideal_worker_bound(
+    real: Mapping[str, float], skeleton: Mapping[str, float], workers: Sequence[str], twin: str
+) -> float:
+    """The most the real chain's throughput could be, as a share of the skeleton's, on a machine
+    both runs keep busy, were the real ``workers`` to cost only what the skeleton worker
+    (``twin``) costs. ``real`` and ``skeleton``: CPU per unit of work by process group, from
+    :meth:`CpuMeter.per_unit` of the two runs. When every core is busy, throughput is the
+    inverse of the CPU a unit costs all processes together, so this bound is what the rest of
+    the product (the API, the database, the dev server's share of the larger payloads, the
+    driver's HTTP client) leaves on this machine, however lean the worker became."""
+    ideal = sum(v for k, v in real.items() if k not in workers) + skeleton[twin]
+    return sum(skeleton.values()) / ideal if ideal else float("nan")
 
 
 @dataclass
