@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
@@ -108,22 +109,32 @@ def set_state(session: Session, declaration_id: str, state: str) -> None:
     )
 
 
+#: A person's registrations for one title in one year, oldest first; built once (screening runs
+#: it on every submission), executed with the values as parameters.
+_PERSON = (
+    select(DeclarationRegistry)
+    .where(
+        col(DeclarationRegistry.year) == sa.bindparam("year"),
+        col(DeclarationRegistry.series) == sa.bindparam("series"),
+        col(DeclarationRegistry.level) == sa.bindparam("level"),
+        col(DeclarationRegistry.id_number) == sa.bindparam("id_number"),
+    )
+    .order_by(col(DeclarationRegistry.created_at), col(DeclarationRegistry.declaration_id))
+)
+
+
 def person_registrations(
     session: Session, campaign: Campaign, level: str, id_number: str
 ) -> list[DeclarationRegistry]:
     """Every registration of this person for this title in the campaign's year (any route, any
     campaign of that year), oldest first."""
-    query = (
-        select(DeclarationRegistry)
-        .where(
-            DeclarationRegistry.year == campaign.year,
-            DeclarationRegistry.series == campaign.series,
-            DeclarationRegistry.level == level,
-            DeclarationRegistry.id_number == id_number,
-        )
-        .order_by(col(DeclarationRegistry.created_at), col(DeclarationRegistry.declaration_id))
-    )
-    return list(session.exec(query))
+    params = {
+        "year": campaign.year,
+        "series": campaign.series,
+        "level": level,
+        "id_number": id_number,
+    }
+    return list(session.exec(_PERSON, params=params))
 
 
 def live_rivals(
@@ -182,27 +193,43 @@ def add_bar(session: Session, entry: BarEntry, campaign_id: str) -> bool:
     return True
 
 
+_BLACKLIST = BlacklistEntry.__table__  # type: ignore[attr-defined]
+#: The bars of ``n`` subjects in force at an instant, by ``n``: built once each (screening asks
+#: for two subjects on every submission), returning plain rows of the columns a bar has.
+_BARS: dict[int, sa.Select[Any]] = {}
+
+
+def _bars_statement(n: int) -> sa.Select[Any]:
+    statement = _BARS.get(n)
+    if statement is None:
+        table = _BLACKLIST
+        statement = _BARS[n] = sa.select(*(table.c[name] for name in BarEntry.model_fields)).where(
+            sa.or_(
+                *(
+                    sa.and_(
+                        table.c.subject_kind == sa.bindparam(f"kind_{i}"),
+                        table.c.subject_id == sa.bindparam(f"subject_{i}"),
+                    )
+                    for i in range(n)
+                )
+            ),
+            table.c.from_at <= sa.bindparam("at"),
+            table.c.until > sa.bindparam("at"),
+        )
+    return statement
+
+
 def bars_at(
     session: Session, subjects: Sequence[tuple[str, str]], at: datetime
 ) -> dict[tuple[str, str], list[BarEntry]]:
     """The bars in force at ``at`` of each ``(subject_kind, subject_id)``, in one query."""
-    at = utc(at)
     found: dict[tuple[str, str], list[BarEntry]] = {subject: [] for subject in subjects}
     if not subjects:
         return found
-    rows = session.exec(
-        select(BlacklistEntry).where(
-            or_(
-                *(
-                    (col(BlacklistEntry.subject_kind) == kind)
-                    & (col(BlacklistEntry.subject_id) == subject_id)
-                    for kind, subject_id in subjects
-                )
-            ),
-            col(BlacklistEntry.from_at) <= at,
-            col(BlacklistEntry.until) > at,
-        )
-    )
+    params: dict[str, Any] = {"at": utc(at)}
+    for i, (kind, subject_id) in enumerate(subjects):
+        params[f"kind_{i}"], params[f"subject_{i}"] = kind, subject_id
+    rows = session.connection().execute(_bars_statement(len(subjects)), params)
     for row in rows:
         found[(row.subject_kind, row.subject_id)].append(
             BarEntry.model_validate(row, from_attributes=True)
