@@ -13,11 +13,10 @@ from pathlib import Path
 
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities import all_activities
+from gateway import connect
 from logconfig import configure_logging
 from settings import Settings, get_settings, tune_gc
 from store.db import Store
@@ -58,33 +57,6 @@ def build_worker(client: Client, settings: Settings | None = None) -> Worker:
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_cached_workflows=settings.max_cached_workflows,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
-    )
-
-
-_runtime: Runtime | None = None
-
-
-def runtime_for(settings: Settings) -> Runtime | None:
-    """One SDK runtime per process, exporting the SDK's metrics for Prometheus when asked."""
-    global _runtime
-    if not settings.sdk_metrics_bind_address:
-        return None
-    if _runtime is None:
-        _runtime = Runtime(
-            telemetry=TelemetryConfig(
-                metrics=PrometheusConfig(bind_address=settings.sdk_metrics_bind_address)
-            )
-        )
-    return _runtime
-
-
-async def connect(settings: Settings) -> Client:
-    """The process's one Temporal client, with the pydantic data converter."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        runtime=runtime_for(settings),
     )
 
 

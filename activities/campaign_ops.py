@@ -2,7 +2,7 @@
 durable fan-out in :mod:`workflows.campaign_ops`.
 
 The side effect here is a Temporal update on the declaration's own workflow, through
-:func:`workflows.client.send` (the path every decision takes, refusals audited), so this class
+:func:`gateway.send` (the path every decision takes, refusals audited), so this class
 gets the process's Temporal client in its constructor instead of the store.
 
 Idempotent: the update carries the change id as its update id (Temporal answers a repeated
@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.support import MAX_MESSAGE
 from domain.campaign_ops import FanOutItem, FanOutOutcome
 from domain.models import Command, DeclarationView
-from workflows.client import DecisionRefused, DeclarationEnded, send
+from gateway import DecisionRefused, DeclarationEnded, send
 
 log = structlog.get_logger()
 

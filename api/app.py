@@ -3,7 +3,7 @@
 Given a Temporal client (tests, an embedding process), the app is ready when this returns: the
 store is migrated here, so it also works under transports that run no lifespan (httpx's
 ``ASGITransport``). Without one, start-up (the lifespan) connects to ``temporal_address`` with the
-pydantic data converter (``worker.connect``), migrates the store, and shutdown closes both.
+pydantic data converter (``gateway.connect``), migrates the store, and shutdown closes both.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if services.client is None:
-            from worker import connect
+            from gateway import connect
 
             services.store.migrate()
             services.client = await connect(settings)

@@ -3,7 +3,7 @@
 ``target`` finds the declaration (404) and checks the caller's account and organisation (403,
 audited); ``build`` turns a body into the domain command with the caller as actor (422 on the
 command's own constraints); ``execute`` runs it as the workflow's update through
-:func:`workflows.client.send` and answers with the new view, masked for the committee under blind
+:func:`gateway.send` and answers with the new view, masked for the committee under blind
 review. A refusal answers 409 with the workflow's own reason: a running workflow's validator has
 recorded it already (``send`` signals it back); an ended workflow cannot, so the API appends it.
 """
@@ -25,8 +25,8 @@ from api.refusals import Refusals
 from api.services import Services, in_session
 from api.subjects import DeclarationFacts, load_facts
 from domain.models import Actor, Command, DeclarationView
+from gateway import DecisionRefused, DeclarationEnded, send
 from store.campaigns import blind_review_of
-from workflows.client import DecisionRefused, DeclarationEnded, send
 
 __all__ = [
     "blind_review",

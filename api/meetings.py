@@ -33,6 +33,7 @@ from domain.campaign_ops import (
 )
 from domain.models import Actor, Campaign, DeclarationView
 from domain.vote import assess_vote
+from gateway import view as workflow_view
 from store.meetings import (
     CommitteeMeeting,
     CommitteeMeetingVote,
@@ -40,7 +41,6 @@ from store.meetings import (
     get_meeting,
     record_outcome,
 )
-from workflows.client import view as workflow_view
 
 __all__ = ["CONCURRENCY", "MeetingAnswer", "record_meeting"]
 

@@ -19,7 +19,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metrics import Metrics
-from workflows.declaration import workflow_id
+from gateway import workflow_id
 
 __all__ = ["RequestObservation"]
 

@@ -3,7 +3,7 @@ domain.md §8), also on an ended declaration.
 
 - A **running** declaration records it itself, in order with everything else: the API sends the
   ``record_refusal`` signal (409s from an update validator are already reported by
-  :func:`workflows.client.send`).
+  :func:`gateway.send`).
 - An **ended** declaration's workflow is closed, so the API appends the refused event to its
   chain directly (``seq`` = last + 1), under the same lock the workflow's writes take. Nobody else
   writes that chain any more; a lost race on the sequence number is retried once.
@@ -27,11 +27,11 @@ from temporalio.service import RPCError
 from api.services import Services, in_session
 from api.subjects import DeclarationFacts
 from domain.models import Actor, AuditEventIn, RefusalRecord
+from gateway import handle_for
 from store.audit import append_events
 from store.db import advisory_xact_lock
 from store.errors import AuditConflict
 from store.tables import AuditEvent, DeclarationRead
-from workflows.client import handle_for
 
 __all__ = ["ACCESS_CHAIN", "Refusals", "campaign_chain"]
 

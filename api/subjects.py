@@ -18,8 +18,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.services import Services, in_session
 from domain.models import DeclarationStart
+from gateway import handle_for
 from store.tables import AuditEvent, DeclarationRead
-from workflows.client import handle_for
 
 __all__ = ["DeclarationFacts", "load_facts"]
 

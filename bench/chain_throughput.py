@@ -28,7 +28,7 @@ of its own to a history (options updated, time-skipping transitioned); they are 
 each alike, each driving its share of ``--n`` declarations with ``--concurrency`` declarations
 in flight:
 
-* *client*: ``workflows.client.start_declaration`` and ``workflows.client.send``;
+* *client*: ``workflows.client.start_declaration`` and ``gateway.send``;
 * *HTTP*: ``POST /declarations`` and the decision endpoints, as each actor (JWT);
 * *skeleton*: the skeleton workflow (``bench/skeleton.py``) with the plan read off a certified
   declaration's history from the client pass: the same updates with the same payloads, the same
@@ -101,10 +101,10 @@ from domain.models import (
     SubmitCommand,
     VoteCommand,
 )
+from gateway import send, view, workflow_id
 from tests import factories as f
 from workflows import search
-from workflows.client import send, start_declaration, view
-from workflows.declaration import workflow_id
+from workflows.client import start_declaration
 
 GOAL = 0.8
 MARGIN = timedelta(minutes=1)

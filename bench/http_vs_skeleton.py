@@ -21,7 +21,7 @@ audit write).
 the same update names and the same command payloads:
 
 * *client send (real chain)*: the same decisions on other declarations through
-  ``workflows.client.send``, the call the API makes: the difference to HTTP is the API's share;
+  ``gateway.send``, the call the API makes: the difference to HTTP is the API's share;
 
 * *skeleton (matched)*: the skeleton workflow running, for each update, exactly what the real
   workflow's history shows for it (read off a probe declaration's history: two local
@@ -89,10 +89,9 @@ from bench.stack import (
     unique_id_number,
 )
 from domain.models import DecisionCommand, DeclarationView, SubmitCommand
+from gateway import send, workflow_id
 from tests import factories as f
 from workflows import search
-from workflows.client import send
-from workflows.declaration import workflow_id
 
 OPINION = "请补充近五年业绩证明材料 / please add the proof of achievements"
 GOAL = 1.25
@@ -157,7 +156,7 @@ class HttpTarget(Target):
 
 
 class ClientTarget(Target):
-    """The real chain through ``workflows.client.send`` (what the API calls), without HTTP."""
+    """The real chain through ``gateway.send`` (what the API calls), without HTTP."""
 
     def __init__(self, client: Client, ids: list[str]) -> None:
         self.name = "client send (real chain)"

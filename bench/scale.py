@@ -59,8 +59,9 @@ from bench.stack import (
     unique_id_number,
 )
 from domain.models import Actor, Campaign, DeclarationStart, SubmitCommand
+from gateway import send
 from tests import factories as f
-from workflows.client import send, start_declaration
+from workflows.client import start_declaration
 
 P99_GOAL = 2.0
 RSS_GOAL_MB = 1536

@@ -4,7 +4,7 @@ The profile of a decision (``bench/profile_hot_path.py``) puts most of the worke
 local activities: ``record_audit_event`` (audit events, read model, notifications in one
 transaction) and ``screen_applicant``. This script runs the production worker in this process
 against the time-skipping test server and a fresh store, drives ``--rounds`` unit return ↔
-resubmission pairs on ``--declarations`` declarations through ``workflows.client.send``, and
+resubmission pairs on ``--declarations`` declarations through ``gateway.send``, and
 reports for each of those activities: SQL statements per call (by kind), and the median wall and
 CPU (thread) time per call. Run it on two checkouts to compare a change (it imports the code of
 the checkout it lives in).

@@ -55,7 +55,6 @@ from domain.models import (
     ResultView,
     ReviewForm,
     ScreeningResult,
-    StateName,
     SubmitCommand,
     VoteCommand,
     VoteRecord,
@@ -63,7 +62,7 @@ from domain.models import (
     as_of,
 )
 from domain.periods import working_days_needed
-from domain.states import BEFORE_COMMITTEE, FINAL, PENDING, TERMINAL
+from domain.states import BEFORE_COMMITTEE, FINAL, PENDING, TERMINAL, StateName, label
 
 S = StateName
 
@@ -72,40 +71,11 @@ HISTORY_EVENT_BUDGET = 250
 
 REMINDER_LEAD = timedelta(hours=24)
 
-STATE_LABELS: dict[str, str] = {
-    "draft": "草稿",
-    "unit_review": "单位审核",
-    "unit_publicity": "单位内部公示",
-    "unit_recommendation": "单位推荐",
-    "authority_review": "主管部门审核",
-    "committee_formal_review": "评审委员会形式审核",
-    "returned": "退回修改",
-    "fee_pending": "待缴费",
-    "materials_pending": "待报送纸质材料",
-    "defense_pending": "待答辩",
-    "committee_review": "评审会议",
-    "result_publicity": "评审结果公示",
-    "result_confirmation": "结果审核确认",
-    "certified": "已通过并发证",
-    "revoked": "已撤销",
-    "not_approved": "评审未通过",
-    "defense_failed": "答辩不合格",
-    "not_accepted": "不予受理",
-    "rejected": "未通过审核",
-    "abandoned": "视为放弃",
-    "withdrawn": "已撤回",
-    "disqualified": "取消资格",
-}
-
 
 def explain(computed: ComputedDeadline) -> str:
     """One line an auditor can defend a date with: result, rule source, calendar used (§10.1)."""
     e = computed.explanation
     return f"{e.text} [{e.source}; calendar {e.calendar_version}]"
-
-
-def label(state: str) -> str:
-    return f"{STATE_LABELS.get(state, state)} ({state})"
 
 
 EffectKind = Literal[

@@ -8,7 +8,6 @@ load it and every layer above can depend on it. Field names follow the contract 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -692,31 +691,6 @@ class DeclarationStart(Model):
     carried: dict[str, Any] | None = None
     #: Set by the starter once the custom search attributes exist on the namespace.
     search_attributes: bool = False
-
-
-class StateName(StrEnum):
-    draft = "draft"
-    unit_review = "unit_review"
-    unit_publicity = "unit_publicity"
-    unit_recommendation = "unit_recommendation"
-    authority_review = "authority_review"
-    committee_formal_review = "committee_formal_review"
-    returned = "returned"
-    fee_pending = "fee_pending"
-    materials_pending = "materials_pending"
-    defense_pending = "defense_pending"
-    committee_review = "committee_review"
-    result_publicity = "result_publicity"
-    result_confirmation = "result_confirmation"
-    certified = "certified"
-    revoked = "revoked"
-    not_approved = "not_approved"
-    defense_failed = "defense_failed"
-    not_accepted = "not_accepted"
-    rejected = "rejected"
-    abandoned = "abandoned"
-    withdrawn = "withdrawn"
-    disqualified = "disqualified"
 
 
 def as_of(value: datetime) -> str:

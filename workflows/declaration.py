@@ -64,15 +64,10 @@ with workflow.unsafe.imports_passed_through():
         WithdrawCommand,
     )
     from domain.states import FINAL, PENDING
+    from gateway import REFUSED, REFUSED_AUDITED
     from workflows import search
 
 WORKFLOW_TYPE = "declaration-review"
-
-#: Error type of an update refused by its validator: nothing entered the history, so the caller
-#: reports the refusal back with the ``record_refusal`` signal.
-REFUSED = "DecisionRefused"
-#: Error type of a refusal found while handling (it needed the store): already audited.
-REFUSED_AUDITED = "DecisionRefusedAudited"
 
 #: Behaviour changes for running declarations (``workflow.patched``): histories recorded before
 #: them replay on the old path. A deadline change already in force is a no-op (so a retried
@@ -86,11 +81,6 @@ PATCH_CALENDAR_EXPLAINED = "calendar-change-explained"
 #: A publicity cut short by a withdrawal, misconduct or the declaration deadline is closed in
 #: the store (outcome ``interrupted``); before this patch it stayed open.
 CLOSE_INTERRUPTED_PUBLICITY = "close-interrupted-publicity"
-
-
-def workflow_id(declaration_id: str) -> str:
-    """The workflow id derived from the declaration id."""
-    return f"declaration-{declaration_id}"
 
 
 @workflow.defn(name=WORKFLOW_TYPE)

@@ -14,27 +14,10 @@ from typing import Any
 from api.console.auth import roles_of
 from api.routes import decisions
 from domain.models import SYSTEM, Actor
-from domain.states import FINAL, TERMINAL
+from domain.states import FINAL, MAIN_CHAIN, PUBLICITIES, TERMINAL
 
 __all__ = ["MAIN_CHAIN", "Step", "actions_for", "chain_steps", "is_person"]
 
-#: The chain in the order domain.md §2 draws it.
-MAIN_CHAIN: tuple[str, ...] = (
-    "draft",
-    "unit_review",
-    "unit_publicity",
-    "unit_recommendation",
-    "authority_review",
-    "committee_formal_review",
-    "fee_pending",
-    "materials_pending",
-    "defense_pending",
-    "committee_review",
-    "result_publicity",
-    "result_confirmation",
-    "certified",
-)
-PUBLICITIES = frozenset({"unit_publicity", "result_publicity"})
 REVIEW_STAGES = frozenset(
     {"unit_review", "unit_recommendation", "authority_review", "committee_formal_review"}
 )

@@ -1,13 +1,13 @@
 """Chinese labels for the ids the API uses. The ids stay visible next to them (``单位审核
 unit_review``): staff learn the API's words, and auditors can match a page to an export.
 
-State labels are the workflow's own (:data:`domain.chain.STATE_LABELS`); the rest name roles,
+State labels are the workflow's own (:data:`domain.states.STATES`); the rest name roles,
 pending actions and audit actions as the notices do.
 """
 
 from __future__ import annotations
 
-from domain.chain import STATE_LABELS
+from domain.states import PENDING_LABELS, STATE_LABELS
 
 __all__ = [
     "ACTION_LABELS",
@@ -27,22 +27,6 @@ ROLE_LABELS: dict[str, str] = {
     "finance": "财务",
     "auditor": "审计",
     "admin": "管理员",
-}
-
-#: ``pending.action`` of the view (``domain.states.PENDING``).
-PENDING_LABELS: dict[str, str] = {
-    "submit": "提交申报",
-    "correct_and_resubmit": "修改后重新提交",
-    "unit_review": "单位审核",
-    "resolve_objections": "处理异议",
-    "recommend": "出具推荐意见",
-    "authority_review": "主管部门审核",
-    "formal_review": "形式审核",
-    "record_payment": "确认缴费",
-    "record_materials_received": "登记纸质材料",
-    "record_defense": "登记答辩结果",
-    "record_vote": "登记评审会议表决",
-    "confirm_result": "审核确认结果",
 }
 
 OUTCOME_LABELS: dict[str, str] = {

@@ -25,11 +25,12 @@ from api.subjects import load_facts
 from domain.blacklist import bar_refusal
 from domain.eligibility import blocking_reason
 from domain.models import Actor, Campaign, DeclarationInput, DeclarationStart, DeclarationView
+from gateway import view
 from store import registry
 from store.campaigns import blind_review_of, get_campaign
 from store.readmodel import get_view
 from store.tables import DeclarationRegistry
-from workflows.client import start_declaration, view
+from workflows.client import start_declaration
 
 router = APIRouter(prefix="/declarations", tags=["declarations"])
 

@@ -8,7 +8,7 @@ import socket
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-import worker as worker_module
+import gateway as worker_module
 from api.app import create_app
 from settings import Settings
 

@@ -14,9 +14,9 @@ from domain.models import (
     DeclarationInput,
     ReviewForm,
     ScreeningResult,
-    StateName,
 )
 from domain.periods import at_risk_from, correction_deadline, publicity_end
+from domain.states import StateName
 from tests import factories as f
 
 

@@ -27,9 +27,7 @@ from domain.models import (
     VoteCommand,
     WithdrawCommand,
 )
-from domain.models import (
-    StateName as S,
-)
+from domain.states import StateName as S
 from tests import factories as f
 from tests.chain.driver import Driver
 

@@ -33,11 +33,11 @@ from domain.models import (
     SubmitCommand,
     VoteCommand,
 )
-from domain.models import StateName as S
+from domain.states import StateName as S
+from gateway import DecisionRefused
 from tests import factories as f
 from tests.chain.driver import Driver
 from tests.workflows.helpers import after, create, now, skip_to, wait_state
-from workflows.client import DecisionRefused
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "examples" / "campaigns"
 FILES = {

@@ -5,7 +5,7 @@
 * :class:`WorkerProcess`: ``python worker.py``, configured only through ``REVIEWCHAIN_*``, that
   can be killed with SIGKILL and started again;
 * :func:`run_drive`: M declarations driven through their paths concurrently from this process
-  with :func:`workflows.client.send`, with a disruption (worker kill, server restart) in the
+  with :func:`gateway.send`, with a disruption (worker kill, server restart) in the
   middle; then :func:`check` counts what completed, what was lost and what was duplicated.
 
 Paths never wait for a publicity to end (it takes five real working days on a dev server): four
@@ -55,17 +55,18 @@ from domain.models import (
     ObjectionLodged,
     ObjectionResolutionCommand,
     PaymentCommand,
-    StateName,
     SubmitCommand,
     VoteCommand,
     WithdrawCommand,
 )
+from domain.states import StateName
+from gateway import DecisionRefused, send, view
 from store.audit import verify
 from store.audit_tail import SUPERSEDED
 from store.db import Store
 from store.readmodel import get_view
 from tests import factories as f
-from workflows.client import DecisionRefused, send, start_declaration, view
+from workflows.client import start_declaration
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -1,5 +1,5 @@
 """Worker killed mid-drive (docs/reliability.md): M declarations in flight on a real dev server,
-their decisions sent from this process with workflows.client.send, the worker (a separate
+their decisions sent from this process with gateway.send, the worker (a separate
 ``python worker.py``) killed with SIGKILL when 40 % of the decisions are answered, then started
 again. Nothing may be lost or done twice:
 

@@ -18,8 +18,9 @@ from domain.models import (
     DeclarationView,
     SubmitCommand,
 )
+from gateway import send, view
 from tests import factories as f
-from workflows.client import send, start_declaration, view
+from workflows.client import start_declaration
 
 
 def after(at: datetime | None, **delta: float) -> datetime:

@@ -38,6 +38,7 @@ from domain.models import (
     SubmitCommand,
     WithdrawCommand,
 )
+from gateway import send
 from settings import Settings
 from store.db import Store
 from tests import factories as f
@@ -50,7 +51,7 @@ from workflows.campaign_ops import (
     CampaignDeadlineChangeWorkflow,
     deadline_change_workflow_id,
 )
-from workflows.client import send, start_declaration
+from workflows.client import start_declaration
 
 CREATE_AT_ONCE = 25
 #: Stored fan-out histories (beside, not among, the declaration histories the replay test of

@@ -25,6 +25,7 @@ from domain.models import (
     VoteCommand,
     WithdrawCommand,
 )
+from gateway import DecisionRefused, DeclarationEnded
 from settings import Settings
 from store.db import Store
 from store.readmodel import get_view
@@ -39,7 +40,6 @@ from tests.workflows.helpers import (
     wait_for,
     wait_state,
 )
-from workflows.client import DecisionRefused, DeclarationEnded
 
 pytestmark = pytest.mark.usefixtures("worker")
 

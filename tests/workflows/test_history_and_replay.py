@@ -32,9 +32,9 @@ from domain.models import (
     PaymentCommand,
     VoteCommand,
 )
+from gateway import DecisionRefused
 from tests import factories as f
 from tests.workflows.helpers import HISTORIES, Declaration, after, create, now, skip_to, wait_state
-from workflows.client import DecisionRefused
 from workflows.declaration import DeclarationWorkflow
 
 MAX_EVENTS = 300
