@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.messages import AnnouncementRequest, RevocationRequest
 from activities.support import log, run_blocking
-from domain.models import Announcement, AnnouncementRequest, RevocationRequest
+from domain.models import Announcement
 from store import certificates
 from store.db import Store
 
@@ -23,7 +24,14 @@ class AnnouncementActivities:
 
     def _announce(self, request: AnnouncementRequest) -> Announcement:
         with self._store.session() as session:
-            announcement = certificates.issue_certificate(session, request)
+            announcement = certificates.issue_certificate(
+                session,
+                declaration_id=request.declaration_id,
+                campaign_id=request.campaign_id,
+                series=request.series,
+                level=request.level,
+                announced_at=request.announced_at,
+            )
         log.info("result.announced", certificate_no=announcement.certificate_no)
         return announcement
 
@@ -35,5 +43,10 @@ class AnnouncementActivities:
 
     def _revoke(self, request: RevocationRequest) -> None:
         with self._store.session() as session:
-            certificates.revoke_certificate(session, request)
+            certificates.revoke_certificate(
+                session,
+                declaration_id=request.declaration_id,
+                certificate_no=request.certificate_no,
+                revoked_at=request.revoked_at,
+            )
         log.info("certificate.revoked", certificate_no=request.certificate_no)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.messages import RecordBatch, RecordResult
 from activities.support import log, run_blocking
-from domain.models import RecordBatch, RecordResult
 from store.audit import chain_rows, insert_rows, tail_rows
 from store.audit_tail import reconcile
 from store.calendar import work_calendar

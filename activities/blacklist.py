@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.messages import BlacklistRequest
 from activities.support import log, run_blocking
 from domain.blacklist import applicant_bar, unit_bar
-from domain.models import BlacklistRequest
 from store import registry
 from store.db import Store
 

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.messages import DeadlineRequest
 from activities.support import run_blocking
 from domain.calendar import BEIJING
-from domain.models import (
-    AtRiskTable,
-    ComputedDeadline,
-    DeadlineExplanation,
-    DeadlineRequest,
-    as_of,
-)
+from domain.models import AtRiskTable, ComputedDeadline, DeadlineExplanation, as_of
 from domain.periods import at_risk_from, correction_deadline, publicity_end
 from store.calendar import work_calendar
 from store.db import Store

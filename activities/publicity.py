@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.messages import (
+    PublicityClosed,
+    PublicityCloseRequest,
+    PublicityOpened,
+    PublicityRequest,
+)
 from activities.support import log, run_blocking
-from domain.models import PublicityClosed, PublicityCloseRequest, PublicityOpened, PublicityRequest
 from store import publicity
 from store.calendar import work_calendar
 from store.db import Store
@@ -27,7 +32,14 @@ class PublicityActivities:
     def _open(self, request: PublicityRequest) -> PublicityOpened:
         with self._store.session() as session:
             try:
-                deadline = publicity.open_(session, request, work_calendar(session))
+                deadline = publicity.open_(
+                    session,
+                    declaration_id=request.declaration_id,
+                    kind=request.kind,
+                    start=request.start,
+                    campaign=request.campaign,
+                    cal=work_calendar(session),
+                )
             except ValueError as err:
                 raise InvalidRequest(str(err)) from err
         log.info(
@@ -46,6 +58,14 @@ class PublicityActivities:
 
     def _close(self, request: PublicityCloseRequest) -> PublicityClosed:
         with self._store.session() as session:
-            closed = publicity.close(session, request)
+            closed = publicity.close(
+                session,
+                declaration_id=request.declaration_id,
+                kind=request.kind,
+                closed_at=request.closed_at,
+                outcome=request.outcome,
+            )
         log.info("publicity.closed", kind=request.kind, outcome=request.outcome)
-        return closed
+        return PublicityClosed(
+            kind=closed.kind, closed_at=closed.closed_at, objections=closed.objections
+        )

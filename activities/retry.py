@@ -7,6 +7,7 @@ backoff, which is safe because every activity is idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -84,3 +85,15 @@ LOCAL_OPTIONS: dict[str, dict[str, Any]] = {
         "screen_applicant",
     )
 }
+
+
+def remote(activity_method: Callable[..., Any]) -> dict[str, Any]:
+    """The options of a regular activity, by the method the workflow calls
+    (``workflow.execute_activity_method(PublicityActivities.open_publicity, …, **remote(…))``);
+    an activity's name is its method's name."""
+    return REMOTE_OPTIONS[activity_method.__name__]
+
+
+def local(activity_method: Callable[..., Any]) -> dict[str, Any]:
+    """The options of a local activity, by the method the workflow calls."""
+    return LOCAL_OPTIONS[activity_method.__name__]

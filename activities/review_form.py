@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.messages import ReviewFormRequest
 from activities.support import log, run_blocking
-from domain.models import ReviewForm, ReviewFormRequest
+from domain.models import ReviewForm
 from store import certificates
 from store.db import Store
 
@@ -21,6 +22,11 @@ class ReviewFormActivities:
 
     def _issue(self, request: ReviewFormRequest) -> ReviewForm:
         with self._store.session() as session:
-            form = certificates.issue_review_form(session, request)
+            form = certificates.issue_review_form(
+                session,
+                declaration_id=request.declaration_id,
+                campaign_id=request.campaign_id,
+                issued_at=request.issued_at,
+            )
         log.info("review_form.issued", form_id=form.form_id)
         return form

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.messages import ScreeningRequest
 from activities.support import log, run_blocking
 from domain.blacklist import bar_refusal
 from domain.calendar import BEIJING
-from domain.models import ScreeningRequest, ScreeningResult
+from domain.models import ScreeningResult
 from store import registry
 from store.db import Store
 

@@ -24,6 +24,7 @@ from api.policy import org_refusal, sees_masked
 from api.refusals import Refusals
 from api.services import Services, in_session
 from api.subjects import DeclarationFacts, load_facts
+from domain.commands import BY_MODEL
 from domain.models import Actor, Command, DeclarationView
 from gateway import DecisionRefused, DeclarationEnded, send
 from store.campaigns import blind_review_of
@@ -106,12 +107,13 @@ async def execute(
     services: Services,
     actor: Actor,
     facts: DeclarationFacts,
-    update: str,
     cmd: Command,
     *,
     result_type: type[V] = DeclarationView,  # type: ignore[assignment]
 ) -> dict[str, Any]:
+    """Send ``cmd`` as its command's update (``domain.commands``) and answer the new view."""
     client = require_client(services)
+    update = BY_MODEL[type(cmd)].name
     try:
         view = await send(client, facts.id, update, cmd, result_type=result_type)
     except DeclarationEnded as err:

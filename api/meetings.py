@@ -121,7 +121,7 @@ class _Recorder:
                 return self._answered(current.model_dump(mode="json"))
         cmd = vote_command(self.actor, self.meeting, vote)
         try:
-            answer = await execute(self.services, self.actor, facts, "record_vote", cmd)
+            answer = await execute(self.services, self.actor, facts, cmd)
         except HTTPException as err:
             if err.status_code in (status.HTTP_404_NOT_FOUND, status.HTTP_409_CONFLICT):
                 quorum = assess_vote(

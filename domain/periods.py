@@ -10,10 +10,9 @@ was provisional.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Literal
 
 from domain.calendar import BEIJING, WorkCalendar
-from domain.models import Campaign, ComputedDeadline, DeadlineExplanation, as_of
+from domain.models import Campaign, ComputedDeadline, DeadlineExplanation, PublicityKind, as_of
 
 __all__ = [
     "CIVIL_CODE_SOURCE",
@@ -231,7 +230,7 @@ def working_days_end(
 
 
 def publicity_end(
-    kind: Literal["unit_publicity", "result_publicity"],
+    kind: PublicityKind,
     start: datetime,
     campaign: Campaign,
     cal: WorkCalendar,

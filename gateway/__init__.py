@@ -27,10 +27,12 @@ from settings import Settings
 __all__ = [
     "REFUSED",
     "REFUSED_AUDITED",
+    "SIGNAL_SUFFIX",
     "DecisionRefused",
     "DeclarationEnded",
     "connect",
     "handle_for",
+    "refusal_code",
     "runtime_for",
     "send",
     "view",
@@ -46,12 +48,26 @@ REFUSED = "DecisionRefused"
 REFUSED_AUDITED = "DecisionRefusedAudited"
 
 
-class DecisionRefused(Exception):
-    """The workflow refused a decision; ``reason`` is meant for the reviewer."""
+#: A command sent as a fire-and-forget signal is named ``<command>.signal``.
+SIGNAL_SUFFIX = ".signal"
 
-    def __init__(self, reason: str) -> None:
+
+class DecisionRefused(Exception):
+    """The workflow refused a decision; ``reason`` is meant for the reviewer, ``code`` is the
+    stable refusal code (``<command>.<rule>``, e.g. ``record_payment.wrong_amount``)."""
+
+    def __init__(self, reason: str, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+
+
+def refusal_code(error: ApplicationError) -> str:
+    """The refusal code the workflow put in the error's details."""
+    details = error.details
+    if details and isinstance(details[0], dict):
+        return str(details[0].get("code", ""))
+    return ""
 
 
 class DeclarationEnded(DecisionRefused):
@@ -121,18 +137,20 @@ async def send(
                 actor=cmd.actor,
                 action=update,
                 reason=cause.message,
+                code=refusal_code(cause),
                 detail={"command": cmd.model_dump(mode="json", exclude={"actor"})},
             )
             await handle.signal("record_refusal", record)
-            raise DecisionRefused(cause.message) from err
+            raise DecisionRefused(cause.message, refusal_code(cause)) from err
         if isinstance(cause, ApplicationError) and cause.type == REFUSED_AUDITED:
-            raise DecisionRefused(cause.message) from err
+            raise DecisionRefused(cause.message, refusal_code(cause)) from err
         raise
     except RPCError as err:
         if await _has_ended(handle):
             final = await view(client, declaration_id)
             raise DeclarationEnded(
-                f"该申报已结束（{label(final.state)}），不能再操作 / the declaration has ended"
+                f"该申报已结束（{label(final.state)}），不能再操作 / the declaration has ended",
+                f"{update}.ended",
             ) from err
         raise
 

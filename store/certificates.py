@@ -15,19 +15,14 @@ Both are keyed by the declaration, so a retried issue returns what the first one
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from domain.calendar import BEIJING
-from domain.models import (
-    Announcement,
-    AnnouncementRequest,
-    ReviewForm,
-    ReviewFormRequest,
-    RevocationRequest,
-)
+from domain.models import Announcement, ReviewForm
 from store.audit import canonical_instant
 from store.db import advisory_xact_lock
 from store.errors import UnknownCertificate
@@ -46,59 +41,65 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def issue_review_form(session: Session, request: ReviewFormRequest) -> ReviewForm:
+def issue_review_form(
+    session: Session, *, declaration_id: str, campaign_id: str, issued_at: datetime
+) -> ReviewForm:
     """The declaration's review form, issued on the first call."""
-    advisory_xact_lock(session, f"review_form:{request.declaration_id}")
+    advisory_xact_lock(session, f"review_form:{declaration_id}")
     row = session.exec(
-        select(ReviewFormRow).where(ReviewFormRow.declaration_id == request.declaration_id)
+        select(ReviewFormRow).where(ReviewFormRow.declaration_id == declaration_id)
     ).first()
     if row is None:
-        digest = _sha(request.declaration_id)
+        digest = _sha(declaration_id)
         for width in (8, 12, 16, 24, 32, 64):
-            form_id = f"RF-{request.campaign_id}-{digest[:width]}"
+            form_id = f"RF-{campaign_id}-{digest[:width]}"
             taken = session.exec(
                 select(ReviewFormRow.id).where(ReviewFormRow.form_id == form_id)
             ).first()
             if taken is None:
                 break
         row = ReviewFormRow(
-            declaration_id=request.declaration_id,
-            campaign_id=request.campaign_id,
+            declaration_id=declaration_id,
+            campaign_id=campaign_id,
             form_id=form_id,
-            watermark_id=_sha(f"{request.declaration_id}|{canonical_instant(request.issued_at)}")[
-                :32
-            ],
-            issued_at=request.issued_at,
+            watermark_id=_sha(f"{declaration_id}|{canonical_instant(issued_at)}")[:32],
+            issued_at=issued_at,
         )
         session.add(row)
         session.flush()
     return ReviewForm(form_id=row.form_id, watermark_id=row.watermark_id)
 
 
-def issue_certificate(session: Session, request: AnnouncementRequest) -> Announcement:
+def issue_certificate(
+    session: Session,
+    *,
+    declaration_id: str,
+    campaign_id: str,
+    series: str,
+    level: str,
+    announced_at: datetime,
+) -> Announcement:
     """The declaration's certificate, numbered on the first call."""
-    advisory_xact_lock(session, f"certificate:{request.campaign_id}")
+    advisory_xact_lock(session, f"certificate:{campaign_id}")
     row = session.exec(
-        select(Certificate).where(Certificate.declaration_id == request.declaration_id)
+        select(Certificate).where(Certificate.declaration_id == declaration_id)
     ).first()
     if row is None:
         last = session.exec(
-            select(func.max(Certificate.serial)).where(
-                Certificate.campaign_id == request.campaign_id
-            )
+            select(func.max(Certificate.serial)).where(Certificate.campaign_id == campaign_id)
         ).one()
         serial = int(last or 0) + 1
-        number = f"RC-{request.campaign_id}-{serial:06d}"
+        number = f"RC-{campaign_id}-{serial:06d}"
         row = Certificate(
             certificate_no=number,
-            verification_code=_sha(f"{number}|{request.declaration_id}")[:8].upper(),
-            declaration_id=request.declaration_id,
-            campaign_id=request.campaign_id,
+            verification_code=_sha(f"{number}|{declaration_id}")[:8].upper(),
+            declaration_id=declaration_id,
+            campaign_id=campaign_id,
             serial=serial,
-            series=request.series,
-            level=request.level,
-            issued_on=request.announced_at.astimezone(BEIJING).date(),
-            announced_at=request.announced_at,
+            series=series,
+            level=level,
+            issued_on=announced_at.astimezone(BEIJING).date(),
+            announced_at=announced_at,
         )
         session.add(row)
         session.flush()
@@ -107,19 +108,21 @@ def issue_certificate(session: Session, request: AnnouncementRequest) -> Announc
     )
 
 
-def revoke_certificate(session: Session, request: RevocationRequest) -> None:
+def revoke_certificate(
+    session: Session, *, declaration_id: str, certificate_no: str, revoked_at: datetime
+) -> None:
     """撤销: mark the certificate revoked (the first revocation instant stays)."""
     row = session.exec(
-        select(Certificate).where(Certificate.certificate_no == request.certificate_no)
+        select(Certificate).where(Certificate.certificate_no == certificate_no)
     ).first()
-    if row is None or row.declaration_id != request.declaration_id:
+    if row is None or row.declaration_id != declaration_id:
         raise UnknownCertificate(
-            f"申报 {request.declaration_id} 没有编号为 {request.certificate_no} 的证书 / "
+            f"申报 {declaration_id} 没有编号为 {certificate_no} 的证书 / "
             "no such certificate for this declaration"
         )
     if row.status != "revoked":
         row.status = "revoked"
-        row.revoked_at = request.revoked_at
+        row.revoked_at = revoked_at
         session.add(row)
         session.flush()
 

@@ -10,24 +10,19 @@ deadlines; the workflow asks by re-opening with the same start).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.calendar import BEIJING, WorkCalendar
-from domain.models import (
-    ComputedDeadline,
-    DeadlineExplanation,
-    PublicityClosed,
-    PublicityCloseRequest,
-    PublicityRequest,
-)
+from domain.models import Campaign, ComputedDeadline, DeadlineExplanation, PublicityKind
 from domain.periods import publicity_end
 from store.db import advisory_xact_lock
 from store.errors import InvalidRequest
 from store.tables import AuditEvent, Publicity, utc
 
-__all__ = ["OBJECTION_ACTION", "close", "open_", "stored_deadline"]
+__all__ = ["OBJECTION_ACTION", "Closed", "close", "open_", "stored_deadline"]
 
 #: The audit action of a lodged objection (``domain.chain``), counted when a publicity closes.
 OBJECTION_ACTION = "objection.lodged"
@@ -49,22 +44,30 @@ def _apply(row: Publicity, computed: ComputedDeadline) -> None:
     row.explanation = computed.explanation.model_dump(mode="json")
 
 
-def open_(session: Session, request: PublicityRequest, cal: WorkCalendar) -> ComputedDeadline:
+def open_(
+    session: Session,
+    *,
+    declaration_id: str,
+    kind: PublicityKind,
+    start: datetime,
+    campaign: Campaign,
+    cal: WorkCalendar,
+) -> ComputedDeadline:
     """Record the publicity once and return its end (see the module docstring)."""
-    computed = publicity_end(request.kind, request.start, request.campaign, cal)
-    advisory_xact_lock(session, f"publicity:{request.declaration_id}")
+    computed = publicity_end(kind, start, campaign, cal)
+    advisory_xact_lock(session, f"publicity:{declaration_id}")
     row = session.exec(
         select(Publicity).where(
-            Publicity.declaration_id == request.declaration_id,
-            Publicity.kind == request.kind,
-            Publicity.started_at == utc(request.start),
+            Publicity.declaration_id == declaration_id,
+            Publicity.kind == kind,
+            Publicity.started_at == utc(start),
         )
     ).first()
     if row is None:
         row = Publicity(
-            declaration_id=request.declaration_id,
-            kind=request.kind,
-            started_at=request.start,
+            declaration_id=declaration_id,
+            kind=kind,
+            started_at=start,
             ends_at=computed.at,
             explanation={},
         )
@@ -97,28 +100,32 @@ def _objections(session: Session, row: Publicity, closed_at: datetime) -> int:
     return int(count)
 
 
-def close(session: Session, request: PublicityCloseRequest) -> PublicityClosed:
+class Closed(NamedTuple):
+    kind: str
+    closed_at: datetime
+    #: Objections lodged during the publicity.
+    objections: int
+
+
+def close(
+    session: Session, *, declaration_id: str, kind: PublicityKind, closed_at: datetime, outcome: str
+) -> Closed:
     """Close the declaration's latest publicity of this kind once; a second call returns the
     first closing."""
-    advisory_xact_lock(session, f"publicity:{request.declaration_id}")
+    advisory_xact_lock(session, f"publicity:{declaration_id}")
     row = session.exec(
         select(Publicity)
-        .where(Publicity.declaration_id == request.declaration_id, Publicity.kind == request.kind)
+        .where(Publicity.declaration_id == declaration_id, Publicity.kind == kind)
         .order_by(col(Publicity.started_at).desc())
     ).first()
     if row is None:
         raise InvalidRequest(
-            f"申报 {request.declaration_id} 没有进行中的{request.kind} / no {request.kind} "
-            "was opened for this declaration"
+            f"申报 {declaration_id} 没有进行中的{kind} / no {kind} was opened for this declaration"
         )
     if row.closed_at is None:
-        row.closed_at = request.closed_at
-        row.outcome = request.outcome
+        row.closed_at = closed_at
+        row.outcome = outcome
         session.add(row)
         session.flush()
-    closed_at = row.closed_at
-    return PublicityClosed(
-        kind=row.kind,
-        closed_at=closed_at.astimezone(BEIJING),
-        objections=_objections(session, row, closed_at),
-    )
+    first = row.closed_at
+    return Closed(row.kind, first.astimezone(BEIJING), _objections(session, row, first))

@@ -1,11 +1,13 @@
-"""The forms of the declaration page. Each posts here and is sent down the API's own path:
+"""The forms of the declaration page: one per entry of the command table, each posting to the
+same path below ``/console`` that the JSON API serves (``api.routes.decisions.BINDINGS``) and
+sent down the API's own path:
 
-- the role gate is the API route's (``ConsoleAllow.like``), audited under the same action name;
+- the role gate is the command's table entry (:func:`api.routes.decisions.gate`), audited under
+  the command's name;
 - the fields are validated by the API's body model (``api.schemas``): 422 for what the API calls
   malformed;
-- the decision runs through the JSON route's own function (``api.routes.decisions``), which finds
-  the declaration, checks the organisation (403, audited), builds the domain command and sends it
-  as the workflow's update (``api.commands``).
+- the command runs through :func:`api.routes.decisions.run`, which finds the declaration, checks
+  the organisation (403, audited), builds the domain command and sends it as the workflow's update.
 
 Success redirects to the declaration page (post/redirect/get). A refusal re-renders the page with
 the API's status and the workflow's own reason; the workflow has audited it already.
@@ -13,12 +15,13 @@ the API's status and the workflow's own reason; the workflow has audited it alre
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar, get_args
+from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.responses import RedirectResponse, Response
@@ -28,22 +31,12 @@ from api.console.forms import Form, PostedForm
 from api.console.render import console_router, validation_messages
 from api.console.reviewer import declaration_page
 from api.deps import ServicesDep
-from api.routes import decisions
-from api.schemas import (
-    DecisionBody,
-    DefenseBody,
-    MaterialsReceivedBody,
-    MisconductBody,
-    ObjectionBody,
-    PaymentBody,
-    ResolutionBody,
-    VoteBody,
-    WithdrawBody,
-)
+from api.routes.decisions import BINDINGS, PREFIX, Binding, gate, run
 from api.services import Services
+from domain.commands import COMMANDS, CommandSpec
 from domain.models import Actor
 
-__all__ = ["body_of", "router"]
+__all__ = ["body_of", "form_fields", "router", "vote_fields"]
 
 router = console_router()
 
@@ -51,26 +44,6 @@ B = TypeVar("B", bound=BaseModel)
 
 #: Free-text fields kept on the page when a form is refused, so nothing typed is lost.
 KEPT_FIELDS = ("opinion", "text", "finding", "reason", "receipt_no", "publicity_result_ref")
-
-
-Submitter = Annotated[Actor, Depends(ConsoleAllow.like(decisions.Applicant, action="submit"))]
-Withdrawer = Annotated[Actor, Depends(ConsoleAllow.like(decisions.Applicant, action="withdraw"))]
-Decider = Annotated[Actor, Depends(ConsoleAllow.like(decisions.Reviewer, action="decide"))]
-Objector = Annotated[Actor, Depends(ConsoleAllow.like(decisions.Anyone, action="lodge_objection"))]
-Resolver = Annotated[
-    Actor, Depends(ConsoleAllow.like(decisions.Resolver, action="resolve_objection"))
-]
-Payer = Annotated[Actor, Depends(ConsoleAllow.like(decisions.Finance, action="record_payment"))]
-Receiver = Annotated[
-    Actor, Depends(ConsoleAllow.like(decisions.Committee, action="record_materials_received"))
-]
-Examiner = Annotated[
-    Actor, Depends(ConsoleAllow.like(decisions.Committee, action="record_defense"))
-]
-Voter = Annotated[Actor, Depends(ConsoleAllow.like(decisions.Committee, action="record_vote"))]
-Finder = Annotated[
-    Actor, Depends(ConsoleAllow.like(decisions.MisconductFinder, action="record_misconduct"))
-]
 
 
 def _scalar_type(annotation: Any) -> Any:
@@ -109,6 +82,26 @@ def body_of(model: type[B], data: dict[str, Any]) -> B:
         ) from err  # fmt: skip
 
 
+def _is_list(annotation: Any) -> bool:
+    options = [a for a in get_args(annotation) if a is not type(None)] or [annotation]
+    return any(get_origin(option) is list for option in options)
+
+
+def form_fields(model: type[BaseModel], form: Form) -> dict[str, Any]:
+    """The fields of ``model`` as the form sent them: repeated fields as lists of codes, a
+    required field as its text (blank included, for the model to refuse), an optional one only
+    when filled in."""
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if _is_list(info.annotation):
+            out[name] = form.codes(name)
+        elif info.is_required():
+            out[name] = form.get(name)
+        elif (value := form.optional(name)) is not None:
+            out[name] = value
+    return out
+
+
 async def act(
     request: Request,
     services: Services,
@@ -136,115 +129,6 @@ async def act(
     )
 
 
-@router.post("/declarations/{declaration_id}/submit")
-async def submit(
-    request: Request, declaration_id: str, form: PostedForm, actor: Submitter,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        return await decisions.submit(declaration_id, actor, services, None)
-
-    return await act(request, services, actor, declaration_id, form, "submit", call)
-
-
-@router.post("/declarations/{declaration_id}/withdraw")
-async def withdraw(
-    request: Request, declaration_id: str, form: PostedForm, actor: Withdrawer,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(WithdrawBody, {"reason": form.get("reason")})
-        return await decisions.withdraw(declaration_id, actor, services, body)
-
-    return await act(request, services, actor, declaration_id, form, "withdraw", call)
-
-
-@router.post("/declarations/{declaration_id}/decisions")
-async def decide(
-    request: Request, declaration_id: str, form: PostedForm, actor: Decider,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(DecisionBody, {
-            "stage": form.get("stage"), "outcome": form.get("outcome"),
-            "opinion": form.get("opinion"), "reasons": form.codes("reasons"),
-            "publicity_result_ref": form.optional("publicity_result_ref"),
-        })  # fmt: skip
-        return await decisions.decide(declaration_id, body, actor, services)
-
-    return await act(request, services, actor, declaration_id, form, "decide", call)
-
-
-@router.post("/declarations/{declaration_id}/objections")
-async def lodge_objection(
-    request: Request, declaration_id: str, form: PostedForm, actor: Objector,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(ObjectionBody, {"text": form.get("text")})
-        return await decisions.lodge_objection(declaration_id, body, actor, services)
-
-    return await act(request, services, actor, declaration_id, form, "lodge_objection", call)
-
-
-@router.post("/declarations/{declaration_id}/objections/{objection_id}/resolution")
-async def resolve_objection(
-    request: Request, declaration_id: str, objection_id: str, form: PostedForm,
-    actor: Resolver, services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(ResolutionBody, {
-            "upheld": form.get("upheld"), "opinion": form.get("opinion"),
-            "outcome": form.optional("outcome"),
-        })  # fmt: skip
-        return await decisions.resolve_objection(
-            declaration_id, objection_id, body, actor, services
-        )
-
-    return await act(request, services, actor, declaration_id, form, "resolve_objection", call)
-
-
-@router.post("/declarations/{declaration_id}/payments")
-async def record_payment(
-    request: Request, declaration_id: str, form: PostedForm, actor: Payer,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(PaymentBody, {"amount": form.get("amount"),
-                                     "receipt_no": form.get("receipt_no")})  # fmt: skip
-        return await decisions.record_payment(declaration_id, body, actor, services)
-
-    return await act(request, services, actor, declaration_id, form, "record_payment", call)
-
-
-@router.post("/declarations/{declaration_id}/materials-received")
-async def record_materials_received(
-    request: Request, declaration_id: str, form: PostedForm, actor: Receiver,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(MaterialsReceivedBody, {"form_id": form.get("form_id")})
-        return await decisions.record_materials_received(declaration_id, body, actor, services)
-
-    return await act(request, services, actor, declaration_id, form,
-                     "record_materials_received", call)  # fmt: skip
-
-
-@router.post("/declarations/{declaration_id}/defense")
-async def record_defense(
-    request: Request, declaration_id: str, form: PostedForm, actor: Examiner,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(DefenseBody, {
-            "passed": form.get("passed"), "mode": form.get("mode"),
-            "score": form.optional("score"), "opinion": form.get("opinion"),
-        })  # fmt: skip
-        return await decisions.record_defense(declaration_id, body, actor, services)
-
-    return await act(request, services, actor, declaration_id, form, "record_defense", call)
-
-
 def vote_fields(form: Form, suffix: str = "") -> dict[str, Any]:
     """The tally fields of a vote form (``suffix`` tells a meeting row apart)."""
     return {
@@ -256,26 +140,39 @@ def vote_fields(form: Form, suffix: str = "") -> dict[str, Any]:
     }
 
 
-@router.post("/declarations/{declaration_id}/vote")
-async def record_vote(
-    request: Request, declaration_id: str, form: PostedForm, actor: Voter,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(VoteBody, vote_fields(form))
-        return await decisions.record_vote(declaration_id, body, actor, services)
+def _console_endpoint(spec: CommandSpec[Any], binding: Binding) -> Callable[..., Any]:
+    async def endpoint(**kwargs: Any) -> Response:
+        request: Request = kwargs["request"]
+        form: Form = kwargs["form"]
+        actor: Actor = kwargs["actor"]
+        services: Services = kwargs["services"]
+        params = {name: kwargs[name] for name in ("declaration_id", *binding.path_params)}
 
-    return await act(request, services, actor, declaration_id, form, "record_vote", call)
+        async def call() -> Any:
+            body = body_of(binding.body, form_fields(binding.body, form))
+            return await run(spec, binding, services, actor, body, params)
+
+        return await act(request, services, actor, params["declaration_id"], form, spec.name, call)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter("request", keyword, annotation=Request)]
+    parameters += [
+        inspect.Parameter(name, keyword, annotation=str)
+        for name in ("declaration_id", *binding.path_params)
+    ]
+    parameters += [
+        inspect.Parameter("form", keyword, annotation=PostedForm),
+        inspect.Parameter("actor", keyword, annotation=gate(spec, ConsoleAllow)),
+        inspect.Parameter("services", keyword, annotation=ServicesDep),
+    ]
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=Response
+    )
+    endpoint.__name__ = f"console_{spec.name}"
+    return endpoint
 
 
-@router.post("/declarations/{declaration_id}/misconduct")
-async def record_misconduct(
-    request: Request, declaration_id: str, form: PostedForm, actor: Finder,
-    services: ServicesDep,
-) -> Response:  # fmt: skip
-    async def call() -> Any:
-        body = body_of(MisconductBody, {"finding": form.get("finding"),
-                                        "unit_at_fault": form.get("unit_at_fault") == "true"})  # fmt: skip
-        return await decisions.record_misconduct(declaration_id, body, actor, services)
-
-    return await act(request, services, actor, declaration_id, form, "record_misconduct", call)
+for _name, _binding in BINDINGS.items():
+    router.add_api_route(
+        PREFIX + _binding.path, _console_endpoint(COMMANDS[_name], _binding), methods=["POST"]
+    )

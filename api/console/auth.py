@@ -5,7 +5,7 @@ token (:func:`api.auth.authenticate_token`: same secret, algorithm, claims and e
 a bad one is 401, which the console answers with its sign-in page.
 
 Role gates are the API's own. :meth:`ConsoleAllow.like` copies the roles of the ``Allow`` an API
-route declares (``ConsoleAllow.like(decisions.Reviewer, action="decide")``), so a console form
+route declares (``ConsoleAllow.like(inbox.Anyone, action="inbox")``), so a console form
 admits exactly whom the JSON endpoint admits, and a refused role is a 403 audited by the same code
 (:class:`api.deps.Allow`) under the same action name. ``ConsoleAllow`` is an ``Allow``, so
 :func:`api.app.check_access_declared` sees every console route's rule.

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.console.auth import roles_of
-from api.routes import decisions
+from domain.commands import COMMANDS
 from domain.models import SYSTEM, Actor
 from domain.states import FINAL, MAIN_CHAIN, PUBLICITIES, TERMINAL
 
@@ -22,12 +21,17 @@ REVIEW_STAGES = frozenset(
     {"unit_review", "unit_recommendation", "authority_review", "committee_formal_review"}
 )
 
-REVIEWERS = roles_of(decisions.Reviewer)
-RESOLVERS = roles_of(decisions.Resolver)
-MISCONDUCT_FINDERS = roles_of(decisions.MisconductFinder)
-COMMITTEE = roles_of(decisions.Committee)
-FINANCE = roles_of(decisions.Finance)
-APPLICANTS = roles_of(decisions.Applicant)
+
+def _roles(command: str) -> frozenset[str]:
+    return COMMANDS[command].roles
+
+
+REVIEWERS = _roles("decide")
+RESOLVERS = _roles("resolve_objection")
+MISCONDUCT_FINDERS = _roles("record_misconduct")
+COMMITTEE = _roles("record_vote")
+FINANCE = _roles("record_payment")
+APPLICANTS = _roles("submit")
 
 
 @dataclass
@@ -143,7 +147,8 @@ def _my_turn(actor: Actor, view: dict[str, Any]) -> bool:
 
 
 def actions_for(actor: Actor, view: dict[str, Any]) -> list[str]:
-    """The forms this caller gets on the page now (names of ``_actions.html`` blocks)."""
+    """The forms this caller gets on the page now: command names (``domain.commands``), each a
+    block of ``_actions.html``."""
     state = view["state"]
     out: list[str] = []
     if _my_turn(actor, view):
@@ -152,13 +157,13 @@ def actions_for(actor: Actor, view: dict[str, Any]) -> list[str]:
         elif state in REVIEW_STAGES and actor.role in REVIEWERS:
             out.append("decide")
         elif state in PUBLICITIES and actor.role in RESOLVERS:
-            out.append("resolve")
+            out.append("resolve_objection")
         elif state == "fee_pending" and actor.role in FINANCE:
-            out.append("payment")
+            out.append("record_payment")
         elif state == "defense_pending" and actor.role in COMMITTEE:
-            out.append("defense")
+            out.append("record_defense")
         elif state == "committee_review" and actor.role in COMMITTEE:
-            out.append("vote")
+            out.append("record_vote")
     materials = view["materials"]
     if (
         actor.role in COMMITTEE
@@ -166,11 +171,11 @@ def actions_for(actor: Actor, view: dict[str, Any]) -> list[str]:
         and materials["required"]
         and not materials["received"]
     ):
-        out.append("materials")
+        out.append("record_materials_received")
     if state in PUBLICITIES:
-        out.append("object")
+        out.append("lodge_objection")
     if actor.role in APPLICANTS and state not in TERMINAL:
         out.append("withdraw")
     if actor.role in MISCONDUCT_FINDERS and state not in FINAL:
-        out.append("misconduct")
+        out.append("record_misconduct")
     return out

@@ -1,15 +1,26 @@
-"""Decisions on one declaration (api.md §3, the table under "Declaration"). Each answers once
-the workflow has taken it, with the declaration's new view."""
+"""The commands on one declaration, over HTTP: one route per entry of the command table
+(``domain.commands``), built from :data:`BINDINGS`. Each answers once the workflow has taken the
+command, with the declaration's new view.
+
+A route admits the roles its command's table entry names (403 otherwise, audited under the
+command's name), finds the declaration (404) and checks the caller's organisation (403, audited),
+builds the domain command from the body and the path (422 on the command's own constraints) and
+sends it as the workflow's update (``api.commands.execute``); a refusal answers 409 with the
+workflow's own reason.
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel
 
 from api.commands import build, execute, target
 from api.deps import Allow, ServicesDep
-from api.policy import ALL_ROLES
 from api.schemas import (
     DecisionBody,
     DefenseBody,
@@ -22,133 +33,136 @@ from api.schemas import (
     VoteBody,
     WithdrawBody,
 )
-from domain.models import (
-    Actor,
-    DecisionCommand,
-    DefenseCommand,
-    MaterialsReceivedCommand,
-    MisconductCommand,
-    ObjectionCommand,
-    ObjectionLodged,
-    ObjectionResolutionCommand,
-    PaymentCommand,
-    SubmitCommand,
-    VoteCommand,
-    WithdrawCommand,
-)
+from api.services import Services
+from domain.commands import COMMANDS, CommandSpec
+from domain.models import Actor, DeclarationView, ObjectionLodged
 
-router = APIRouter(prefix="/declarations/{declaration_id}", tags=["decisions"])
+__all__ = ["BINDINGS", "PREFIX", "Binding", "command_fields", "router", "run"]
 
-Applicant = Annotated[Actor, Depends(Allow("applicant"))]
-Reviewer = Annotated[Actor, Depends(Allow("unit_reviewer", "authority_reviewer", "committee"))]
-Anyone = Annotated[Actor, Depends(Allow(*ALL_ROLES))]
-Resolver = Annotated[Actor, Depends(Allow("unit_reviewer", "committee"))]
-Finance = Annotated[Actor, Depends(Allow("finance"))]
-Committee = Annotated[Actor, Depends(Allow("committee"))]
-MisconductFinder = Annotated[Actor, Depends(Allow("committee", "authority_reviewer"))]
+PREFIX = "/declarations/{declaration_id}"
 
 
-@router.post("/submit")
-async def submit(
-    declaration_id: str,
-    actor: Applicant,
-    services: ServicesDep,
-    body: Annotated[SubmitBody | None, Body()] = None,
+def _no_extra(actor: Actor) -> dict[str, Any]:
+    return {}
+
+
+def _payer(actor: Actor) -> dict[str, Any]:
+    """A payment is recorded for the finance office of the clerk who records it."""
+    return {"payer_org": actor.org}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How one command is reached over HTTP."""
+
+    #: Below ``/declarations/{declaration_id}``; other ``{names}`` in it become command fields.
+    path: str
+    body: type[BaseModel]
+    #: ``False``: the body may be left out (submit, withdraw).
+    body_required: bool = True
+    #: Fields that come from the caller rather than the body.
+    from_caller: Callable[[Actor], dict[str, Any]] = _no_extra
+    #: ``False``: anyone signed in may send it, whatever their organisation (objections).
+    org_scoped: bool = True
+    answer: type[DeclarationView] = DeclarationView
+    summary: str = ""
+    path_params: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = tuple(part[1:-1] for part in self.path.split("/") if part.startswith("{"))
+        object.__setattr__(self, "path_params", names)
+
+
+#: Every command a person sends over HTTP; the campaign fan-outs send the others.
+BINDINGS: dict[str, Binding] = {
+    "submit": Binding("/submit", SubmitBody, body_required=False,
+                      summary="Submit, or resubmit after a return"),
+    "withdraw": Binding("/withdraw", WithdrawBody, body_required=False,
+                        summary="Withdraw the declaration"),
+    "decide": Binding("/decisions", DecisionBody,
+                      summary="Approve, return or reject at a review stage"),
+    "lodge_objection": Binding("/objections", ObjectionBody, org_scoped=False,
+                               answer=ObjectionLodged, summary="Object during a publicity"),
+    "resolve_objection": Binding("/objections/{objection_id}/resolution", ResolutionBody,
+                                 summary="Resolve an objection"),
+    "record_payment": Binding("/payments", PaymentBody, from_caller=_payer,
+                              summary="Record the review fee (the same receipt twice: no effect)"),
+    "record_materials_received": Binding("/materials-received", MaterialsReceivedBody,
+                                         summary="Record the paper materials received"),
+    "record_defense": Binding("/defense", DefenseBody, summary="Record the defense"),
+    "record_vote": Binding("/vote", VoteBody, summary="Record the review meeting's vote"),
+    "record_misconduct": Binding("/misconduct", MisconductBody,
+                                 summary="Record misconduct (弄虚作假)"),
+}  # fmt: skip
+
+
+def command_fields(
+    binding: Binding, body: BaseModel | None, actor: Actor, params: dict[str, str]
 ) -> dict[str, Any]:
-    facts = await target(services, actor, declaration_id, action="submit")
-    fields = body.model_dump(exclude_unset=True) if body else {}
-    return await execute(services, actor, facts, "submit", build(SubmitCommand, actor, **fields))
+    """The command's fields: the body's (as sent), the path's and the caller's."""
+    fields = body.model_dump(exclude_unset=True) if body is not None else {}
+    fields.update({name: params[name] for name in binding.path_params})
+    fields.update(binding.from_caller(actor))
+    return fields
 
 
-@router.post("/withdraw")
-async def withdraw(
-    declaration_id: str,
-    actor: Applicant,
-    services: ServicesDep,
-    body: Annotated[WithdrawBody | None, Body()] = None,
+async def run(
+    spec: CommandSpec[Any],
+    binding: Binding,
+    services: Services,
+    actor: Actor,
+    body: BaseModel | None,
+    params: dict[str, str],
 ) -> dict[str, Any]:
-    facts = await target(services, actor, declaration_id, action="withdraw")
-    cmd = build(WithdrawCommand, actor, reason=body.reason if body else "")
-    return await execute(services, actor, facts, "withdraw", cmd)
-
-
-@router.post("/decisions")
-async def decide(
-    declaration_id: str, body: DecisionBody, actor: Reviewer, services: ServicesDep
-) -> dict[str, Any]:
-    facts = await target(services, actor, declaration_id, action="decide")
-    cmd = build(DecisionCommand, actor, **body.model_dump())
-    return await execute(services, actor, facts, "decide", cmd)
-
-
-@router.post("/objections")
-async def lodge_objection(
-    declaration_id: str, body: ObjectionBody, actor: Anyone, services: ServicesDep
-) -> dict[str, Any]:
-    """Anyone authenticated may object during a publicity (§2.2, §2.9)."""
-    facts = await target(services, actor, declaration_id, action="lodge_objection",
-                         org_scoped=False)  # fmt: skip
-    cmd = build(ObjectionCommand, actor, text=body.text)
-    return await execute(
-        services, actor, facts, "lodge_objection", cmd, result_type=ObjectionLodged
+    """Find the declaration, check the caller's organisation, build and send the command."""
+    declaration_id = params["declaration_id"]
+    facts = await target(
+        services, actor, declaration_id, action=spec.name, org_scoped=binding.org_scoped
     )
+    cmd = build(spec.model, actor, **command_fields(binding, body, actor, params))
+    return await execute(services, actor, facts, cmd, result_type=binding.answer)
 
 
-@router.post("/objections/{objection_id}/resolution")
-async def resolve_objection(
-    declaration_id: str,
-    objection_id: str,
-    body: ResolutionBody,
-    actor: Resolver,
-    services: ServicesDep,
-) -> dict[str, Any]:
-    facts = await target(services, actor, declaration_id, action="resolve_objection")
-    cmd = build(ObjectionResolutionCommand, actor, objection_id=objection_id, **body.model_dump())
-    return await execute(services, actor, facts, "resolve_objection", cmd)
+def gate(spec: CommandSpec[Any], allow: type[Allow] = Allow) -> Any:
+    """The route's role gate: the roles of the command's table entry, audited under its name."""
+    return Annotated[Actor, Depends(allow(*sorted(spec.roles), action=spec.name))]
 
 
-@router.post("/payments")
-async def record_payment(
-    declaration_id: str, body: PaymentBody, actor: Finance, services: ServicesDep
-) -> dict[str, Any]:
-    """The same receipt for the same declaration twice: no second effect (200, same view)."""
-    facts = await target(services, actor, declaration_id, action="record_payment")
-    cmd = build(PaymentCommand, actor, amount=body.amount, receipt_no=body.receipt_no,
-                payer_org=actor.org)  # fmt: skip
-    return await execute(services, actor, facts, "record_payment", cmd)
+def _endpoint(spec: CommandSpec[Any], binding: Binding) -> Callable[..., Any]:
+    async def endpoint(**kwargs: Any) -> dict[str, Any]:
+        params = {name: kwargs[name] for name in ("declaration_id", *binding.path_params)}
+        return await run(spec, binding, kwargs["services"], kwargs["actor"], kwargs["body"], params)
+
+    body = binding.body if binding.body_required else binding.body | None
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter(name, keyword, annotation=str)
+        for name in ("declaration_id", *binding.path_params)
+    ]
+    parameters += [
+        inspect.Parameter(
+            "body",
+            keyword,
+            annotation=Annotated[body, Body()],
+            default=inspect.Parameter.empty if binding.body_required else None,
+        ),
+        inspect.Parameter("actor", keyword, annotation=gate(spec)),
+        inspect.Parameter("services", keyword, annotation=ServicesDep),
+    ]
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=dict[str, Any]
+    )
+    endpoint.__name__ = spec.name
+    endpoint.__doc__ = f"{COMMANDS[spec.name].label} · {binding.summary}"
+    return endpoint
 
 
-@router.post("/materials-received")
-async def record_materials_received(
-    declaration_id: str, body: MaterialsReceivedBody, actor: Committee, services: ServicesDep
-) -> dict[str, Any]:
-    facts = await target(services, actor, declaration_id, action="record_materials_received")
-    cmd = build(MaterialsReceivedCommand, actor, form_id=body.form_id)
-    return await execute(services, actor, facts, "record_materials_received", cmd)
-
-
-@router.post("/defense")
-async def record_defense(
-    declaration_id: str, body: DefenseBody, actor: Committee, services: ServicesDep
-) -> dict[str, Any]:
-    facts = await target(services, actor, declaration_id, action="record_defense")
-    cmd = build(DefenseCommand, actor, **body.model_dump())
-    return await execute(services, actor, facts, "record_defense", cmd)
-
-
-@router.post("/vote")
-async def record_vote(
-    declaration_id: str, body: VoteBody, actor: Committee, services: ServicesDep
-) -> dict[str, Any]:
-    facts = await target(services, actor, declaration_id, action="record_vote")
-    cmd = build(VoteCommand, actor, **body.model_dump())
-    return await execute(services, actor, facts, "record_vote", cmd)
-
-
-@router.post("/misconduct")
-async def record_misconduct(
-    declaration_id: str, body: MisconductBody, actor: MisconductFinder, services: ServicesDep
-) -> dict[str, Any]:
-    facts = await target(services, actor, declaration_id, action="record_misconduct")
-    cmd = build(MisconductCommand, actor, **body.model_dump())
-    return await execute(services, actor, facts, "record_misconduct", cmd)
+router = APIRouter(prefix=PREFIX, tags=["decisions"])
+for _name, _binding in BINDINGS.items():
+    router.add_api_route(
+        _binding.path,
+        _endpoint(COMMANDS[_name], _binding),
+        methods=["POST"],
+        name=_name,
+        summary=_binding.summary,
+    )

@@ -23,9 +23,9 @@ from api.refusals import Refusals
 from api.schemas import BatchPayment, BatchPaymentItem
 from api.services import Services, in_session
 from api.subjects import load_facts
-from domain.chain import label
 from domain.fees import payment_refusal
 from domain.models import Actor, DeclarationView, FeeBatch, FeeConfirmation, PaymentCommand
+from domain.states import label
 from store.errors import Refusal
 from store.ledger import record_fee_batch
 from store.readmodel import get_view
@@ -128,7 +128,7 @@ async def record_batch_payment(
         cmd = PaymentCommand(actor=actor, amount=item.amount, receipt_no=body.receipt_no,
                              payer_org=body.payer_org, confirmed_in_batch=True)  # fmt: skip
         try:
-            await execute(services, actor, facts, "record_payment", cmd)
+            await execute(services, actor, facts, cmd)
         except HTTPException as err:
             return {"declaration_id": item.declaration_id, "reason": str(err.detail)}
         return None

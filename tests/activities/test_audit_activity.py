@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.audit import AuditActivities
-from domain.models import RecordBatch, RecordResult
+from activities.messages import RecordBatch, RecordResult
 from store.audit import events_of, verify
 from store.db import Store
 from store.errors import AuditGap

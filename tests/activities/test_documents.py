@@ -11,9 +11,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.announcement import AnnouncementActivities
+from activities.messages import AnnouncementRequest, ReviewFormRequest, RevocationRequest
 from activities.review_form import ReviewFormActivities
 from domain.calendar import BEIJING
-from domain.models import AnnouncementRequest, ReviewFormRequest, RevocationRequest
 from store.certificates import certificate_status
 from store.db import Store
 from tests.store.builders import CAMPAIGN_ID, declaration_id

@@ -10,17 +10,16 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.deadlines import DeadlineActivities
-from activities.publicity import PublicityActivities
-from domain.calendar import BEIJING, CalendarYear
-from domain.models import (
-    Campaign,
-    ComputedDeadline,
+from activities.messages import (
     DeadlineRequest,
     PublicityClosed,
     PublicityCloseRequest,
     PublicityOpened,
     PublicityRequest,
 )
+from activities.publicity import PublicityActivities
+from domain.calendar import BEIJING, CalendarYear
+from domain.models import Campaign, ComputedDeadline
 from store.audit import append_events
 from store.calendar import put_calendar_year
 from store.db import Store

@@ -12,16 +12,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.audit import AuditActivities
 from activities.blacklist import BlacklistActivities
+from activities.messages import BlacklistRequest, RecordBatch, ScreeningRequest
 from activities.screening import ScreeningActivities
 from domain.calendar import BEIJING
-from domain.models import (
-    BlacklistRequest,
-    Campaign,
-    DeclarationInput,
-    RecordBatch,
-    ScreeningRequest,
-    ScreeningResult,
-)
+from domain.models import Campaign, DeclarationInput, ScreeningResult
 from store.db import Store
 from store.tables import BlacklistEntry, DeclarationRegistry
 from tests import factories

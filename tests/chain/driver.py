@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.calendar import WorkCalendar
-from domain.chain import Chain, Effect
+from domain.chain import Chain, Effect, Prepared, Step
+from domain.commands import BY_MODEL
 from domain.models import (
     Announcement,
     AtRiskTable,
+    Command,
     DeclarationInput,
     ReviewForm,
     ScreeningResult,
@@ -43,24 +45,29 @@ class Driver:
     def state(self) -> StateName:
         return self.chain.s.state
 
-    def refusal(self, name: str, cmd: Any) -> str | None:
-        return self.chain.refusal(name, cmd, self.now)
+    def refusal(self, cmd: Command) -> str | None:
+        """Why the chain refuses ``cmd`` now (its message), or None."""
+        refusal = self.chain.refusal(BY_MODEL[type(cmd)], cmd, self.now)
+        return refusal.message if refusal else None
 
-    def do(self, name: str, cmd: Any) -> Any:
-        reason = self.refusal(name, cmd)
-        assert reason is None, reason
-        apply = getattr(self.chain, f"apply_{name}")
-        step = apply(cmd, self.screening, self.now) if name == "submit" else apply(cmd, self.now)
+    def do(self, cmd: Command, *, patched: bool = True) -> Step:
+        """Apply ``cmd`` as the workflow does: its table entry's check, then its transition."""
+        spec = BY_MODEL[type(cmd)]
+        refusal = self.chain.refusal(spec, cmd, self.now)
+        assert refusal is None, refusal
+        screening = self.screening if spec.prepare == "screen_applicant" else None
+        step = self.chain.apply(spec, cmd, self.now, Prepared(screening=screening, patched=patched))
         self.settle()
         return step
 
-    def refuse(self, name: str, cmd: Any) -> str:
+    def refuse(self, cmd: Command) -> str:
         """Attempt a command that must be refused; the refusal is audited as the workflow does."""
-        reason = self.refusal(name, cmd)
-        assert reason is not None, f"{name} was not refused"
-        self.chain.refused(cmd.actor, name, reason, self.now)
+        spec = BY_MODEL[type(cmd)]
+        refusal = self.chain.refusal(spec, cmd, self.now)
+        assert refusal is not None, f"{spec.name} was not refused"
+        self.chain.refused(cmd.actor, spec.name, refusal, self.now)
         self.settle()
-        return reason
+        return refusal.message
 
     def settle(self) -> None:
         while effects := self.chain.take_effects():

@@ -100,15 +100,15 @@ def test_each_role_gets_the_form_of_its_turn_only() -> None:
     assert actions_for(f.UNIT, unit_turn) == ["decide"]
     assert actions_for(f.OTHER_UNIT, unit_turn) == []
     assert actions_for(f.APPLICANT, unit_turn) == ["withdraw"]
-    assert actions_for(f.COMMITTEE, unit_turn) == ["misconduct"]
+    assert actions_for(f.COMMITTEE, unit_turn) == ["record_misconduct"]
     publicity = view("unit_publicity", ("unit_reviewer", "U-001", "resolve_objections"))
-    assert actions_for(f.UNIT, publicity) == ["resolve", "object"]
-    assert actions_for(f.FINANCE, publicity) == ["object"]
+    assert actions_for(f.UNIT, publicity) == ["resolve_objection", "lodge_objection"]
+    assert actions_for(f.FINANCE, publicity) == ["lodge_objection"]
     fee = view("fee_pending", ("finance", "", "record_payment"))
-    assert actions_for(f.FINANCE, fee) == ["payment"]
-    assert actions_for(f.COMMITTEE, fee) == ["materials", "misconduct"]
+    assert actions_for(f.FINANCE, fee) == ["record_payment"]
+    assert actions_for(f.COMMITTEE, fee) == ["record_materials_received", "record_misconduct"]
     vote = view("committee_review", ("committee", "", "record_vote"))
-    assert actions_for(f.COMMITTEE, vote) == ["vote", "misconduct"]
+    assert actions_for(f.COMMITTEE, vote) == ["record_vote", "record_misconduct"]
     assert actions_for(f.APPLICANT, view("certified")) == []
-    assert actions_for(f.COMMITTEE, view("certified")) == ["misconduct"]  # revocation
+    assert actions_for(f.COMMITTEE, view("certified")) == ["record_misconduct"]  # revocation
     assert actions_for(f.COMMITTEE, view("withdrawn")) == []

@@ -349,33 +349,33 @@ def certify(d: Driver, *, fee: int, venue: str | None) -> list[str]:
     """Drive ``d`` from draft to certified; return the stages it went through."""
     c = d.campaign
     assert c.declaration_opens_at <= d.now < c.declaration_closes_at
-    d.do("submit", SubmitCommand(actor=f.APPLICANT))
-    d.do("decide", decide(f.UNIT, "unit_review", opinion="材料真实、完整、有效"))
+    d.do(SubmitCommand(actor=f.APPLICANT))
+    d.do(decide(f.UNIT, "unit_review", opinion="材料真实、完整、有效"))
     d.advance_to(d.chain.s.computed["publicity_ends"].at)
-    d.do("decide", decide(f.UNIT, "unit_recommendation", opinion="本单位已对申报材料逐一审核…同意推荐",
+    d.do(decide(f.UNIT, "unit_recommendation", opinion="本单位已对申报材料逐一审核…同意推荐",
                           publicity_result_ref="公示结果证明-1"))  # fmt: skip
     for org in c.authority_levels:
-        d.do("decide", decide(authority(org), "authority_review", opinion="同意推荐"))
+        d.do(decide(authority(org), "authority_review", opinion="同意推荐"))
     assert d.state == S.committee_formal_review
-    d.do("decide", decide(f.COMMITTEE, "committee_formal_review", opinion="通过形式审核"))
+    d.do(decide(f.COMMITTEE, "committee_formal_review", opinion="通过形式审核"))
     assert d.state == S.fee_pending and d.chain.s.fee_due == fee
-    wrong = d.refuse("pay", PaymentCommand(actor=f.FINANCE, amount=fee + 1, receipt_no="R-0"))
+    wrong = d.refuse(PaymentCommand(actor=f.FINANCE, amount=fee + 1, receipt_no="R-0"))
     assert f"应缴 {fee} 元" in wrong
-    d.do("pay", PaymentCommand(actor=f.FINANCE, amount=fee, receipt_no="R-1"))
+    d.do(PaymentCommand(actor=f.FINANCE, amount=fee, receipt_no="R-1"))
     if c.paper_materials_required:
         assert d.state == S.materials_pending and d.chain.s.form_id
-        d.do("materials", MaterialsReceivedCommand(actor=f.COMMITTEE, form_id=d.chain.s.form_id))
+        d.do(MaterialsReceivedCommand(actor=f.COMMITTEE, form_id=d.chain.s.form_id))
     else:
         paper = MaterialsReceivedCommand(actor=f.COMMITTEE, form_id="RF-1")
-        assert "不需要报送纸质材料" in d.refuse("materials", paper)
+        assert "不需要报送纸质材料" in d.refuse(paper)
     if venue is None:
         assert d.state == S.committee_review
     else:
         assert d.state == S.defense_pending and d.chain.s.defense.venue == venue
         score = 86.0 if c.defense.scored else None
         mode = "onsite" if venue == "onsite" else "video"
-        d.do("defense", DefenseCommand(actor=f.COMMITTEE, passed=True, mode=mode, score=score))
-    d.do("vote", vote())
+        d.do(DefenseCommand(actor=f.COMMITTEE, passed=True, mode=mode, score=score))
+    d.do(vote())
     assert d.state == S.result_publicity
     d.advance_to(d.chain.s.computed["publicity_ends"].at)
     assert d.state == S.certified and d.chain.s.result is not None
@@ -504,12 +504,12 @@ def test_004_the_cap_counts_the_applicants_own_submissions():
     c = load("004")
     d = drive(c, "intermediate", INSIDE["004"])
     for _ in range(2):
-        d.do("submit", SubmitCommand(actor=f.APPLICANT))
-        d.do("decide", DecisionCommand(actor=f.UNIT, stage="unit_review", outcome="return",
+        d.do(SubmitCommand(actor=f.APPLICANT))
+        d.do(DecisionCommand(actor=f.UNIT, stage="unit_review", outcome="return",
                                        reasons=["missing_material"]))  # fmt: skip
         assert d.state == S.returned
-    d.do("submit", SubmitCommand(actor=f.APPLICANT))
-    d.do("decide", DecisionCommand(actor=f.UNIT, stage="unit_review", outcome="return",
+    d.do(SubmitCommand(actor=f.APPLICANT))
+    d.do(DecisionCommand(actor=f.UNIT, stage="unit_review", outcome="return",
                                    reasons=["missing_material"]))  # fmt: skip
     assert d.state == S.not_accepted and d.chain.s.committee_submissions == 0
 

@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.audit import AuditActivities
-from domain.models import RecordBatch, RecordResult
+from activities.messages import RecordBatch, RecordResult
 from store.audit import canonical_instant, events_of, verify
 from store.audit_tail import SUPERSEDED
 from store.db import Store

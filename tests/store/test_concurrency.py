@@ -12,7 +12,6 @@ from typing import TypeVar
 from sqlalchemy import text
 
 from domain.calendar import BEIJING
-from domain.models import AnnouncementRequest
 from store.audit import append_events, events_of, verify
 from store.certificates import issue_certificate
 from store.db import Store
@@ -62,16 +61,15 @@ def test_certificates_announced_at_once_get_distinct_serial_numbers(store: Store
     ids = [declaration_id() for _ in range(6)]
 
     def announce(i: int) -> str:
-        request = AnnouncementRequest(
-            declaration_id=ids[i],
-            campaign_id=CAMPAIGN_ID,
-            series="engineering",
-            level="intermediate",
-            applicant_name="李四",
-            announced_at=datetime(2024, 10, 11, 9, tzinfo=BEIJING),
-        )
         with store.session() as session:
-            return issue_certificate(session, request).certificate_no
+            return issue_certificate(
+                session,
+                declaration_id=ids[i],
+                campaign_id=CAMPAIGN_ID,
+                series="engineering",
+                level="intermediate",
+                announced_at=datetime(2024, 10, 11, 9, tzinfo=BEIJING),
+            ).certificate_no
 
     numbers = race(len(ids), announce)
     assert sorted(numbers) == [f"RC-{CAMPAIGN_ID}-{n:06d}" for n in range(1, 7)]

@@ -346,21 +346,20 @@ def test_chain_a_change_already_in_force_is_a_no_op_unless_replaying_the_old_rul
     ``noop_if_unchanged=False`` (histories from before the rule) still records it."""
     now_ = datetime(2026, 3, 2, 10, 0, tzinfo=f.BJ)
     d = Driver(now_)
-    d.do("submit", SubmitCommand(actor=f.APPLICANT))
+    d.do(SubmitCommand(actor=f.APPLICANT))
     before = d.chain.s.deadlines.declaration_closes_at
     earlier = DeadlineChangeCommand(
         actor=f.COMMITTEE,
         deadlines=CampaignDeadlines(declaration_closes_at=now_ + timedelta(hours=2)),
         changed_at=now_,
     )
-    d.do("change_deadlines", earlier)
+    d.do(earlier)
     assert d.chain.s.deadlines.declaration_closes_at == now_ + timedelta(hours=24) < before
     n = len(d.audit)
-    step = d.do("change_deadlines", earlier)
+    step = d.do(earlier)
     assert step.result == {"unchanged": True} and len(d.audit) == n
     assert d.chain.take_effects() == []
-    d.chain.apply_change_deadlines(earlier, d.now, noop_if_unchanged=False)
-    d.settle()
+    d.do(earlier, patched=False)
     assert [e.action for e in d.audit[n:]] == ["deadlines.changed"]
 
 
@@ -381,14 +380,14 @@ def test_remote_sample_draw_is_audited_with_what_reproduces_it(drawn: bool) -> N
             break
     else:  # pragma: no cover - 50 draws at rate 0.5 never all alike
         raise AssertionError("no declaration with the wanted draw")
-    d.do("submit", SubmitCommand(actor=f.APPLICANT))
-    d.do("decide", DecisionCommand(actor=f.UNIT, stage="unit_review", outcome="approve"))
+    d.do(SubmitCommand(actor=f.APPLICANT))
+    d.do(DecisionCommand(actor=f.UNIT, stage="unit_review", outcome="approve"))
     d.advance(timedelta(days=20))
-    d.do("decide", DecisionCommand(actor=f.UNIT, stage="unit_recommendation", outcome="approve",
+    d.do(DecisionCommand(actor=f.UNIT, stage="unit_recommendation", outcome="approve",
                                    publicity_result_ref="公示结果"))  # fmt: skip
-    d.do("decide", DecisionCommand(actor=f.COMMITTEE, stage="committee_formal_review",
+    d.do(DecisionCommand(actor=f.COMMITTEE, stage="committee_formal_review",
                                    outcome="approve"))  # fmt: skip
-    d.do("pay", PaymentCommand(actor=f.FINANCE, amount=550, receipt_no="R-1"))
+    d.do(PaymentCommand(actor=f.FINANCE, amount=550, receipt_no="R-1"))
     event = d.audit[-1]
     assert event.action == "payment.recorded"
     assert event.stage_after == ("defense_pending" if drawn else "committee_review")

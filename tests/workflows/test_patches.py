@@ -24,7 +24,8 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from tests.workflows.helpers import HISTORIES
-from workflows.declaration import CLOSE_INTERRUPTED_PUBLICITY, DeclarationWorkflow
+from workflows.declaration import DeclarationWorkflow
+from workflows.effects import CLOSE_INTERRUPTED_PUBLICITY
 
 #: patch id -> (histories recorded before it, histories recorded with it, the new activity).
 PATCHES: dict[str, tuple[list[str], list[str], str]] = {

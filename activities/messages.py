@@ -1,0 +1,112 @@
+"""The payloads of activity calls: what the workflow sends an activity and what it answers, where
+that is not a domain model of its own. One model in, one model out, for every activity."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from domain.models.base import Level, Model, PublicityKind
+from domain.models.campaign import Campaign
+from domain.models.deadlines import ComputedDeadline
+from domain.models.declaration import DeclarationInput
+from domain.models.records import AuditEventIn, Notification
+from domain.models.view import DeclarationView
+
+
+class RecordBatch(Model):
+    """Input of ``record_audit_event``: the new events of one step, the view after it, and the
+    notifications it causes, written in one transaction."""
+
+    events: list[AuditEventIn]
+    view: DeclarationView
+    notifications: list[Notification] = Field(default_factory=list)
+    #: Reminder groups that no longer apply (the deadline passed or the stage moved on).
+    cancel_reminders: list[str] = Field(default_factory=list)
+
+
+class RecordResult(Model):
+    written: int
+    already_present: int
+    #: How far the batch's sequence numbers moved to follow events that a workflow task which
+    #: never completed had written (store.audit_tail); the workflow moves its counter as much.
+    shift: int = 0
+
+
+class ScreeningRequest(Model):
+    declaration_id: str
+    campaign: Campaign
+    declaration: DeclarationInput
+    at: AwareDatetime
+
+
+class DeadlineRequest(Model):
+    """Input of the deadline activity: what to compute from which instant."""
+
+    declaration_id: str
+    kind: Literal["correction", "unit_publicity", "result_publicity", "at_risk_from"]
+    start: AwareDatetime
+    campaign: Campaign
+    #: For ``at_risk_from``: working days the chain still needs before the declaration deadline.
+    working_days_needed: int = 0
+    #: For ``at_risk_from``: the declaration deadline the need is measured against.
+    until: AwareDatetime | None = None
+
+
+class PublicityRequest(Model):
+    declaration_id: str
+    campaign: Campaign
+    kind: PublicityKind
+    start: AwareDatetime
+
+
+class PublicityOpened(Model):
+    kind: str
+    deadline: ComputedDeadline
+
+
+class PublicityClosed(Model):
+    kind: str
+    closed_at: AwareDatetime
+    objections: int = 0
+
+
+class PublicityCloseRequest(Model):
+    declaration_id: str
+    kind: PublicityKind
+    closed_at: AwareDatetime
+    outcome: Literal["completed", "interrupted"] = "completed"
+
+
+class ReviewFormRequest(Model):
+    declaration_id: str
+    campaign_id: str
+    level: Level
+    issued_at: AwareDatetime
+
+
+class AnnouncementRequest(Model):
+    declaration_id: str
+    campaign_id: str
+    series: str
+    level: Level
+    applicant_name: str
+    announced_at: AwareDatetime
+
+
+class BlacklistRequest(Model):
+    declaration_id: str
+    campaign: Campaign
+    level: Level
+    id_number: str
+    unit_id: str
+    unit_at_fault: bool
+    finding: str
+    found_at: AwareDatetime
+
+
+class RevocationRequest(Model):
+    declaration_id: str
+    certificate_no: str
+    revoked_at: AwareDatetime

@@ -1,0 +1,167 @@
+"""What one declaration's chain remembers (carried whole across continue-as-new), the side
+effects a transition asks the workflow for, and the refusal a command gets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field
+
+from domain.models import (
+    Actor,
+    AtRiskTable,
+    Campaign,
+    CampaignDeadlines,
+    ComputedDeadline,
+    DeclarationInput,
+    DefenseView,
+    Model,
+    ObjectionView,
+    PublicityKind,
+    ResultView,
+    ScreeningResult,
+    VoteRecord,
+)
+from domain.states import StateName, label
+
+__all__ = [
+    "HISTORY_EVENT_BUDGET",
+    "REMINDER_LEAD",
+    "ChainState",
+    "Effect",
+    "EffectKind",
+    "Prepared",
+    "Refusal",
+    "Step",
+    "explain",
+    "is_filer",
+    "wrong_state",
+]
+
+S = StateName
+
+#: Continue-as-new once the history holds this many events (Temporal's own hint comes later).
+HISTORY_EVENT_BUDGET = 250
+
+REMINDER_LEAD = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a command cannot be applied now: a stable ``code`` (the API's problem code is the
+    command's name and this code, e.g. ``record_payment.wrong_amount``) and the message a
+    reviewer reads, in Chinese and English."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the workflow did before a command applies: the store's screening of a submission,
+    and the answer of the command's ``workflow.patched`` check (docs/reliability.md)."""
+
+    screening: ScreeningResult | None = None
+    patched: bool = True
+
+
+EffectKind = Literal[
+    "open_publicity",
+    "close_publicity",
+    "compute_correction",
+    "compute_at_risk",
+    "issue_review_form",
+    "announce",
+    "blacklist",
+    "revoke_certificate",
+]
+
+
+class Effect(Model):
+    """A side effect the workflow carries out after a transition, as an activity."""
+
+    kind: EffectKind
+    publicity: PublicityKind | None = None
+    start: AwareDatetime | None = None
+    finding: str = ""
+    unit_at_fault: bool = False
+    found_at: AwareDatetime | None = None
+    #: ``close_publicity`` of a publicity cut short by a withdrawal, misconduct or the
+    #: declaration deadline (the workflow carries it out under a ``workflow.patched`` guard).
+    interrupted: bool = False
+
+
+class ChainState(Model):
+    """Everything the workflow remembers; carried whole across continue-as-new."""
+
+    declaration_id: str
+    campaign: Campaign
+    declaration: DeclarationInput
+    filed_by: Actor
+    created_at: AwareDatetime
+    state: StateName = S.draft
+    deadlines: CampaignDeadlines
+    authority_index: int = 0
+    returned_from: str | None = None
+    returned_index: int | None = None
+    returned_at: AwareDatetime | None = None
+    committee_submissions: int = 0
+    applicant_submissions: int = 0
+    reached_committee: bool = False
+    computed: dict[str, ComputedDeadline] = Field(default_factory=dict)
+    publicity_started_at: AwareDatetime | None = None
+    publicity_over: bool = False
+    fee_due: int
+    fee_paid: bool = False
+    receipt_no: str | None = None
+    fee_late: bool = False
+    materials_required: bool
+    form_id: str | None = None
+    watermark_id: str | None = None
+    materials_received: bool = False
+    materials_late: bool = False
+    defense: DefenseView
+    vote: VoteRecord | None = None
+    objections: list[ObjectionView] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    unit_barred_until: AwareDatetime | None = None
+    result: ResultView | None = None
+    at_risk: bool = False
+    recommendation_ref: str | None = None
+    at_risk_table: AtRiskTable | None = None
+    #: Set when a calendar change asked for a new at-risk table: the recomputed at-risk instant
+    #: is then explained in the audit trail (docs/rules.md §7, §10.1) even when the flag itself
+    #: does not flip.
+    explain_at_risk: bool = False
+    seq: int = 0
+    last_event_at: AwareDatetime | None = None
+
+
+class Step(Model):
+    """What one applied command answers beyond the view (e.g. a new objection's id)."""
+
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+def explain(computed: ComputedDeadline) -> str:
+    """One line an auditor can defend a date with: result, rule source, calendar used (§10.1)."""
+    e = computed.explanation
+    return f"{e.text} [{e.source}; calendar {e.calendar_version}]"
+
+
+def wrong_state(state: StateName, wanted: str) -> Refusal:
+    """The refusal of a command that does not fit the declaration's current stage."""
+    return Refusal(
+        "wrong_stage",
+        f"该申报当前处于「{label(state)}」阶段，不能{wanted} / the declaration is at {state.value}",
+    )
+
+
+def is_filer(state: ChainState, actor: Actor) -> bool:
+    """The applicant who filed the declaration (the token's ``sub``)."""
+    return actor.role == "applicant" and actor.id == state.filed_by.id

@@ -1,0 +1,40 @@
+"""The base of every model: plain pydantic data with no Temporal, database or I/O import, so the
+workflow sandbox can load it and every layer above can depend on it. New fields always get a
+default, so stored histories keep decoding."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Level = Literal["junior", "intermediate", "deputy_senior", "senior"]
+Route = Literal["directed", "private_enterprise"]
+Role = Literal[
+    "applicant", "unit_reviewer", "authority_reviewer", "committee", "finance", "auditor", "admin"
+]
+#: Every role, in the order the console lists them.
+ROLES: tuple[Role, ...] = get_args(Role)
+EmployerKind = Literal["public_institution", "state_enterprise", "private_enterprise", "freelance"]
+DefenseMode = Literal["onsite", "video", "phone"]
+PublicityKind = Literal["unit_publicity", "result_publicity"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Actor(Model):
+    id: str = Field(min_length=1, max_length=100)
+    role: Role
+    org: str = Field(default="", max_length=100)
+
+
+SYSTEM = Actor(id="system", role="admin", org="")
+"""The actor of every transition the workflow makes by itself (timers, announcements)."""
+
+
+def as_of(value: datetime) -> str:
+    """An instant as ISO 8601 text, for explanations and audit detail."""
+    return value.isoformat()
