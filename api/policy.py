@@ -1,5 +1,7 @@
-"""Who may read or act on a declaration beyond their role (api.md §2-§3): the organisation and
-the account. Pure functions of the caller and :class:`api.subjects.DeclarationFacts`.
+"""Who may read or act on a declaration beyond their role: the organisation and the account.
+Pure functions of the caller and the declaration's facts
+(:class:`store.queries.declarations.DeclarationFacts`), or, for a list, the scope the store
+keeps it to (:class:`store.queries.declarations.ReadScope`).
 
 Roles without an organisation (committee, auditor, admin) are not scoped here; stage rules
 (which unit or authority level decides *now*) stay with the workflow and answer 409.
@@ -7,9 +9,8 @@ Roles without an organisation (committee, auditor, admin) are not scoped here; s
 
 from __future__ import annotations
 
-from api.subjects import DeclarationFacts
 from domain.models import Actor
-from store.queries.declarations import ReadScope
+from store.queries.declarations import DeclarationFacts, ReadScope
 
 __all__ = ["ALL_ROLES", "READ_ROLES", "may_read", "org_refusal", "read_scope", "sees_masked"]
 

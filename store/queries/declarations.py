@@ -1,5 +1,6 @@
 """Queries behind the declaration lists: which declarations a reader sees, what waits in whose
-inbox, the open declarations a change must reach, and a person's live declaration.
+inbox, the open declarations a change must reach, a person's live declaration, and the facts
+about one declaration that decide who may act on it.
 
 Who may read what is the caller's policy; it arrives here as a :class:`ReadScope`.
 """
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import and_, false, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -24,10 +26,12 @@ from store.tables import AuditEvent, DeclarationRead, DeclarationRegistry
 __all__ = [
     "UNSCOPED_INBOX",
     "AtRisk",
+    "DeclarationFacts",
     "ListFilter",
     "PageRows",
     "ReadScope",
     "at_risk_in_inbox",
+    "declaration_facts",
     "declaration_page",
     "filed_by",
     "inbox_page",
@@ -71,6 +75,50 @@ class ReadScope:
     unit_id: str | None = None
     authority_org: str | None = None
     applicant_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclarationFacts:
+    """Where a declaration belongs and who filed it: what decides who may act on it."""
+
+    id: str
+    campaign_id: str
+    unit_id: str
+    authority_chain: tuple[str, ...]
+    #: The ``sub`` of the applicant account that filed it.
+    filed_by: str
+    #: The state in the read model; None while the first step is not recorded yet.
+    state: str | None = None
+
+
+def declaration_facts(session: Session, declaration_id: str) -> DeclarationFacts | None:
+    """What a decision needs to know about the declaration, in one query: the read model's
+    columns and the actor of the first event (the view and the time held are not read). None
+    while its first step is not recorded."""
+    first_actor = (
+        select(AuditEvent.actor_id)
+        .where(AuditEvent.declaration_id == declaration_id, AuditEvent.seq == 1)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        sa.select(
+            col(DeclarationRead.campaign_id),
+            col(DeclarationRead.unit_id),
+            col(DeclarationRead.authority_chain),
+            col(DeclarationRead.state),
+            first_actor.label("filed_by"),
+        ).where(col(DeclarationRead.declaration_id) == declaration_id)
+    ).first()
+    if row is None or row.filed_by is None:
+        return None
+    return DeclarationFacts(
+        id=declaration_id,
+        campaign_id=row.campaign_id,
+        unit_id=row.unit_id,
+        authority_chain=tuple(row.authority_chain),
+        filed_by=row.filed_by,
+        state=row.state,
+    )
 
 
 def filed_by(actor_id: str) -> Any:

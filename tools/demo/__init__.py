@@ -1,4 +1,5 @@
-"""Demo data for a living local system: ``python cli.py tokens demo`` and ``python cli.py demo load``.
+"""Demo data for a living local system: ``python cli.py tokens demo`` and
+``python cli.py demo load``.
 
 **The demo campaign** is notice 001's (``examples/campaigns/001_aksu_2024.yaml``: fees, windows,
 policies) with every instant moved by the same whole number of days, so that its declaration
