@@ -12,7 +12,7 @@
 
 The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
 commands only read it. Tokens are signed with ``REVIEWCHAIN_JWT_SECRET``: the API must run with
-the same secret to accept them. ``demo load`` goes through the HTTP API only (``tools/demo.py``).
+the same secret to accept them. ``demo load`` goes through the HTTP API only (``tools/demo/``).
 """
 
 from __future__ import annotations

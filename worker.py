@@ -17,8 +17,8 @@ from temporalio.worker import Worker
 
 from activities import all_activities
 from gateway import connect
-from logconfig import configure_logging
 from settings import Settings, get_settings, tune_gc
+from settings.logs import configure_logging
 from store.db import Store
 from workflows import all_workflows
 

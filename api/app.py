@@ -40,8 +40,8 @@ from api.routes import (
     payments,
 )
 from api.services import Services
-from logconfig import configure_logging
 from settings import Settings, get_settings, tune_gc
+from settings.logs import configure_logging
 from store.db import Store
 
 __all__ = ["api_routes", "check_access_declared", "create_app"]

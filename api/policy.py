@@ -1,5 +1,7 @@
-"""Who may read or act on a declaration beyond their role (api.md §2-§3): the organisation and
-the account. Pure functions of the caller and :class:`api.subjects.DeclarationFacts`.
+"""Who may read or act on a declaration beyond their role: the organisation and the account.
+Pure functions of the caller and the declaration's facts
+(:class:`store.queries.declarations.DeclarationFacts`), or, for a list, the scope the store
+keeps it to (:class:`store.queries.declarations.ReadScope`).
 
 Roles without an organisation (committee, auditor, admin) are not scoped here; stage rules
 (which unit or authority level decides *now*) stay with the workflow and answer 409.
@@ -7,10 +9,10 @@ Roles without an organisation (committee, auditor, admin) are not scoped here; s
 
 from __future__ import annotations
 
-from api.subjects import DeclarationFacts
 from domain.models import Actor
+from store.queries.declarations import DeclarationFacts, ReadScope
 
-__all__ = ["ALL_ROLES", "READ_ROLES", "may_read", "org_refusal", "sees_masked"]
+__all__ = ["ALL_ROLES", "READ_ROLES", "may_read", "org_refusal", "read_scope", "sees_masked"]
 
 ALL_ROLES: tuple[str, ...] = (
     "applicant",
@@ -51,6 +53,22 @@ def may_read(actor: Actor, facts: DeclarationFacts, *, finance: bool = False) ->
     if actor.role == "finance":
         return finance
     return org_refusal(actor, facts) is None
+
+
+def read_scope(actor: Actor) -> ReadScope:
+    """Which declarations this caller's lists show, as :func:`may_read` decides for one:
+    auditor, admin and committee everything; a unit reviewer their unit's; an authority reviewer
+    those whose authority chain names their organisation; an applicant their own. Anyone else
+    (finance reads no list) nothing."""
+    if actor.role in READ_ROLES:
+        return ReadScope(everything=True)
+    if actor.role == "unit_reviewer" and actor.org:
+        return ReadScope(unit_id=actor.org)
+    if actor.role == "authority_reviewer" and actor.org:
+        return ReadScope(authority_org=actor.org)
+    if actor.role == "applicant":
+        return ReadScope(applicant_id=actor.id)
+    return ReadScope()
 
 
 def sees_masked(actor: Actor, blind_review: bool) -> bool:

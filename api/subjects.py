@@ -1,68 +1,25 @@
 """What the API must know about a declaration before it lets a caller near it: its campaign,
 unit, authority chain and who filed it.
 
-Read from the store first (the read model, and the first audit event, whose actor filed it); a
-declaration whose first step is not recorded yet is read from its workflow's start input. Unknown
-to both: None (404).
+Read from the store first (:func:`store.queries.declarations.declaration_facts`: the read model,
+and the first audit event, whose actor filed it); a declaration whose first step is not recorded
+yet is read from its workflow's start input. Unknown to both: None (404).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import cast
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.services import Services, in_session
 from domain.models import DeclarationStart
 from gateway import handle_for
-from store.tables import AuditEvent, DeclarationRead
+from store.queries.declarations import DeclarationFacts, declaration_facts
 
 __all__ = ["DeclarationFacts", "load_facts"]
-
-
-@dataclass(frozen=True)
-class DeclarationFacts:
-    id: str
-    campaign_id: str
-    unit_id: str
-    authority_chain: tuple[str, ...]
-    #: The ``sub`` of the applicant account that filed it.
-    filed_by: str
-    #: The state in the read model; None while the first step is not recorded yet.
-    state: str | None = None
-
-
-def _from_store(session: Session, declaration_id: str) -> DeclarationFacts | None:
-    """One query: the read model's columns a decision needs and the actor of the first event
-    (the view and the time held are not read)."""
-    filed_by = (
-        select(AuditEvent.actor_id)
-        .where(AuditEvent.declaration_id == declaration_id, AuditEvent.seq == 1)
-        .scalar_subquery()
-    )
-    row = session.execute(
-        sa.select(
-            col(DeclarationRead.campaign_id),
-            col(DeclarationRead.unit_id),
-            col(DeclarationRead.authority_chain),
-            col(DeclarationRead.state),
-            filed_by.label("filed_by"),
-        ).where(col(DeclarationRead.declaration_id) == declaration_id)
-    ).first()
-    if row is None or row.filed_by is None:
-        return None
-    return DeclarationFacts(
-        id=declaration_id,
-        campaign_id=row.campaign_id,
-        unit_id=row.unit_id,
-        authority_chain=tuple(row.authority_chain),
-        filed_by=row.filed_by,
-        state=row.state,
-    )
 
 
 async def _from_workflow(client: Client, declaration_id: str) -> DeclarationFacts | None:
@@ -106,7 +63,7 @@ async def load_facts(
         cache.move_to_end(declaration_id)
         return cast(DeclarationFacts, cached)
     facts = await in_session(
-        services.store, lambda s: _from_store(s, declaration_id), readonly=True
+        services.store, lambda s: declaration_facts(s, declaration_id), readonly=True
     )
     if facts is not None:
         cache[declaration_id] = replace(facts, state=None)

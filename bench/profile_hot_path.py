@@ -87,7 +87,16 @@ def summarise(raw: Path, top: int, title: str) -> None:
         print(f"  {'':8}  {count / total:6.1%}  {label}")
 
 
-_PROJECT = ("api/", "activities/", "domain/", "store/", "workflows/", "worker.py", "logconfig")
+_PROJECT = (
+    "api/",
+    "activities/",
+    "domain/",
+    "gateway/",
+    "store/",
+    "workflows/",
+    "settings/",
+    "worker.py",
+)
 
 
 def _ours(label: str) -> bool:

@@ -17,11 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from api.commands import not_found
-from api.console import queries
 from api.console.auth import ConsoleAllow
 from api.console.render import console_router, render
 from api.deps import ServicesDep
-from api.queries import event_dict
 from api.routes import audit, declarations
 from api.schemas import MAX_PAGE
 from api.services import in_session
@@ -29,6 +27,8 @@ from domain.models import Actor
 from store.audit import events_of
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import MEDIA_TYPES, export_trail
+from store.queries.campaigns import campaigns
+from store.queries.history import ActorEvents, event_dict, events_of_actor
 
 __all__ = ["router"]
 
@@ -43,7 +43,7 @@ PAGE_SIZE = 100
 
 @router.get("/audit")
 async def audit_home(request: Request, actor: Auditor, services: ServicesDep) -> Response:
-    rows = await in_session(services.store, queries.campaigns, readonly=True)
+    rows = await in_session(services.store, campaigns, readonly=True)
     return render(request, "audit_home.html", actor, campaigns=rows)
 
 
@@ -150,12 +150,12 @@ async def actor_events(
 ) -> Response:
     """Everything one reviewer (any account) did, across declarations, oldest first; or, with
     ``outcome=refused``, every refused attempt (of a campaign)."""
-    found = queries.ActorEvents(events=[], total=0)
+    found = ActorEvents(events=[], total=0)
     searched = bool(actor_id or campaign_id or outcome)
     if searched:
         found = await in_session(
             services.store,
-            lambda s: queries.events_of_actor(
+            lambda s: events_of_actor(
                 s, actor_id or None, outcome=outcome or None, campaign_id=campaign_id or None,
                 page=page, page_size=PAGE_SIZE,
             ),

@@ -20,7 +20,6 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
-from api.console import queries
 from api.console.actions import body_of
 from api.console.auth import ConsoleAllow
 from api.console.forms import Form, PostedForm
@@ -34,6 +33,7 @@ from api.services import Services, in_session
 from domain.calendar import BEIJING
 from domain.campaign_ops import CommitteeMeetingInput
 from domain.models import Actor, Campaign
+from store.queries import campaigns as queries
 
 __all__ = ["router"]
 
@@ -89,7 +89,7 @@ async def dashboard(
     counts, coming, risky = await in_session(
         services.store,
         lambda s: (
-            queries.state_counts(s, campaign_id),
+            queries.states_of(s, campaign_id),
             queries.coming_deadlines(s, campaign_id),
             queries.at_risk_views(s, campaign_id),
         ),

@@ -20,13 +20,13 @@ from pydantic import ValidationError
 
 from api.commands import require_client
 from api.deps import Allow, ServicesDep
-from api.queries import provisional_in_year
 from api.schemas import CalendarBody
 from api.services import in_session
 from domain.calendar import CalendarYear
 from domain.campaign_ops import CalendarRecomputeRun, calendar_change_id
 from domain.models import Actor, CalendarChangedCommand
 from store.calendar import put_calendar_year
+from store.queries.declarations import provisional_in_year
 from workflows.campaign_client import finished_within, start_calendar_recompute
 from workflows.campaign_ops import calendar_recompute_workflow_id
 

@@ -18,13 +18,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from api.campaign_queries import (
-    campaign_views,
-    certificates_of,
-    result_publicities,
-    return_events,
-    states_of,
-)
 from api.deps import Allow, ServicesDep
 from api.masking import mask_view
 from api.policy import ALL_ROLES, sees_masked
@@ -33,6 +26,13 @@ from api.services import Services, in_session
 from domain.campaign_ops import count_returns
 from domain.models import Actor, Campaign
 from store.campaigns import get_campaign
+from store.queries.campaigns import (
+    campaign_views,
+    certificates_of,
+    result_publicities,
+    return_events,
+    states_of,
+)
 from store.readmodel import get_view
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])

@@ -18,7 +18,6 @@ from pydantic import ValidationError
 from api.commands import require_client
 from api.deps import Allow, ServicesDep
 from api.policy import ALL_ROLES
-from api.queries import open_declarations
 from api.refusals import Refusals
 from api.schemas import CreatedCampaign, DeadlinesBody
 from api.services import in_session
@@ -26,6 +25,7 @@ from domain.campaign_checks import Problem, consistency_problems, new_problems
 from domain.campaign_ops import DeadlineChangeRun, deadline_change_id
 from domain.models import Actor, Campaign, CampaignDeadlines, DeadlineChangeCommand
 from store.campaigns import add_campaign, get_campaign, replace_campaign
+from store.queries.declarations import open_declarations
 from workflows.campaign_client import finished_within, progress, start_deadline_change
 from workflows.campaign_ops import deadline_change_workflow_id
 

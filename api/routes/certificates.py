@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel
 
-from api.campaign_queries import certificate_of
 from api.certificate_pdf import CertificateDocument, render_certificate
 from api.deps import PUBLIC, Allow, ServicesDep, forbidden
 from api.refusals import Refusals
@@ -22,6 +21,7 @@ from api.subjects import load_facts
 from domain.models import Actor
 from store.campaigns import get_campaign
 from store.certificates import certificate_status
+from store.queries.campaigns import certificate_of
 from store.readmodel import get_view
 
 router = APIRouter(prefix="/certificates", tags=["certificates"])

@@ -16,8 +16,7 @@ from activities.screening import duplicate_refusal
 from api.commands import not_found, present, require_client
 from api.deps import Allow, ServicesDep, forbidden
 from api.masking import mask_events, mask_view
-from api.policy import ALL_ROLES, may_read, sees_masked
-from api.queries import ListFilter, declaration_page, history, live_declaration_of
+from api.policy import ALL_ROLES, may_read, read_scope, sees_masked
 from api.refusals import Refusals
 from api.schemas import MAX_PAGE, CreatedDeclaration, Page
 from api.services import Services, in_session
@@ -28,6 +27,8 @@ from domain.models import Actor, Campaign, DeclarationInput, DeclarationStart, D
 from gateway import view
 from store import registry
 from store.campaigns import blind_review_of, get_campaign
+from store.queries.declarations import ListFilter, declaration_page, live_declaration_of
+from store.queries.history import history
 from store.readmodel import get_view
 from store.tables import DeclarationRegistry
 from workflows.client import start_declaration
@@ -198,7 +199,7 @@ async def list_declarations(
     flt = ListFilter(campaign_id=campaign_id, state=state, org=org)
     rows = await in_session(
         services.store,
-        lambda s: declaration_page(s, actor, flt, page=page, page_size=page_size),
+        lambda s: declaration_page(s, read_scope(actor), flt, page=page, page_size=page_size),
         readonly=True,
     )
     items = await present_many(services, actor, rows.views)

@@ -14,8 +14,8 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from api.deps import PUBLIC, ServicesDep
 from api.metrics import CONTENT_TYPE_LATEST
-from api.queries import states_count
 from api.services import Services, in_session
+from store.queries.declarations import states_count
 
 router = APIRouter(tags=["health"], dependencies=[Depends(PUBLIC)])
 

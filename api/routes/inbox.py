@@ -13,14 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
-from api.campaign_queries import at_risk_in_inbox
 from api.deps import Allow, ServicesDep
 from api.policy import ALL_ROLES
-from api.queries import inbox_page
 from api.routes.declarations import present_many
 from api.schemas import MAX_PAGE, Page
 from api.services import in_session
 from domain.models import Actor
+from store.queries.declarations import at_risk_in_inbox, inbox_page
 
 router = APIRouter(tags=["inbox"])
 

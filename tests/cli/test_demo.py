@@ -1,4 +1,4 @@
-"""``cli.py tokens …`` and ``cli.py demo load`` (tools/demo.py): the demo is loaded through the
+"""``cli.py tokens …`` and ``cli.py demo load`` (tools/demo/): the demo is loaded through the
 app built around the Temporal test environment, exactly as api.md §1 says, over ASGI."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 import re
 import shlex
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -53,10 +53,14 @@ def admin(settings: Settings) -> dict[str, str]:
 
 
 async def load(
-    http: httpx.AsyncClient, settings: Settings, env: WorkflowEnvironment
+    http: httpx.AsyncClient,
+    settings: Settings,
+    env: WorkflowEnvironment,
+    plans: Sequence[demo.Plan] = demo.PLANS,
 ) -> tuple[demo.DemoReport, list[str]]:
     said: list[str] = []
-    report = await demo.load_demo(http, settings, now=await env.get_current_time(), say=said.append)
+    now = await env.get_current_time()
+    report = await demo.load_demo(http, settings, now=now, say=said.append, plans=plans)
     return report, said
 
 
@@ -167,14 +171,9 @@ async def test_a_second_load_reports_the_demo_and_loads_nothing_twice(
 
 
 async def test_a_load_after_an_interrupted_one_loads_only_what_is_missing(
-    http: httpx.AsyncClient,
-    settings: Settings,
-    env: WorkflowEnvironment,
-    monkeypatch: pytest.MonkeyPatch,
+    http: httpx.AsyncClient, settings: Settings, env: WorkflowEnvironment
 ) -> None:
-    with monkeypatch.context() as patch:  # as if the first run stopped after three plans
-        patch.setattr(demo, "PLANS", demo.PLANS[:3])
-        first, _ = await load(http, settings, env)
+    first, _ = await load(http, settings, env, demo.PLANS[:3])  # as if it stopped after three
     assert len(first.declarations) == 3
     second, said = await load(http, settings, env)
     assert not second.created and not second.mismatched

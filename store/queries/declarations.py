@@ -1,41 +1,45 @@
-"""Read-model and audit queries behind the lists (api.md §3): who sees which declarations, what
-waits in whose inbox, a declaration's history, the open declarations a change must reach.
+"""Queries behind the declaration lists: which declarations a reader sees, what waits in whose
+inbox, the open declarations a change must reach, a person's live declaration, and the facts
+about one declaration that decide who may act on it.
 
-Plain functions of a session (the routes run them off the event loop with
-:func:`api.services.in_session`).
+Who may read what is the caller's policy; it arrives here as a :class:`ReadScope`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import and_, false, func
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from api.policy import READ_ROLES
 from domain.calendar import BEIJING
 from domain.models import Actor, DeclarationView
-from store.audit import canonical_instant, events_of
 from store.readmodel import involving_org
 from store.registry import TERMINAL_STATES
 from store.tables import AuditEvent, DeclarationRead, DeclarationRegistry
 
 __all__ = [
+    "UNSCOPED_INBOX",
+    "AtRisk",
+    "DeclarationFacts",
     "ListFilter",
     "PageRows",
+    "ReadScope",
+    "at_risk_in_inbox",
+    "declaration_facts",
     "declaration_page",
-    "event_dict",
-    "history",
+    "filed_by",
     "inbox_page",
     "live_declaration_of",
     "open_declarations",
     "provisional_in_year",
     "states_count",
+    "visible_to",
 ]
 
 #: Roles whose inbox is not scoped by organisation (one committee, one finance office).
@@ -55,6 +59,68 @@ class PageRows:
     total: int
 
 
+@dataclass(frozen=True)
+class AtRisk:
+    views: list[DeclarationView]
+    total: int
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """Which declarations a list shows its reader: every one, those of one unit, those whose
+    authority chain names an organisation (other than its own unit's), or those one applicant
+    filed. A scope with nothing set shows nothing."""
+
+    everything: bool = False
+    unit_id: str | None = None
+    authority_org: str | None = None
+    applicant_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclarationFacts:
+    """Where a declaration belongs and who filed it: what decides who may act on it."""
+
+    id: str
+    campaign_id: str
+    unit_id: str
+    authority_chain: tuple[str, ...]
+    #: The ``sub`` of the applicant account that filed it.
+    filed_by: str
+    #: The state in the read model; None while the first step is not recorded yet.
+    state: str | None = None
+
+
+def declaration_facts(session: Session, declaration_id: str) -> DeclarationFacts | None:
+    """What a decision needs to know about the declaration, in one query: the read model's
+    columns and the actor of the first event (the view and the time held are not read). None
+    while its first step is not recorded."""
+    first_actor = (
+        select(AuditEvent.actor_id)
+        .where(AuditEvent.declaration_id == declaration_id, AuditEvent.seq == 1)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        sa.select(
+            col(DeclarationRead.campaign_id),
+            col(DeclarationRead.unit_id),
+            col(DeclarationRead.authority_chain),
+            col(DeclarationRead.state),
+            first_actor.label("filed_by"),
+        ).where(col(DeclarationRead.declaration_id) == declaration_id)
+    ).first()
+    if row is None or row.filed_by is None:
+        return None
+    return DeclarationFacts(
+        id=declaration_id,
+        campaign_id=row.campaign_id,
+        unit_id=row.unit_id,
+        authority_chain=tuple(row.authority_chain),
+        filed_by=row.filed_by,
+        state=row.state,
+    )
+
+
 def filed_by(actor_id: str) -> Any:
     """Ids of the declarations this account filed (the actor of each one's first event)."""
     return select(AuditEvent.declaration_id).where(
@@ -65,18 +131,19 @@ def filed_by(actor_id: str) -> Any:
     )
 
 
-def visible_to(actor: Actor) -> list[ColumnElement[bool]]:
-    """Who sees what: auditor, admin and committee everything; a unit reviewer their unit's; an
-    authority reviewer those whose authority chain names their organisation; an applicant their
-    own. Anyone else nothing."""
-    if actor.role in READ_ROLES:
+def visible_to(scope: ReadScope) -> list[ColumnElement[bool]]:
+    """The conditions on the read model that keep a list inside ``scope``."""
+    if scope.everything:
         return []
-    if actor.role == "unit_reviewer" and actor.org:
-        return [col(DeclarationRead.unit_id) == actor.org]
-    if actor.role == "authority_reviewer" and actor.org:
-        return [involving_org(actor.org), col(DeclarationRead.unit_id) != actor.org]
-    if actor.role == "applicant":
-        return [col(DeclarationRead.declaration_id).in_(filed_by(actor.id))]
+    if scope.unit_id:
+        return [col(DeclarationRead.unit_id) == scope.unit_id]
+    if scope.authority_org:
+        return [
+            involving_org(scope.authority_org),
+            col(DeclarationRead.unit_id) != scope.authority_org,
+        ]
+    if scope.applicant_id:
+        return [col(DeclarationRead.declaration_id).in_(filed_by(scope.applicant_id))]
     return [false()]
 
 
@@ -96,9 +163,10 @@ def _page(
 
 
 def declaration_page(
-    session: Session, actor: Actor, flt: ListFilter, *, page: int, page_size: int
+    session: Session, scope: ReadScope, flt: ListFilter, *, page: int, page_size: int
 ) -> PageRows:
-    conditions = visible_to(actor)
+    """One page of the declarations in ``scope`` that pass ``flt``, latest change first."""
+    conditions = visible_to(scope)
     if flt.campaign_id:
         conditions.append(col(DeclarationRead.campaign_id) == flt.campaign_id)
     if flt.state:
@@ -109,14 +177,20 @@ def declaration_page(
     return _page(session, conditions, order, page, page_size)
 
 
-def inbox_page(session: Session, actor: Actor, *, page: int, page_size: int) -> PageRows:
-    """What waits on the caller's role and organisation: soonest due first (no due time last),
-    at-risk first among equals."""
+def _waiting_on(actor: Actor) -> list[ColumnElement[bool]]:
+    """What waits on the actor's role and, unless the role is one office, their organisation;
+    an applicant's only on the declarations they filed."""
     conditions: list[ColumnElement[bool]] = [col(DeclarationRead.pending_role) == actor.role]
     if actor.role == "applicant":
         conditions.append(col(DeclarationRead.declaration_id).in_(filed_by(actor.id)))
     elif actor.role not in UNSCOPED_INBOX:
         conditions.append(col(DeclarationRead.pending_org) == actor.org)
+    return conditions
+
+
+def inbox_page(session: Session, actor: Actor, *, page: int, page_size: int) -> PageRows:
+    """What waits on the caller's role and organisation: soonest due first (no due time last),
+    at-risk first among equals."""
     due = col(DeclarationRead.due_at)
     order = [
         due.is_(None),
@@ -124,29 +198,27 @@ def inbox_page(session: Session, actor: Actor, *, page: int, page_size: int) -> 
         col(DeclarationRead.at_risk).desc(),
         col(DeclarationRead.declaration_id),
     ]
-    return _page(session, conditions, order, page, page_size)
+    return _page(session, _waiting_on(actor), order, page, page_size)
 
 
-def event_dict(row: AuditEvent) -> dict[str, Any]:
-    """One audit row as the history shows it (api.md §3)."""
-    return {
-        "seq": row.seq,
-        "at": canonical_instant(row.at),
-        "actor_id": row.actor_id,
-        "actor_role": row.actor_role,
-        "actor_org": row.actor_org,
-        "action": row.action,
-        "stage_before": row.stage_before,
-        "stage_after": row.stage_after,
-        "outcome": row.outcome,
-        "opinion": row.opinion,
-        "reasons": json.loads(row.reasons),
-        "detail": json.loads(row.detail),
-    }
-
-
-def history(session: Session, declaration_id: str) -> list[dict[str, Any]]:
-    return [event_dict(row) for row in events_of(session, declaration_id)]
+def at_risk_in_inbox(session: Session, actor: Actor, *, limit: int) -> AtRisk:
+    """docs/rules.md §10.2: the declarations waiting on the caller (as the inbox scopes them)
+    that are at risk of missing the declaration deadline, the earliest at risk first."""
+    conditions = [*_waiting_on(actor), col(DeclarationRead.at_risk).is_(True)]
+    total = int(
+        session.exec(select(func.count()).select_from(DeclarationRead).where(*conditions)).one()
+    )
+    rows = session.exec(
+        select(DeclarationRead.view_json)
+        .where(*conditions)
+        .order_by(
+            col(DeclarationRead.at_risk_from).asc(),
+            col(DeclarationRead.due_at).asc(),
+            col(DeclarationRead.declaration_id),
+        )
+        .limit(limit)
+    )
+    return AtRisk([DeclarationView.model_validate_json(t) for t in rows], total)
 
 
 def open_declarations(session: Session, campaign_id: str) -> list[str]:
@@ -190,6 +262,7 @@ def provisional_in_year(session: Session, year: int) -> list[str]:
 
 
 def states_count(session: Session) -> dict[str, int]:
+    """How many declarations are in each state, over every campaign."""
     rows = session.exec(
         select(DeclarationRead.state, func.count()).group_by(col(DeclarationRead.state))
     )

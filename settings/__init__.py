@@ -1,4 +1,5 @@
-"""The one Settings object (api.md §1), below the API, the worker and the store."""
+"""The one Settings object, below the API, the worker and the store; :mod:`settings.logs` turns
+its log level and format into the process's structlog configuration."""
 
 from __future__ import annotations
 

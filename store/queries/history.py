@@ -1,0 +1,79 @@
+"""Audit rows as people read them: one declaration's history, and every event of one actor
+across declarations (docs/rules.md §8: "everything one reviewer decided")."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from store.audit import canonical_instant, events_of
+from store.tables import AuditEvent
+
+__all__ = ["ActorEvents", "event_dict", "events_of_actor", "history"]
+
+
+@dataclass(frozen=True)
+class ActorEvents:
+    events: list[dict[str, Any]]
+    total: int
+
+
+def event_dict(row: AuditEvent) -> dict[str, Any]:
+    """One audit row as the history shows it."""
+    return {
+        "seq": row.seq,
+        "at": canonical_instant(row.at),
+        "actor_id": row.actor_id,
+        "actor_role": row.actor_role,
+        "actor_org": row.actor_org,
+        "action": row.action,
+        "stage_before": row.stage_before,
+        "stage_after": row.stage_after,
+        "outcome": row.outcome,
+        "opinion": row.opinion,
+        "reasons": json.loads(row.reasons),
+        "detail": json.loads(row.detail),
+    }
+
+
+def history(session: Session, declaration_id: str) -> list[dict[str, Any]]:
+    """The declaration's audit trail, oldest first."""
+    return [event_dict(row) for row in events_of(session, declaration_id)]
+
+
+def events_of_actor(
+    session: Session,
+    actor_id: str | None,
+    *,
+    outcome: str | None = None,
+    campaign_id: str | None = None,
+    page: int = 1,
+    page_size: int = 100,
+) -> ActorEvents:
+    """Every audit event whose actor is ``actor_id`` (any actor when None), across declarations
+    and the campaign and access chains of refused attempts, oldest first; each with its
+    ``declaration_id``. ``outcome="refused"`` answers "every refused decision attempt"."""
+    conditions: list[Any] = []
+    if actor_id:
+        conditions.append(AuditEvent.actor_id == actor_id)
+    if outcome:
+        conditions.append(AuditEvent.outcome == outcome)
+    if campaign_id:
+        conditions.append(AuditEvent.campaign_id == campaign_id)
+    total = int(session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one())
+    rows = session.exec(
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(col(AuditEvent.at), col(AuditEvent.declaration_id), col(AuditEvent.seq))
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    events = [
+        {"declaration_id": r.declaration_id, "campaign_id": r.campaign_id, **event_dict(r)}
+        for r in rows
+    ]
+    return ActorEvents(events=events, total=total)

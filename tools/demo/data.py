@@ -1,0 +1,290 @@
+"""What the demo is: its people, its campaign (notice 001 moved to today) and its dozen
+declarations, each with who files it, what is done to it and where it should end.
+
+Data and pure functions only; :mod:`tools.demo.driver` plays them through the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from domain.campaign_files import load_campaign_file
+from domain.models import Actor, Campaign
+
+__all__ = [
+    "ADMIN",
+    "APPLICANT",
+    "AUDITOR",
+    "COLLEAGUE",
+    "COMMITTEE",
+    "DEMO_NAME_SUFFIX",
+    "DEMO_SUFFIX",
+    "DEMO_UNIT",
+    "FINANCE",
+    "INSTANTS",
+    "NOTICE_FILE",
+    "NOT_LOADED",
+    "PLANS",
+    "UNIT_REVIEWER",
+    "DemoCampaign",
+    "Plan",
+    "Step",
+    "applicant_actor",
+    "authority_reviewer",
+    "declaration_body",
+    "demo_actors",
+    "demo_campaign",
+    "id_number",
+    "notice_campaign",
+    "stored_demo",
+]
+
+NOTICE_FILE = Path(__file__).resolve().parents[2] / "examples" / "campaigns" / "001_aksu_2024.yaml"
+DEMO_SUFFIX = "-demo"
+DEMO_NAME_SUFFIX = "（演示）"
+#: The demo unit (推荐单位) every demo declaration names.
+DEMO_UNIT = "U-001"
+
+#: The campaign instants the demo moves, all by the same shift.
+INSTANTS = (
+    "declaration_opens_at",
+    "declaration_closes_at",
+    "review_closes_at",
+    "fee_deadline",
+    "materials_deadline",
+)
+
+# --------------------------------------------------------------------------- the people
+
+APPLICANT = Actor(id="applicant-demo", role="applicant")
+UNIT_REVIEWER = Actor(id="unit-reviewer-demo", role="unit_reviewer", org=DEMO_UNIT)
+COMMITTEE = Actor(id="committee-office-demo", role="committee")
+FINANCE = Actor(id="finance-clerk-demo", role="finance")
+AUDITOR = Actor(id="auditor-demo", role="auditor")
+ADMIN = Actor(id="admin-demo", role="admin")
+#: Who lodges the demo objections (any authenticated person may).
+COLLEAGUE = Actor(id="colleague-demo", role="applicant")
+
+
+def authority_reviewer(level: str) -> Actor:
+    return Actor(id=f"authority-reviewer-{level}", role="authority_reviewer", org=level)
+
+
+def applicant_actor(number: int) -> Actor:
+    """The applicant who files plan ``number`` (1-based)."""
+    return Actor(id=f"applicant-demo-{number:02d}", role="applicant")
+
+
+def _env_name(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text.upper())
+
+
+def demo_actors(campaign: Campaign | None = None) -> dict[str, Actor]:
+    """One actor per role of the demo organisations, by the name of its shell variable:
+    ``TOKEN_APPLICANT``, ``TOKEN_UNIT_REVIEWER`` (the demo unit), one
+    ``TOKEN_AUTHORITY_REVIEWER_<LEVEL>`` per authority level of the demo campaign,
+    ``TOKEN_COMMITTEE``, ``TOKEN_FINANCE``, ``TOKEN_AUDITOR``, ``TOKEN_ADMIN``."""
+    levels = (campaign or notice_campaign()).authority_levels
+    actors = {"TOKEN_APPLICANT": APPLICANT, "TOKEN_UNIT_REVIEWER": UNIT_REVIEWER}
+    for level in levels:
+        actors[f"TOKEN_AUTHORITY_REVIEWER_{_env_name(level)}"] = authority_reviewer(level)
+    actors.update(
+        TOKEN_COMMITTEE=COMMITTEE, TOKEN_FINANCE=FINANCE, TOKEN_AUDITOR=AUDITOR, TOKEN_ADMIN=ADMIN
+    )
+    return actors
+
+
+# --------------------------------------------------------------------------- the campaign
+
+
+def notice_campaign() -> Campaign:
+    """Notice 001's campaign, exactly as its file says."""
+    return load_campaign_file(NOTICE_FILE)
+
+
+@dataclass(frozen=True)
+class DemoCampaign:
+    campaign: Campaign
+    notice: Campaign
+    shift: timedelta
+
+
+def demo_campaign(
+    now: datetime, timezone: str = "Asia/Shanghai", notice: Campaign | None = None
+) -> DemoCampaign:
+    """Notice 001's campaign moved by whole days so that its declaration window opened today (at
+    the notice's time of day, or yesterday if that time is still ahead) and is open at ``now``."""
+    notice = notice or notice_campaign()
+    tz = ZoneInfo(timezone)
+    opens = notice.declaration_opens_at
+    shift = timedelta(days=(now.astimezone(tz).date() - opens.astimezone(tz).date()).days)
+    if opens + shift > now:
+        shift -= timedelta(days=1)
+    moved: dict[str, Any] = {
+        name: getattr(notice, name) + shift
+        for name in INSTANTS
+        if getattr(notice, name) is not None
+    }
+    campaign = Campaign.model_validate(
+        {
+            **notice.model_dump(),
+            **moved,
+            "id": notice.id + DEMO_SUFFIX,
+            "name": notice.name + DEMO_NAME_SUFFIX,
+        }
+    )
+    return DemoCampaign(campaign=campaign, notice=notice, shift=shift)
+
+
+def stored_demo(stored: Campaign, notice: Campaign) -> DemoCampaign:
+    """The demo campaign an earlier load stored, with the shift it was loaded with."""
+    return DemoCampaign(
+        campaign=stored,
+        notice=notice,
+        shift=stored.declaration_opens_at - notice.declaration_opens_at,
+    )
+
+
+# --------------------------------------------------------------------------- the declarations
+
+StepKind = Literal["submit", "decide", "withdraw", "object", "resolve", "misconduct"]
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def submit() -> Step:
+    return Step("submit")
+
+
+def unit(outcome: str, opinion: str, *reasons: str) -> Step:
+    body = {"stage": "unit_review", "outcome": outcome, "opinion": opinion, "reasons": [*reasons]}
+    return Step("decide", body)
+
+
+def withdraw(reason: str) -> Step:
+    return Step("withdraw", {"reason": reason})
+
+
+def objection(text: str) -> Step:
+    return Step("object", {"text": text})
+
+
+def resolve(upheld: bool, opinion: str, outcome: str | None = None) -> Step:
+    return Step("resolve", {"upheld": upheld, "opinion": opinion, "outcome": outcome})
+
+
+def misconduct(finding: str) -> Step:
+    return Step("misconduct", {"finding": finding, "unit_at_fault": False})
+
+
+APPROVE = unit("approve", "材料真实完整，同意推荐，进入单位内部公示")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One demo declaration: who files it, at what level, what is done to it, where it ends."""
+
+    name: str
+    level: str
+    expected: str
+    story: str
+    steps: tuple[Step, ...]
+    #: Continuing education short in 2023 (a flag the reviewers see; it blocks nothing).
+    short_education: bool = False
+
+
+PLANS: tuple[Plan, ...] = (
+    Plan("李明", "intermediate", "draft",
+         "filed, not submitted yet (continuing education short in 2023: flagged)",
+         (), short_education=True),
+    Plan("王芳", "deputy_senior", "unit_review", "submitted; waits for the unit", (submit(),)),
+    Plan("张伟", "deputy_senior", "unit_review",
+         "returned by the unit for a missing certificate, corrected and resubmitted",
+         (submit(), unit("return", "缺少职称外语合格证书扫描件", "missing_material"), submit())),
+    Plan("刘洋", "deputy_senior", "unit_publicity", "approved by the unit; publicity running",
+         (submit(), APPROVE)),
+    Plan("陈静", "intermediate", "unit_publicity",
+         "approved; an objection is open, so the publicity holds until the unit resolves it",
+         (submit(), APPROVE, objection("业绩材料中的项目并非本人主持，请核实"))),
+    Plan("杨帆", "junior", "unit_publicity",
+         "approved; an objection was lodged and dismissed, the publicity runs on",
+         (submit(), APPROVE, objection("学历证书存疑"), resolve(False, "经核实学历证书真实，异议不成立"))),
+    Plan("赵磊", "intermediate", "returned",
+         "returned by the unit (unclear scans); the 2-day correction window is open",
+         (submit(), unit("return", "毕业证书扫描件不清晰，请重新上传", "unclear_scan"))),
+    Plan("黄丽", "deputy_senior", "returned",
+         "objection upheld during the publicity, returned for correction",
+         (submit(), APPROVE, objection("任职年限计算有误"),
+          resolve(True, "经核实任职年限计算有误，退回修改", "return"))),
+    Plan("周强", "junior", "rejected", "rejected by the unit (not eligible)",
+         (submit(), unit("reject", "不符合申报条件：专业不对口", "eligibility"))),
+    Plan("吴敏", "intermediate", "rejected",
+         "objection upheld during the publicity, not recommended",
+         (submit(), APPROVE, objection("论文为他人代写"),
+          resolve(True, "经调查异议属实，不予推荐", "reject"))),
+    Plan("徐涛", "deputy_senior", "withdrawn", "withdrawn by the applicant during the unit review",
+         (submit(), withdraw("个人原因，明年再申报"))),
+    Plan("孙悦", "deputy_senior", "disqualified",
+         "misconduct found by the committee during the publicity (材料造假)",
+         (submit(), APPROVE, misconduct("获奖证书系伪造"))),
+)  # fmt: skip
+
+#: States no demo declaration is in, and why: what has to happen on a real clock first.
+NOT_LOADED: tuple[tuple[str, str], ...] = (
+    ("unit_recommendation, authority_review, committee_formal_review, fee_pending, "
+     "materials_pending, defense_pending, committee_review, result_publicity, certified, "
+     "not_approved, defense_failed, revoked",
+     "every path to them passes the unit publicity of {publicity} working days (notice 001 "
+     "四(二)); the result publicity adds {result} more before certified"),
+    ("not_accepted",
+     "an expired 2-day correction window (or a committee refusal, after the publicity)"),
+    ("abandoned", "the declaration deadline passing before the committee has the declaration"),
+    ("result_confirmation", "not configured: notice 001 has result_confirmation_required: false"),
+)  # fmt: skip
+
+
+def id_number(number: int) -> str:
+    """The fixed id number of plan ``number`` (1-based): how a rerun recognises it."""
+    return f"65290119850101{number:04d}"
+
+
+def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, Any]:
+    """What the applicant of plan ``number`` files (POST /declarations)."""
+    education = [
+        {"year": year, "public_hours": 30,
+         "professional_hours": 40 if plan.short_education and year == 2023 else 60}
+        for year in campaign.continuing_education.default_years or [campaign.year]
+    ]  # fmt: skip
+    appraisals = [
+        {"year": year, "result": "合格"} for year in range(campaign.year - 4, campaign.year)
+    ]
+    return {
+        "campaign_id": campaign.id,
+        "level": plan.level,
+        "route": "directed",
+        "unit_id": DEMO_UNIT,
+        "authority_chain": list(campaign.authority_levels),
+        "applicant": {
+            "name": plan.name,
+            "id_number": id_number(number),
+            "affiliation": "阿克苏地区",
+            "employer_kind": "public_institution",
+            "categories": [],
+            "continuing_education": education,
+            "appraisals": appraisals,
+            "mandarin_level": "二级乙等",
+        },
+        "masked_items": ["name", "photo", "unit"],
+        "materials": [
+            {"kind": "degree", "ref": f"demo://{id_number(number)}/degree.pdf",
+             "sha256": f"{number:064x}"},
+        ],
+    }  # fmt: skip
