@@ -1,4 +1,4 @@
-"""The one Settings object (api.md §1), below the API, the worker and the store."""
+"""The one Settings object (docs/rules.md §13), below the API, the worker and the store."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Read-model and audit queries behind the campaign-wide views: the defense schedule, the result
 publicity list (公示名单), the announcement list, the campaign report, and the at-risk part of the
-inbox (domain.md §5, §2.9-§2.10, §10.2, §10.4).
+inbox (docs/rules.md §5, §2.9-§2.10, §10.2, §10.4).
 
 Plain functions of a session (the routes run them off the event loop with
 :func:`api.services.in_session`).

@@ -1,4 +1,4 @@
-"""Who may read or act on a declaration beyond their role (api.md §2-§3): the organisation and
+"""Who may read or act on a declaration beyond their role (docs/rules.md §14): the organisation and
 the account. Pure functions of the caller and :class:`api.subjects.DeclarationFacts`.
 
 Roles without an organisation (committee, auditor, admin) are not scoped here; stage rules

@@ -1,5 +1,5 @@
-"""Read-model and audit queries behind the lists (api.md §3): who sees which declarations, what
-waits in whose inbox, a declaration's history, the open declarations a change must reach.
+"""Read-model and audit queries behind the lists (docs/rules.md §15): who sees which declarations,
+what waits in whose inbox, a declaration's history, the open declarations a change must reach.
 
 Plain functions of a session (the routes run them off the event loop with
 :func:`api.services.in_session`).
@@ -128,7 +128,7 @@ def inbox_page(session: Session, actor: Actor, *, page: int, page_size: int) -> 
 
 
 def event_dict(row: AuditEvent) -> dict[str, Any]:
-    """One audit row as the history shows it (api.md §3)."""
+    """One audit row as the history shows it (docs/rules.md §18)."""
     return {
         "seq": row.seq,
         "at": canonical_instant(row.at),

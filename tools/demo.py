@@ -85,7 +85,7 @@ COMMITTEE = Actor(id="committee-office-demo", role="committee")
 FINANCE = Actor(id="finance-clerk-demo", role="finance")
 AUDITOR = Actor(id="auditor-demo", role="auditor")
 ADMIN = Actor(id="admin-demo", role="admin")
-#: Who lodges the demo objections (any authenticated person may, api.md §3).
+#: Who lodges the demo objections (anyone signed in may, docs/rules.md §10.8).
 COLLEAGUE = Actor(id="colleague-demo", role="applicant")
 
 

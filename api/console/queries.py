@@ -1,6 +1,6 @@
 """Read-only queries behind the committee's dashboard and the auditor's views that the JSON API
 has no endpoint for: campaigns listed, a campaign's counts per state, its coming deadlines and
-its declarations at risk, and every audit event of one actor across declarations (domain.md §8:
+its declarations at risk, and every audit event of one actor across declarations (docs/rules.md §8:
 "everything one reviewer decided").
 
 Plain functions of a session, run off the event loop with :func:`api.services.in_session`. They
