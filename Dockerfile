@@ -11,6 +11,7 @@ COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
 COPY store ./store
+COPY gateway ./gateway
 COPY api ./api
 COPY tools ./tools
 COPY examples ./examples
