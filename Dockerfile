@@ -13,6 +13,7 @@ COPY gateway ./gateway
 COPY workflows ./workflows
 COPY activities ./activities
 COPY store ./store
+COPY gateway ./gateway
 COPY api ./api
 COPY tools ./tools
 COPY examples ./examples

@@ -154,7 +154,7 @@ def export(
     format: Annotated[Format, typer.Option("--format", "-f", help="csv or jsonl.")] = Format.csv,
     out: Out = None,
 ) -> None:
-    """Write a declaration's or a campaign's trail as CSV or JSON lines (api.md columns)."""
+    """Write a declaration's or a campaign's trail as CSV or JSON lines (docs/rules.md §18)."""
     _one_scope(declaration, campaign)
     store = open_store()
     chunks = export_trail(

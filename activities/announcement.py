@@ -1,5 +1,5 @@
 """Announcing the result with an electronic certificate number, and revoking it
-(domain.md §2.10, §2 end; 003 §九)."""
+(docs/rules.md §2.10, §2 end; 003 §九)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Recording one step of a declaration: its audit events, its view, its notifications
-(domain.md §8, §10.2, §3 reminders), in one transaction."""
+(docs/rules.md §8, §10.2, §3 reminders), in one transaction."""
 
 from __future__ import annotations
 

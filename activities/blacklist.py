@@ -1,4 +1,4 @@
-"""Recording the bars that follow a misconduct finding (domain.md §2 end: 弄虚作假、营私舞弊)."""
+"""Recording the bars that follow a misconduct finding (docs/rules.md §2 end: 弄虚作假、营私舞弊)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sending one campaign-wide change to one declaration (domain.md §3 延期, §7 calendars), for the
+"""Sending one campaign-wide change to one declaration (docs/rules.md §3 延期, §7 calendars), for the
 durable fan-out in :mod:`workflows.campaign_ops`.
 
 The side effect here is a Temporal update on the declaration's own workflow, through

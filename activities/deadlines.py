@@ -1,5 +1,5 @@
 """Computing deadlines once, in an activity, so that the result enters the workflow's history and
-a later calendar update never changes a replay (domain.md §3, §7, §10.1, §10.2)."""
+a later calendar update never changes a replay (docs/rules.md §3, §7, §10.1, §10.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Recording review fees in the ledger (domain.md §2.6, §4)."""
+"""Recording review fees in the ledger (docs/rules.md §2.6, §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Writing notifications to the outbox outside an audited step (domain.md §3 reminders)."""
+"""Writing notifications to the outbox outside an audited step (docs/rules.md §3 reminders)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Opening and closing publicity periods (公示, domain.md §2.2, §2.9, §7)."""
+"""Opening and closing publicity periods (公示, docs/rules.md §2.2, §2.9, §7)."""
 
 from __future__ import annotations
 

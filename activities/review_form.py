@@ -1,4 +1,4 @@
-"""Issuing the review form (评审表) with its watermark id (domain.md §2.6; 001, 003, 004)."""
+"""Issuing the review form (评审表) with its watermark id (docs/rules.md §2.6; 001, 003, 004)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Screening a declaration against what only the store knows (domain.md §2.1, §2 end; 001):
+"""Screening a declaration against what only the store knows (docs/rules.md §2.1, §2 end; 001):
 blacklists and the person's other live declarations."""
 
 from __future__ import annotations

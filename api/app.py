@@ -1,4 +1,4 @@
-"""The HTTP app (api.md §1): ``create_app(settings=None, temporal_client=None)``.
+"""The HTTP app (docs/rules.md §13): ``create_app(settings=None, temporal_client=None)``.
 
 Given a Temporal client (tests, an embedding process), the app is ready when this returns: the
 store is migrated here, so it also works under transports that run no lifespan (httpx's

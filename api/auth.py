@@ -1,5 +1,5 @@
-"""Identity (api.md §2): ``Authorization: Bearer <JWT>``, HS256 signed with ``jwt_secret``, claims
-``sub``, ``role``, ``org`` and optionally ``exp``.
+"""Identity (docs/rules.md §14): ``Authorization: Bearer <JWT>``, HS256 signed with ``jwt_secret``,
+claims ``sub``, ``role``, ``org`` and optionally ``exp``.
 
 No token, a bad signature, an expired or malformed token: 401 with ``WWW-Authenticate: Bearer``.
 The caller becomes a :class:`domain.models.Actor`, the same actor the workflow audits.

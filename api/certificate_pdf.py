@@ -1,4 +1,4 @@
-"""The electronic certificate (电子证书, domain.md §2.10, §10.6) as a one-page PDF.
+"""The electronic certificate (电子证书, docs/rules.md §2.10, §10.6) as a one-page PDF.
 
 It carries the certificate number, the holder's name, series, level, date of issue, the
 verification code and the path of the public check (``GET /certificates/{number}``), so anyone

@@ -1,4 +1,4 @@
-"""Blind review (盲评, domain.md §9, api.md §3): what a committee member sees.
+"""Blind review (盲评, docs/rules.md §9, §15): what a committee member sees.
 
 The view masks ``applicant.name``, ``applicant.id_number`` and ``applicant.unit_id``, and the unit
 wherever else it appears (``unit_id``, ``pending.org``). The history is scrubbed the same way:

@@ -1,4 +1,4 @@
-"""Recording a committee review meeting (评审会议) in bulk (domain.md §2.8, §10.3).
+"""Recording a committee review meeting (评审会议) in bulk (docs/rules.md §2.8, §10.3).
 
 Each declaration voted on gets its own ``record_vote`` update, through the same path as a single
 vote (:func:`api.commands.execute`): its workflow checks quorum and the 2/3 rule with the

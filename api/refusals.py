@@ -1,5 +1,5 @@
-"""Every refused attempt by an authenticated caller (403, 409) enters the audit trail (api.md §2,
-domain.md §8), also on an ended declaration.
+"""Every refused attempt by an authenticated caller (403, 409) enters the audit trail
+(docs/rules.md §8, §16), also on an ended declaration.
 
 - A **running** declaration records it itself, in order with everything else: the API sends the
   ``record_refusal`` signal (409s from an update validator are already reported by

@@ -1,4 +1,4 @@
-"""Request and response bodies (api.md §3). Bodies forbid unknown fields (422).
+"""Request and response bodies (docs/rules.md §15). Bodies forbid unknown fields (422).
 
 Decision bodies carry the fields of their domain command without the actor, who comes from the
 token; the command's own constraints are checked when it is built (:func:`api.commands.build`), so

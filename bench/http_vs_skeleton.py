@@ -12,7 +12,7 @@ in ``unit_review``. The measured calls then alternate, per declaration, between 
 return (``POST /declarations/{id}/decisions``, stage ``unit_review``, outcome ``return``:
 ``returned``, correction window computed) and the applicant's resubmission (``POST
 /declarations/{id}/submit``: screening, back to ``unit_review``). Unit returns count against no
-submission cap (domain.md §2.5), the correction window is days long and the declaration deadline
+submission cap (docs/rules.md §2.5), the correction window is days long and the declaration deadline
 120 days away, so the pair repeats as often as needed within the rules; both are ordinary
 decisions (an update each, with its local activities, search attribute upsert, re-armed timer and
 audit write).

@@ -1,4 +1,4 @@
-"""Bars after misconduct (domain.md §2 end; 40号令).
+"""Bars after misconduct (docs/rules.md §2 end; 40号令).
 
 A person found to have cheated (弄虚作假、营私舞弊) may not apply for the corresponding title
 (相应职称评审) for ``blacklist.applicant_years`` (000, 002, 003, 004: 个人五年内不得申报, from the

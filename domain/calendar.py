@@ -1,4 +1,4 @@
-"""The working-day calendar (domain.md §7).
+"""The working-day calendar (docs/rules.md §7).
 
 "N working days" follow the Chinese official calendar: weekends are off except adjusted working
 days (调休上班), and statutory holidays are off. The calendar is data:

@@ -1,4 +1,5 @@
-"""Consistency checks of a campaign's configuration, applied at the edge (style.md rule 7).
+"""Consistency checks of a campaign's configuration, applied at the edge: where notices
+differ, the difference is campaign configuration (docs/rules.md, "Sources").
 
 :class:`domain.models.Campaign` itself refuses what can never work (windows out of order, a level
 without a fee, a sample without a rate). The checks here refuse settings that would be silently

@@ -1,4 +1,4 @@
-"""Operations on a whole campaign (domain.md §3 延期, §7 calendars, §2.8 and §10.3 the review
+"""Operations on a whole campaign (docs/rules.md §3 延期, §7 calendars, §2.8 and §10.3 the review
 meeting, §10.4 return reasons): the models the durable fan-out, its activity and the API share,
 and the pure rules behind them.
 

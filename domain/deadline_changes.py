@@ -1,4 +1,4 @@
-"""Campaign deadline changes (延期), domain.md §3.
+"""Campaign deadline changes (延期), docs/rules.md §3.
 
 A campaign's deadlines may be extended or moved by the committee; every open declaration re-arms
 its timers. A deadline moved *earlier* takes effect, for declarations already open, no earlier than

@@ -1,4 +1,4 @@
-"""Who defends, where, and the reproducible remote sample (domain.md §5, §2.7).
+"""Who defends, where, and the reproducible remote sample (docs/rules.md §5, §2.7).
 
 All of it is campaign data (``campaign.defense``): the levels that defend (000 副高; 001
 高级; 002 正高 and 副高; 003 中级 and up), exemption categories (访惠聚/驻村管寺, 支教,
@@ -26,7 +26,7 @@ __all__ = [
     "remote_sample_drawn",
 ]
 
-#: Employer kinds that count as the ``private_enterprise`` category (api.md;
+#: Employer kinds that count as the ``private_enterprise`` category (docs/rules.md §5, §15;
 #: 003: 民营企业和自由职业).
 PRIVATE_ENTERPRISE_KINDS: frozenset[str] = frozenset({"private_enterprise", "freelance"})
 

@@ -1,5 +1,5 @@
-"""Eligibility checks shown to reviewers (domain.md §6): flags, except the failed appraisal, which
-blocks creation and submission.
+"""Eligibility checks shown to reviewers (docs/rules.md §6): flags, except the failed appraisal,
+which blocks creation and submission.
 
 Flag codes (sorted, stable):
 

@@ -1,4 +1,4 @@
-"""Review fees (domain.md §4, §2.6): what is due, and refusing a payment that differs from it.
+"""Review fees (docs/rules.md §4, §2.6): what is due, and refusing a payment that differs from it.
 
 Amounts are whole CNY per person, per campaign, level and route: 000 300/400/500, 001 200/400/550,
 003 220/380, 004 300/400/550. The tables are campaign data, never code.

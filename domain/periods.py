@@ -1,4 +1,4 @@
-"""Deadline arithmetic (domain.md §3, §7, §10.1, §10.2).
+"""Deadline arithmetic (docs/rules.md §3, §7, §10.1, §10.2).
 
 Every function takes timezone-aware instants, does its day arithmetic on Beijing calendar days and
 returns aware instants in Beijing time. "24:00 of day D" is D+1 00:00 Beijing. Each deadline comes

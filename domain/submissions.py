@@ -1,4 +1,4 @@
-"""Submissions to the committee and their cap (domain.md §2.5).
+"""Submissions to the committee and their cap (docs/rules.md §2.5).
 
 At most ``max_committee_submissions`` (default 3, the first included; 001: 提交评审委员会审核次数
 不超过3次; 002: 上报次数不得超过3次(含初次上报); 003). On the last allowed submission a committee

@@ -1,4 +1,4 @@
-"""The committee review meeting vote (domain.md §2.8, §10.3; 40号令).
+"""The committee review meeting vote (docs/rules.md §2.8, §10.3; 40号令).
 
 Valid only when 3 × attending ≥ 2 × members (出席专家不少于评审委员会人数的2/3); passes when
 3 × in_favor ≥ 2 × attending (同意票数达到出席专家总数2/3以上). The tally must account for every

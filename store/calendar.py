@@ -1,4 +1,4 @@
-"""Official calendar years loaded by administrators (domain.md §7, ``PUT /calendar/{year}``).
+"""Official calendar years loaded by administrators (docs/rules.md §7, ``PUT /calendar/{year}``).
 
 The store holds only what an administrator loaded; :class:`domain.calendar.WorkCalendar` falls
 back to the packaged data, then to a provisional year, for everything else.

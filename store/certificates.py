@@ -1,4 +1,4 @@
-"""Documents issued once per declaration: the review form (评审表, domain.md §2.6) and the
+"""Documents issued once per declaration: the review form (评审表, docs/rules.md §2.6) and the
 electronic certificate (电子证书, §2.10, §10.6).
 
 Both are keyed by the declaration, so a retried issue returns what the first one issued.

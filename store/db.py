@@ -1,8 +1,8 @@
 """The store's engine, sessions and migrations.
 
-``Store(url)`` accepts the plain URL forms of the contract (api.md §1): ``sqlite:///path`` and
-``postgresql://user@host:port/db`` (also ``postgres://``), and picks the drivers itself (pysqlite,
-psycopg 3).
+``Store(url)`` accepts the plain URL forms of the contract (docs/rules.md §13): ``sqlite:///path``
+and ``postgresql://user@host:port/db`` (also ``postgres://``), and picks the drivers itself
+(pysqlite, psycopg 3).
 
 SQLite runs in WAL mode with a busy timeout and foreign keys on, and every write transaction
 starts with ``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of failing half-way

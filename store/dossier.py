@@ -1,4 +1,4 @@
-"""The dossier (domain.md §10.5): one JSON document per declaration that a regulator can verify
+"""The dossier (docs/rules.md §10.5): one JSON document per declaration that a regulator can verify
 offline, with nothing but the file and ``store/dossier_verify.py`` (standard library only).
 
 Sections (``docs/audit.md`` shows an example):

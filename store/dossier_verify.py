@@ -1,4 +1,4 @@
-"""Verify a declaration's dossier offline (domain.md §10.5), with the Python standard library only.
+"""Verify a declaration's dossier offline (docs/rules.md §10.5), with the standard library only.
 
     python -m store.dossier_verify dossier.json
     python dossier_verify.py dossier.json        # this one file, copied anywhere

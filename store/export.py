@@ -1,9 +1,9 @@
-"""Exporting an audit trail (domain.md §8: "export a declaration's or a campaign's full trail").
+"""Exporting an audit trail (docs/rules.md §8: "export a declaration's or a campaign's full trail").
 
 A declaration's or a campaign's events, oldest first within each declaration (declarations in
 ``declaration_id`` order), streamed as ``str`` chunks so that a trail of any length goes out in
 constant memory (the HTTP route wraps the generator in a streaming response, the CLI writes it
-to a file). The columns are exactly those of api.md "Audit store", in its order
+to a file). The columns are exactly those of the audit store (docs/rules.md §18), in order
 (:data:`EXPORT_COLUMNS`):
 
 - **CSV** (RFC 4180: comma, double quotes, CRLF line ends, UTF-8 without BOM): a header row, then
@@ -13,7 +13,7 @@ to a file). The columns are exactly those of api.md "Audit store", in its order
 - **JSONL**: one JSON object per line, keys in the same order, ``reasons`` and ``detail`` as
   JSON values, non-ASCII written as is.
 
-The hash also covers ``campaign_id`` (``store.audit``), which api.md's column list leaves out: to
+The hash also covers ``campaign_id`` (``store.audit``), which the exported columns leave out: to
 recompute hashes from an export, take it from the campaign exported (or, for one declaration,
 from its dossier).
 """
@@ -42,7 +42,7 @@ __all__ = [
     "trail_rows",
 ]
 
-#: api.md "Audit store", in its order.
+#: The audit store's columns (docs/rules.md §18), in order.
 EXPORT_COLUMNS: tuple[str, ...] = (
     "declaration_id",
     "seq",

@@ -1,4 +1,4 @@
-"""The fee ledger (domain.md §2.6, §4): finance records a payment under the receipt number its
+"""The fee ledger (docs/rules.md §2.6, §4): finance records a payment under the receipt number its
 office issued, for one declaration or for a batch (推荐单位代收 000 / 人社局统一缴纳 002).
 
 - Each item must equal the fee due (``domain.fees.payment_refusal``), else :class:`PaymentRefused`

@@ -1,4 +1,4 @@
-"""Committee review meetings (评审会议, domain.md §2.8, §10.3) recorded in bulk.
+"""Committee review meetings (评审会议, docs/rules.md §2.8, §10.3) recorded in bulk.
 
 One row per meeting (its attendance) and one per declaration voted on (the tally: counts only,
 the ballot stays secret, and the members recused for it). Each declaration's own workflow takes

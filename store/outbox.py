@@ -1,4 +1,4 @@
-"""The notification outbox (domain.md §3 reminders; §10.2 at-risk reminders).
+"""The notification outbox (docs/rules.md §3 reminders; §10.2 at-risk reminders).
 
 Rows are written in the same transaction as the audit events that cause them and delivered later
 by a sender that reads ``pending`` rows whose ``send_after`` has passed. ``key`` makes a retried

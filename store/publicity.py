@@ -1,4 +1,4 @@
-"""Publicity periods (公示, domain.md §2.2 and §2.9): when each started and ends, and why.
+"""Publicity periods (公示, docs/rules.md §2.2 and §2.9): when each started and ends, and why.
 
 A publicity is keyed by (declaration, kind, start instant). Opening it again with the same start
 returns the recorded end, so a retry sees the same deadline, except that a **provisional** end

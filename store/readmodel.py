@@ -1,5 +1,5 @@
 """The read model: the latest :class:`DeclarationView` of every declaration, for lists and
-inboxes, plus the time each actor held the file (domain.md §10.2).
+inboxes, plus the time each actor held the file (docs/rules.md §10.2).
 
 A write carries the view's ``version`` (the sequence number of its last audit event). A row is
 replaced only by a view of the same or a newer version, in one ``INSERT … ON CONFLICT DO UPDATE

@@ -1,5 +1,5 @@
 """The declaration registry and the blacklist: what screening needs to know about a person
-beyond one declaration (domain.md §2.1 and §2 end).
+beyond one declaration (docs/rules.md §2.1 and §2 end).
 
 001: one route per applicant per campaign year, series and level; a second live declaration of
 the same person in the same year, series and level (either route, any campaign of that year) is

@@ -81,7 +81,7 @@ def _text(*, nullable: bool = False, default: Any = ...) -> Any:
 
 
 class AuditEvent(SQLModel, table=True):
-    """§8 audit trail (api.md "Audit store"): append-only, hash-chained per declaration.
+    """§8 audit trail (docs/rules.md §8, §18): append-only, hash-chained per declaration.
 
     ``reasons`` and ``detail`` hold JSON text in the canonical form of ``store.audit``. A trigger
     refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL)."""

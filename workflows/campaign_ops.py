@@ -1,6 +1,6 @@
 """Durable fan-outs of a campaign-wide change to many declarations.
 
-``campaign-deadline-change`` (延期, domain.md §3) and ``calendar-recompute`` (an official calendar
+``campaign-deadline-change`` (延期, docs/rules.md §3) and ``calendar-recompute`` (an official calendar
 year loaded, §7) both send one update to each declaration they were given, through the
 ``send_campaign_change`` activity:
 

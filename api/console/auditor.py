@@ -1,4 +1,4 @@
-"""The auditor's pages (domain.md §8, §10.5): a campaign's or a declaration's trail with its
+"""The auditor's pages (docs/rules.md §8, §10.5): a campaign's or a declaration's trail with its
 verification badge (``store.audit.verify``, through ``GET /audit/verify``'s own function), CSV and
 JSONL exports streamed from ``store.export``, the dossier (``store.dossier``), and everything one
 actor did across declarations.

@@ -1,7 +1,7 @@
-"""The audit trail for auditors (api.md §3, domain.md §8): verify the hash chains of one
-declaration or of a whole campaign, and export a campaign's or a declaration's trail as CSV or
-JSON lines, with exactly api.md's "Audit store" columns (:mod:`store.export`, which the CLI's
-``audit export`` uses too)."""
+"""The audit trail for auditors (docs/rules.md §8, §18): verify the hash chains of one declaration
+or of a whole campaign, and export a campaign's or a declaration's trail as CSV or JSON lines, with
+exactly the audit store's columns (:mod:`store.export`, which the CLI's ``audit export`` uses
+too)."""
 
 from __future__ import annotations
 
@@ -63,9 +63,9 @@ async def export_trail(
     declaration_id: Annotated[str | None, Query(min_length=1)] = None,
     format: Literal["csv", "jsonl"] = "jsonl",
 ) -> StreamingResponse:
-    """A campaign's or one declaration's whole trail, streamed: the columns of api.md "Audit
-    store" in its order (``declaration_id`` … ``prev_hash``, ``hash``), CSV with a header row or
-    one JSON object per line (``store.export``)."""
+    """A campaign's or one declaration's whole trail, streamed: the columns of the audit store
+    (docs/rules.md §18) in order (``declaration_id`` … ``prev_hash``, ``hash``), CSV with a header
+    row or one JSON object per line (``store.export``)."""
     _one_scope(declaration_id, campaign_id)
     await in_session(services.store, lambda s: None, readonly=True)  # fail early, not mid-stream
     chunks = export_rows(

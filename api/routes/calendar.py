@@ -1,5 +1,5 @@
 """``PUT /calendar/{year}``: an administrator loads a year's official holidays and adjusted
-working days (domain.md §7); open declarations whose deadlines were provisional recompute them.
+working days (docs/rules.md §7); open declarations whose deadlines were provisional recompute them.
 
 The recompute is durable: the ``calendar-recompute`` workflow (:mod:`workflows.campaign_ops`)
 sends the change to each declaration concerned, which records ``calendar.changed`` and, per

@@ -1,6 +1,6 @@
 """What a campaign looks like as a whole, read from the read model and the audit trail:
 
-- ``GET /campaigns/{id}/defenses`` (committee): who defends, where and how (domain.md §5, §2.7),
+- ``GET /campaigns/{id}/defenses`` (committee): who defends, where and how (docs/rules.md §5, §2.7),
   for the declarations at or past ``defense_pending``; masked under blind review (§9);
 - ``GET /campaigns/{id}/publicity-list`` (any authenticated caller): the result publicity list
   (评审结果公示名单, §2.9) with name, unit, level, series and the publicity's first and last day:

@@ -1,10 +1,10 @@
-"""Campaigns (年度评审工作): create, read, and move their deadlines (延期) (api.md §3).
+"""Campaigns (年度评审工作): create, read, and move their deadlines (延期) (docs/rules.md §15).
 
 A deadline change is durable: the campaign is stored moved, then the ``campaign-deadline-change``
 workflow (:mod:`workflows.campaign_ops`) re-arms every declaration open at that instant. The call
 waits up to ``wait`` seconds for it: 200 with the summary when it has finished, else 202 with the
 change's id; ``GET /campaigns/{id}/deadline-changes/{change_id}`` reports its progress either
-way (api.md: 200/202)."""
+way (docs/rules.md §15: 200/202)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``GET /certificates/{number}``: the public certificate check (domain.md §10.6). Valid or
+"""``GET /certificates/{number}``: the public certificate check (docs/rules.md §10.6). Valid or
 revoked, with the level, series and date of issue; nothing personal.
 
 ``GET /certificates/{number}/pdf``: the certificate itself (电子证书, §2.10) as a one-page PDF

@@ -1,4 +1,4 @@
-"""Declarations (申报): filing one, reading one, listing, and its history (api.md §3)."""
+"""Declarations (申报): filing one, reading one, listing, and its history (docs/rules.md §15)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Liveness, readiness and metrics (api.md §3, "Audit store" paragraph)."""
+"""Liveness, readiness and metrics (docs/rules.md §18, "Operations")."""
 
 from __future__ import annotations
 

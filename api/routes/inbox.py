@@ -1,4 +1,4 @@
-"""``GET /inbox``: what waits on the caller's role and organisation (api.md §3), soonest due
+"""``GET /inbox``: what waits on the caller's role and organisation (docs/rules.md §15), soonest due
 first and, among equals, the declarations at risk (§10.2) first.
 
 Beside the page, ``at_risk`` lists (all pages together, up to :data:`AT_RISK_LIMIT`, the

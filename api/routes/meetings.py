@@ -1,5 +1,5 @@
 """``POST /campaigns/{id}/meetings``: the committee records a review meeting (评审会议) in bulk,
-one vote per declaration, each taken by that declaration's own workflow (domain.md §2.8, §10.3;
+one vote per declaration, each taken by that declaration's own workflow (docs/rules.md §2.8, §10.3;
 see :mod:`api.meetings`)."""
 
 from __future__ import annotations

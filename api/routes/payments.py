@@ -1,4 +1,4 @@
-"""One receipt for many declarations (推荐单位代收 000 / 人社局统一缴纳 002; domain.md §2.6).
+"""One receipt for many declarations (推荐单位代收 000 / 人社局统一缴纳 002; docs/rules.md §2.6).
 
 All or nothing: every item is checked first against the read model (the declaration exists, waits
 for its fee, and the amount equals the fee due); the first offending item is named in a 422

@@ -84,7 +84,7 @@ class Deadlines(Model):
 
 
 class DeclarationView(Model):
-    """GET /declarations/{id} (api.md §3), also the workflow's query result."""
+    """GET /declarations/{id} (docs/rules.md §15), also the workflow's query result."""
 
     id: str
     campaign_id: str

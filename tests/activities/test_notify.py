@@ -1,4 +1,4 @@
-"""notify: writes to the outbox; a retry adds nothing (domain.md §3 reminders)."""
+"""notify: writes to the outbox; a retry adds nothing (docs/rules.md §3 reminders)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Publicity periods and deadlines computed on the store's calendar (domain.md §3, §7, §10.1)."""
+"""Publicity periods and deadlines on the store's calendar (docs/rules.md §3, §7, §10.1)."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ async def test_closing_a_publicity_that_was_never_opened_is_refused(store: Store
 async def test_a_correction_window_is_two_days_counted_as_the_civil_code_counts(
     store: Store, returned_at: datetime, deadline: datetime
 ) -> None:
-    """§3 (001 退回后2日内; 《民法典》第201、203条), the examples of domain.md."""
+    """§3 (001 退回后2日内; 《民法典》第201、203条), the examples of docs/rules.md §3."""
     computed = await compute(store, kind="correction", start=returned_at)
     assert computed.at == deadline
     assert computed.explanation.rule == "correction_window"

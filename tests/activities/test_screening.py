@@ -1,4 +1,4 @@
-"""Screening at submission (domain.md §2.1, §2 end): barred persons, one live declaration per
+"""Screening at submission (docs/rules.md §2.1, §2 end): barred persons, one live declaration per
 person, year, series and level (001), and units barred from recommending."""
 
 from __future__ import annotations

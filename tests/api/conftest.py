@@ -1,5 +1,5 @@
 """The API around the shared Temporal environment and worker (tests/conftest.py): the app is
-built exactly as api.md §1 says, ``create_app(settings, temporal_client=env.client)``, and
+built exactly as docs/rules.md §13 says, ``create_app(settings, temporal_client=env.client)``, and
 driven over ASGI. Its clock is the Temporal server's, so instants the API stamps agree with the
 workflows' time when the test server skips ahead."""
 

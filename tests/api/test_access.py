@@ -1,9 +1,9 @@
-"""api.md §2 identity and access, as one table: every endpoint × every role × the right and a
-wrong organisation (or account). No token, a bad signature, an expired token or an unknown role:
-401 with ``WWW-Authenticate: Bearer``, never audited. Wrong role or organisation: 403, audited
-on the declaration (or campaign, or the API's access chain) it concerns. Allowed: neither 401
-nor 403, and never a server error. The table must name every route the app has (deny by
-default: a new route without a row fails here)."""
+"""docs/rules.md §14 identity and access, as one table: every endpoint × every role × the right and
+a wrong organisation (or account). No token, a bad signature, an expired token or an unknown role:
+401 with ``WWW-Authenticate: Bearer``, never audited. Wrong role or organisation: 403, audited on
+the declaration (or campaign, or the API's access chain) it concerns. Allowed: neither 401 nor 403,
+and never a server error. The table must name every route the app has (deny by default: a new route
+without a row fails here)."""
 
 from __future__ import annotations
 
@@ -217,7 +217,7 @@ def _last_seq(settings: Settings, chain: str) -> int:
 async def test_every_endpoint_every_role_right_and_wrong_organisation(
     api: Api, settings: Settings
 ) -> None:
-    """api.md §2-§3: who may call what; every 403 is audited where it belongs."""
+    """docs/rules.md §14-§16: who may call what; every 403 is audited where it belongs."""
     c = await api.campaign()
     d = await api.file(c)
     await api.post(f"/declarations/{d}/submit", f.APPLICANT)
@@ -268,8 +268,8 @@ def _tokens(settings: Settings) -> dict[str, dict[str, str]]:
 async def test_no_valid_token_is_401_on_every_non_public_endpoint_and_never_audited(
     api: Api, settings: Settings, kind: str
 ) -> None:
-    """api.md §2: no token or a bad one: 401 (with a Bearer challenge); public endpoints answer
-    without one; 401s are not audited (no identity)."""
+    """docs/rules.md §14: no token or a bad one: 401 (with a Bearer challenge); public endpoints
+    answer without one; 401s are not audited (no identity)."""
     c = await api.campaign()
     d = await api.file(c)
     headers = _tokens(settings)[kind]

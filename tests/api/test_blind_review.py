@@ -1,4 +1,4 @@
-"""Blind review (盲评, domain.md §9, 001; api.md §3): under a campaign with ``blind_review``,
+"""Blind review (盲评, docs/rules.md §9, 001; §15): under a campaign with ``blind_review``,
 committee members see the declaration with the applicant's name, ID number and unit masked, and
 the unit masked wherever else it appears; everyone else, and every campaign without blind
 review, shows them."""

@@ -1,7 +1,7 @@
 """Campaign-wide operations over HTTP (and the campaign CLI): configuration checked at the edge,
 deadline changes (延期) and calendar years fanned out durably, the review meeting in bulk, the
 defense schedule, the result publicity list, the announcement, certificates as PDF, the at-risk
-inbox and the campaign report (domain.md §2-§10, api.md §3)."""
+inbox and the campaign report (docs/rules.md §2-§10, §15)."""
 
 from __future__ import annotations
 
@@ -103,9 +103,9 @@ def vote(d: str, in_favor: int, against: int = 0, abstain: int = 0, recused: int
 async def test_a_campaign_that_would_silently_ignore_a_setting_is_refused(
     api: Api, change: dict[str, Any], field: str
 ) -> None:
-    """Configuration is data, validated at the edge (style.md rule 7): besides the windows and
-    the fees (api.md §3), a setting the campaign would never use is refused with 422 naming it
-    (§5 venue or draw without a defending level, a rate without a sample; §3 a materials
+    """Configuration is data, validated at the edge (docs/rules.md, "Sources"): besides the windows
+    and the fees (docs/rules.md §15), a setting the campaign would never use is refused with 422
+    naming it (§5 venue or draw without a defending level, a rate without a sample; §3 a materials
     deadline without paper; 逐级提交 an authority twice; §4 a non-positive fee)."""
     body = f.campaign(await api.now()).model_dump(mode="json")
     for key, value in change.items():
@@ -271,9 +271,9 @@ def test_cli_imports_through_the_api_as_an_administrator(
 async def test_deadline_change_answers_202_and_reports_progress_until_every_one_is_rearmed(
     api: Api, settings: Settings
 ) -> None:
-    """§3 延期, durably (api.md 200/202): with ``wait=0`` the call answers 202 with the change id
-    and how many open declarations it addresses; its progress reaches ``finished`` with every
-    one updated, each re-armed to the new instant with one ``deadlines.changed`` event; an
+    """§3 延期, durably (docs/rules.md §15: 200/202): with ``wait=0`` the call answers 202 with the
+    change id and how many open declarations it addresses; its progress reaches ``finished`` with
+    every one updated, each re-armed to the new instant with one ``deadlines.changed`` event; an
     unknown change is 404."""
     c = await api.campaign()
     ids = [await api.file(c) for _ in range(4)]
@@ -611,7 +611,7 @@ def verification_code(settings: Settings, number: str) -> str:
 async def test_inbox_lists_the_declarations_at_risk_beside_the_page(api: Api) -> None:
     """§10.2: a declaration whose remaining working days before the declaration deadline are
     fewer than the chain still needs is listed under ``at_risk`` (with when it became so), for
-    its reviewers; the page itself is unchanged (api.md ``GET /inbox``)."""
+    its reviewers; the page itself is unchanged (docs/rules.md §15 ``GET /inbox``)."""
     now = await api.now()
     t = pick_deadline(now)
     tight = await api.campaign(declaration_closes_at=t)

@@ -1,4 +1,4 @@
-"""The whole chain over HTTP (domain.md §2, notice 001's shape): every decision answers with the
+"""The whole chain over HTTP (docs/rules.md §2, notice 001's shape): every decision answers with the
 new view, publicity ends by the workflow's own timer, the certificate is publicly checkable, and
 the audit trail verifies and exports."""
 
@@ -80,7 +80,7 @@ async def test_whole_chain_over_http_to_certified(api: Api, settings: Settings) 
     assert response.headers["content-type"].startswith("text/csv")
     reader = csv.DictReader(io.StringIO(response.text))
     rows = list(reader)
-    assert tuple(reader.fieldnames or ()) == EXPORT_COLUMNS  # api.md "Audit store", in order
+    assert tuple(reader.fieldnames or ()) == EXPORT_COLUMNS  # docs/rules.md §18, in order
     assert [int(r["seq"]) for r in rows if r["declaration_id"] == d] == [e["seq"] for e in events]
     assert all(list(row) == list(EXPORT_COLUMNS) for row in lines)
 

@@ -1,4 +1,4 @@
-"""Changes fanned out to open declarations: a campaign's deadlines (延期, domain.md §3) and an
+"""Changes fanned out to open declarations: a campaign's deadlines (延期, docs/rules.md §3) and an
 official calendar year (§7: loading it recomputes provisional deadlines)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Every error class of api.md §3: 409 with the workflow's own reason (audited), 409 on a second
-declaration naming the first, 422 for malformed input (not audited), 404 for unknown things,
-payments idempotent per receipt, a batch all or nothing, and refusals on an ended declaration
-still audited."""
+"""Every error class of docs/rules.md §16: 409 with the workflow's own reason (audited), 409 on a
+second declaration naming the first, 422 for malformed input (not audited), 404 for unknown things,
+payments idempotent per receipt, a batch all or nothing, and refusals on an ended declaration still
+audited."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def ledger(settings: Settings, receipt_no: str) -> list[tuple[str, int]]:
 async def test_wrong_stage_is_409_with_the_workflows_reason_and_audited(
     api: Api, settings: Settings
 ) -> None:
-    """api.md §3: a call that does not fit the state answers 409 with the workflow's message,
-    changes nothing, and is audited as refused."""
+    """docs/rules.md §16: a call that does not fit the state answers 409 with the workflow's
+    message, changes nothing, and is audited as refused."""
     c = await api.campaign()
     d = await api.file(c)
     refused = await api.decide(d, f.COMMITTEE, "committee_formal_review", expect=409)
@@ -61,9 +61,9 @@ async def test_wrong_stage_is_409_with_the_workflows_reason_and_audited(
 async def test_second_declaration_of_the_same_person_is_409_naming_the_first(
     api: Api, settings: Settings
 ) -> None:
-    """api.md §3: the same applicant.id_number, campaign and level twice: 409 naming the existing
-    id; the attempt lands on the existing declaration's trail. Once that one has ended, the
-    person may file again (domain.md §2.1: an ended declaration blocks nothing)."""
+    """docs/rules.md §14: the same applicant.id_number, campaign and level twice: 409 naming the
+    existing id; the attempt lands on the existing declaration's trail. Once that one has ended, the
+    person may file again (docs/rules.md §2.1: an ended declaration blocks nothing)."""
     c = await api.campaign()
     decl = f.declaration(c)
     first = (await api.post("/declarations", f.APPLICANT, decl.model_dump(mode="json"),
@@ -88,7 +88,7 @@ async def test_second_declaration_of_the_same_person_is_409_naming_the_first(
 async def test_a_failed_annual_appraisal_blocks_filing_with_409(
     api: Api, settings: Settings
 ) -> None:
-    """domain.md §6 (000): 不合格 in the three years before the campaign year blocks creation."""
+    """docs/rules.md §6 (000): 不合格 in the three years before the campaign year blocks creation."""
     c = await api.campaign()
     appraisals = [Appraisal(year=c.year - 2, result="不合格")]
     body = f.declaration(c, applicant=f.applicant(appraisals=appraisals)).model_dump(mode="json")
@@ -177,7 +177,7 @@ async def at_fee_pending(api: Api, c_overrides: dict | None = None, n: int = 1) 
 
 
 async def test_a_payment_is_idempotent_per_receipt(api: Api, settings: Settings) -> None:
-    """domain.md §2.6: the same receipt for the same declaration twice has no second effect; a
+    """docs/rules.md §2.6: the same receipt for the same declaration twice has no second effect; a
     second receipt, or another amount, is refused with 409."""
     (d,) = await at_fee_pending(api)
     first = await api.post(f"/declarations/{d}/payments", f.FINANCE,
@@ -246,7 +246,7 @@ async def test_batch_payment_is_all_or_nothing_and_idempotent(api: Api, settings
 async def test_refusals_on_an_ended_declaration_are_still_audited(
     api: Api, settings: Settings
 ) -> None:
-    """api.md §2: every refused attempt is written to the audit trail, also on an ended
+    """docs/rules.md §16: every refused attempt is written to the audit trail, also on an ended
     declaration (its workflow has closed: the API appends to its chain, which still verifies)."""
     c = await api.campaign()
     d = await api.file(c)

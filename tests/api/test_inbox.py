@@ -1,4 +1,4 @@
-"""``GET /inbox`` (api.md §3, domain.md §10.2): what waits on the caller's role and organisation,
+"""``GET /inbox`` (docs/rules.md §15, §10.2): what waits on the caller's role and organisation,
 soonest deadline first, and among equal deadlines the declarations at risk first."""
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ async def test_inbox_soonest_due_first_and_at_risk_first_among_equals(api: Api) 
 
 
 async def test_declaration_list_shows_each_caller_what_they_may_see(api: Api) -> None:
-    """api.md §3 ``GET /declarations``: auditor, admin and committee see everything; a unit
-    reviewer their unit's; an authority reviewer those naming them; an applicant their own."""
+    """docs/rules.md §14-§15 ``GET /declarations``: auditor, admin and committee see everything; a
+    unit reviewer their unit's; an authority reviewer those naming them; an applicant their own."""
     c = await api.campaign()
     mine = await api.file(c)
     other = await api.file(c, applicant=Actor(id="applicant-2", role="applicant"),

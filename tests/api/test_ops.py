@@ -1,5 +1,5 @@
-"""Operations (api.md §3 last paragraph, style.md rule 9): health, readiness naming what failed,
-Prometheus metrics by route template, and one structured log event per request with the
+"""Operations (docs/rules.md §18, "Operations"; logs are events): health, readiness naming what
+failed, Prometheus metrics by route template, and one structured log event per request with the
 request id (echoed as ``X-Request-ID``) and the declaration it concerns."""
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ async def test_one_log_event_per_request_with_the_declaration_bound() -> None:
 async def test_without_a_client_start_up_connects_and_migrates(
     env: WorkflowEnvironment, worker: Worker, settings: Settings
 ) -> None:
-    """api.md §1: with no client, the app connects to ``temporal_address`` at start-up (the
+    """docs/rules.md §13: with no client, the app connects to ``temporal_address`` at start-up (the
     lifespan), with the pydantic data converter, and serves decisions through it."""
     address = env.client.service_client.config.target_host
     app = create_app(settings.model_copy(update={"temporal_address": address}))

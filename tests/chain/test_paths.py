@@ -1,4 +1,4 @@
-"""Every path of the chain (domain.md §2-§3), on the pure state machine.
+"""Every path of the chain (docs/rules.md §2-§3), on the pure state machine.
 
 The Temporal tests (tests/workflows) prove the same machine runs durably with real timers; these
 prove each rule quickly and exactly. Times are Beijing time in 2024, a year with official data.
@@ -213,7 +213,7 @@ def test_applicant_scope_counts_every_submission_by_the_applicant_004():
 
 
 def test_committee_formal_rejection_is_not_accepted_001():
-    """api.md states: not_accepted is the committee's formal rejection (不予受理)."""
+    """docs/rules.md §2.5: not_accepted is the committee's formal rejection (不予受理)."""
     d = Driver(NOW)
     to_committee(d)
     d.do(decide(f.COMMITTEE, "committee_formal_review", "reject"))
@@ -344,7 +344,7 @@ def test_wrong_unit_or_authority_level_cannot_decide():
 
 
 def test_decision_for_another_stage_is_refused_with_the_current_stage_named():
-    """api.md 409: a call that does not fit the current state names the state."""
+    """docs/rules.md §16, 409: a call that does not fit the current state names the state."""
     d = Driver(NOW)
     submit(d)
     reason = d.refuse(decide(f.COMMITTEE, "committee_formal_review", "approve"))

@@ -1,5 +1,5 @@
 """``cli.py tokens …`` and ``cli.py demo load`` (tools/demo/): the demo is loaded through the
-app built around the Temporal test environment, exactly as api.md §1 says, over ASGI."""
+app built around the Temporal test environment, exactly as docs/rules.md §13 says, over ASGI."""
 
 from __future__ import annotations
 

@@ -156,7 +156,7 @@ class Clicks:
 async def test_one_declaration_through_the_whole_chain_by_clicks(
     api: Api, served: str, browser_page: Any, settings: Settings
 ) -> None:
-    """domain.md §2 end to end in the console: submit, unit review, unit publicity (time
+    """docs/rules.md §2 end to end in the console: submit, unit review, unit publicity (time
     skipped), recommendation, two authority levels, formal review, paper materials, fee,
     defense, a refused meeting tally (its reason shown) and the valid one, result publicity
     (time skipped), certified; then the auditor's verified trail, dossier and reviewer view."""

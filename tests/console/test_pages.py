@@ -123,7 +123,7 @@ async def test_inbox_is_the_apis_order_with_at_risk_highlighted(api: Api, consol
 async def test_a_refused_decision_shows_the_workflows_reason_and_is_audited(
     api: Api, console: Console, settings: Settings
 ) -> None:
-    """domain.md §2 / api.md §3: a decision that does not fit the state is refused with 409 and a
+    """docs/rules.md §2, §16: a decision that does not fit the state is refused with 409 and a
     message a reviewer understands: the console shows exactly the API's text, changes nothing,
     and the workflow audits it (action ``decide``), as for the API."""
     c = await api.campaign()

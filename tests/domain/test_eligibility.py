@@ -259,7 +259,7 @@ def test_skill_route_short_years_or_level_beyond_grade_is_flagged(grade, years, 
 
 
 def test_flags_are_sorted_and_combined():
-    """§6 flags are stable sorted codes (api.md view ``flags``)."""
+    """§6 flags are stable sorted codes (docs/rules.md §15, the view's ``flags``)."""
     person = person_001(
         continuing_education=[],
         appraisals=[{"year": 2022, "result": "不定等"}],

@@ -97,8 +97,8 @@ def shifted(c: Campaign, at: datetime) -> Campaign:
 
 
 def test_one_file_per_notice_each_loads_and_names_its_notice():
-    """Campaign files (api.md §3 campaign shape): exactly one YAML file per notice 000-004, each a
-    valid Campaign, each opening with a comment header naming the notice and marking the values
+    """Campaign files (docs/rules.md §15 campaigns): exactly one YAML file per notice 000-004, each
+    a valid Campaign, each opening with a comment header naming the notice and marking the values
     the notice does not give."""
     assert sorted(p.name for p in CAMPAIGNS.glob("*.yaml")) == sorted(FILES.values())
     bodies = {
@@ -157,8 +157,8 @@ def test_yaml_and_json_forms_of_each_campaign_are_the_same_campaign(notice, tmp_
 
 
 def test_invalid_content_raises_a_value_error_naming_the_file_and_the_pydantic_error(tmp_path):
-    """Campaign files: a campaign with a level but no fee for it (api.md §3: every level it
-    reviews has a fee) is refused with the file's name and pydantic's message."""
+    """Campaign files: a campaign with a level but no fee for it (docs/rules.md §4, §15: every level
+    it reviews has a fee) is refused with the file's name and pydantic's message."""
     text = (CAMPAIGNS / FILES["001"]).read_text(encoding="utf-8")
     broken = tmp_path / "001_broken.yaml"
     broken.write_text(text.replace("  junior: 200\n", ""), encoding="utf-8")
@@ -412,7 +412,7 @@ def test_000_intermediate_and_junior_do_not_defend(level, fee):
 @pytest.mark.parametrize("drawn", [True, False])
 def test_000_deputy_senior_elsewhere_defends_remotely_only_when_drawn(drawn):
     """Notice 000: 其它地（州、市）随机抽取，采用视频或电话答辩 (附件2 三(五)); the draw is reproducible
-    from the campaign and declaration ids (domain.md §5); 驻村管寺/支教 never defend."""
+    from the campaign and declaration ids (docs/rules.md §5); 驻村管寺/支教 never defend."""
     c = load("000")
     rate = c.defense.remote_sample_rate
     assert rate is not None
@@ -432,8 +432,9 @@ def test_000_deputy_senior_elsewhere_defends_remotely_only_when_drawn(drawn):
 
 
 def test_001_deputy_senior_sends_paper_and_defends_remotely():
-    """Notice 001: 高级 defends (四(五)), by video or phone (domain.md §5 reading); 评审表 on paper
-    after 已接收材料 (四(四)); fee 高级550 (四(六)); 盲评 masks name, photo and unit (四(一)3)."""
+    """Notice 001: 高级 defends (四(五)), by video or phone, the campaign file's choice (四(五) names
+    no venue: docs/rules.md §5); 评审表 on paper after 已接收材料 (四(四)); fee 高级550 (四(六)); 盲评
+    masks name, photo and unit (四(一)3)."""
     d = drive(load("001"), "deputy_senior", INSIDE["001"])
     stages = certify(d, fee=550, venue="remote")
     assert stages == expected_stages(authorities=True, paper=True, defense=True)

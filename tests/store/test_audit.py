@@ -1,4 +1,4 @@
-"""§8 audit trail: append-only, hash-chained, idempotent (api.md "Audit store")."""
+"""§8 audit trail: append-only, hash-chained, idempotent (docs/rules.md §18)."""
 
 from __future__ import annotations
 

@@ -262,8 +262,8 @@ def test_an_event_moved_to_another_campaign_is_missing_from_its_campaign(
 
 
 def test_a_longer_chain_than_the_view_is_fine(store: Store, chains: tuple[str, str]) -> None:
-    """Refused attempts are appended after the view's last write (api.md §2): more events than
-    the read model's version is normal; only fewer is a loss."""
+    """Refused attempts are appended after the view's last write (docs/rules.md §16): more events
+    than the read model's version is normal; only fewer is a loss."""
     _, target = chains
     extra = trail(target, LENGTH + 2)[LENGTH:]
     with store.session() as session:

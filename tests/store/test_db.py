@@ -1,4 +1,4 @@
-"""Engine, sessions and migrations (api.md §1: plain database URLs, the service picks drivers)."""
+"""Engine, sessions and migrations (docs/rules.md §13: plain URLs, the service picks drivers)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """§8 "export a declaration's or a campaign's full trail": CSV and JSON lines, streamed, with
-api.md's columns in api.md's order, from which every hash can be recomputed."""
+the columns of docs/rules.md §18 in that order, from which every hash can be recomputed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The notification outbox: retries are no-ops, reminders replace each other (domain.md §3)."""
+"""The notification outbox: retries are no-ops, reminders replace each other (docs/rules.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The read model (GET /declarations, inboxes) and time held per actor (domain.md §10.2)."""
+"""The read model (GET /declarations, inboxes) and time held per actor (docs/rules.md §10.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The blacklist as screening reads it (domain.md §2 end; 000-004: bars run from the finding for
+"""The blacklist as screening reads it (docs/rules.md §2 end; 000-004: bars run from the finding for
 five years, three for a unit): which bars are in force at an instant, on both dialects."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Campaign-wide operations on Temporal (time-skipping by default, or the local dev server with
 --workflow-environment local), and the chain rules behind them:
 
-* ``campaign-deadline-change`` (延期, domain.md §3: every open declaration re-arms its timers)
+* ``campaign-deadline-change`` (延期, docs/rules.md §3: every open declaration re-arms its timers)
   reaches a few hundred declarations in batches, continuing as new to keep each history small,
   and survives a worker restart halfway with none missed and none changed twice;
 * a change delivered twice is applied once (the chain treats a change already in force as a
@@ -294,8 +294,8 @@ def _fan_out_histories() -> list[Path]:
 
 @pytest.mark.parametrize("path", _fan_out_histories(), ids=lambda p: p.stem)
 async def test_stored_fan_out_histories_replay_with_the_current_code(path: Path) -> None:
-    """Determinism (style.md rule 3): the stored runs of a fan-out (batches, a refusal, an ended
-    declaration, continue-as-new) replay without a non-determinism error. Refresh them with
+    """Determinism: the stored runs of a fan-out (batches, a refusal, an ended declaration,
+    continue-as-new) replay without a non-determinism error. Refresh them with
     REVIEWCHAIN_RECORD_HISTORIES=1 after a deliberate, patched change."""
     history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
     await Replayer(
@@ -305,7 +305,7 @@ async def test_stored_fan_out_histories_replay_with_the_current_code(path: Path)
 
 
 def test_there_are_stored_fan_out_histories_to_replay() -> None:
-    """CI must replay something (style.md rule 3): the fan-out's stored runs are committed."""
+    """CI must replay something: the fan-out's stored runs are committed."""
     assert len(_fan_out_histories()) >= 2, "no stored fan-out histories"
 
 

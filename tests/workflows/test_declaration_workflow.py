@@ -221,8 +221,8 @@ async def test_fee_and_materials_deadlines_abandon_at_their_instant(
 async def test_validator_refusal_carries_the_reason_and_is_audited(
     env: WorkflowEnvironment, client: Client, worker: Worker, settings: Settings
 ) -> None:
-    """api.md 409: a decision that does not fit the state is refused with the workflow's reason,
-    changes nothing, and is audited as refused (§8)."""
+    """docs/rules.md §16, 409: a decision that does not fit the state is refused with the workflow's
+    reason, changes nothing, and is audited as refused (§8)."""
     d = await create(client, worker.task_queue, await now(env))
     with pytest.raises(DecisionRefused) as refused:
         await d.decide(f.COMMITTEE, "committee_formal_review", "approve")

@@ -1,4 +1,4 @@
-"""Every path of the chain (domain.md §2-§3) run on Temporal, each ending in the state the path
+"""Every path of the chain (docs/rules.md §2-§3) run on Temporal, each ending in the state the path
 names, and each stored as a history for the replay test (tests/workflows/test_history_and_replay.py)
 with REVIEWCHAIN_RECORD_HISTORIES=1.
 
