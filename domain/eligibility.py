@@ -3,20 +3,32 @@ which blocks creation and submission.
 
 Flag codes (sorted, stable):
 
-- ``continuing_education_short``: a checked year below 90 h total, 60 h professional or 30 h
-  public (001, 004), a checked year missing, unless that year's exemption (免学审批表) is approved;
+- ``continuing_education_short``: a year one of the campaign's rules checks (for this level and
+  route) below that rule's hours in total, professional or public courses, or missing, unless
+  that year's exemption (免学审批表) is approved (001: 90 / 60, 2021-2024; 004: 90 / 60 / 30);
 - ``appraisal_undetermined``: "不定等" in one of the three years before the campaign year; it adds a
   year to the required seniority (000: 考核不定等相应增加年限);
-- ``appraisal_missing``: one of those three years has no appraisal (000, 001: 近3年考核);
+- ``appraisal_missing``: one of those three years has no appraisal (000, 001: 近3年考核), unless
+  the campaign asks none of this route or employer kind (003: 民营企业不需提供);
+- ``appraisal_basic``: "基本合格" in one of those years (000 asks for 合格及以上);
 - ``mandarin_below_required``: public-institution staff without a Mandarin certificate of at least
-  三级乙等 (001);
+  三级乙等, where the campaign asks for one (``mandarin_required``: 001 only; 000 and 004 say
+  外(汉)语…不作硬性要求);
 - ``skill_route``: a high-skill worker applying through 两类人才贯通 (001);
 - ``skill_years_short``: the skill grade does not reach the level, or too few years in it (001).
 """
 
 from __future__ import annotations
 
-from domain.models import Applicant, Appraisal, Campaign, ContinuingEducationYear, Level, Route
+from domain.models import (
+    Applicant,
+    Appraisal,
+    Campaign,
+    ContinuingEducationRule,
+    ContinuingEducationYear,
+    Level,
+    Route,
+)
 
 __all__ = [
     "LEVEL_RANK",
@@ -60,44 +72,61 @@ def appraisal_years(campaign: Campaign) -> list[int]:
     return [campaign.year - 3, campaign.year - 2, campaign.year - 1]
 
 
-def continuing_education_years(campaign: Campaign, level: Level) -> list[int]:
-    """Years checked for ``level``: the campaign's per-level list, else its default list, else the
-    four years ending with the campaign year (001: 近4年（2021-2024年）)."""
-    policy = campaign.continuing_education
-    years = policy.years_by_level.get(level) or policy.default_years
-    return sorted(years) if years else list(range(campaign.year - 3, campaign.year + 1))
+def rules_for(campaign: Campaign, level: Level, route: Route) -> list[ContinuingEducationRule]:
+    """The campaign's continuing-education rules that concern this level and route (none by
+    default: docs/rules.md §6 makes it campaign data)."""
+    return [
+        rule
+        for rule in campaign.continuing_education
+        if (not rule.levels or level in rule.levels) and (not rule.routes or route in rule.routes)
+    ]
+
+
+def continuing_education_years(
+    campaign: Campaign, level: Level, route: Route = "directed"
+) -> list[int]:
+    """Every year a rule checks for this level and route, in order."""
+    return sorted({year for rule in rules_for(campaign, level, route) for year in rule.years})
 
 
 def _is_private(route: Route, applicant: Applicant) -> bool:
     return route == "private_enterprise" or applicant.employer_kind in _PRIVATE_KINDS
 
 
-def _year_short(records: list[ContinuingEducationYear], campaign: Campaign) -> bool:
+def _year_short(records: list[ContinuingEducationYear], rule: ContinuingEducationRule) -> bool:
+    if any(r.exempt for r in records):
+        return False  # an approved exemption (免学审批表) covers its own year
     if not records:
         return True
-    if any(r.exempt for r in records):
-        return False
-    policy = campaign.continuing_education
     public = sum(r.public_hours for r in records)
     professional = sum(r.professional_hours for r in records)
     return (
-        public + professional < policy.annual_hours
-        or professional < policy.professional_hours
-        or public < policy.public_hours
+        (rule.min_total is not None and public + professional < rule.min_total)
+        or (rule.min_professional is not None and professional < rule.min_professional)
+        or (rule.min_public is not None and public < rule.min_public)
     )
 
 
 def _continuing_education_short(
     campaign: Campaign, level: Level, route: Route, applicant: Applicant
 ) -> bool:
-    policy = campaign.continuing_education
-    exempt = policy.private_enterprise_first_time_exempt and applicant.first_time
-    if exempt and _is_private(route, applicant):
-        return False
-    return any(
-        _year_short([r for r in applicant.continuing_education if r.year == year], campaign)
-        for year in continuing_education_years(campaign, level)
-    )
+    for rule in rules_for(campaign, level, route):
+        if (
+            rule.exempt_first_time_private
+            and applicant.first_time
+            and _is_private(route, applicant)
+        ):
+            continue
+        for year in rule.years:
+            if _year_short([r for r in applicant.continuing_education if r.year == year], rule):
+                return True
+    return False
+
+
+def appraisals_exempt(campaign: Campaign, route: Route, applicant: Applicant) -> bool:
+    """No appraisals are asked of this route or employer kind (003: 民营企业不需提供)."""
+    policy = campaign.appraisals
+    return route in policy.exempt_routes or applicant.employer_kind in policy.exempt_employer_kinds
 
 
 def _appraisals_in_window(campaign: Campaign, applicant: Applicant) -> dict[int, list[Appraisal]]:
@@ -134,11 +163,14 @@ def eligibility_flags(
     if _continuing_education_short(campaign, level, route, applicant):
         flags.add("continuing_education_short")
     window = _appraisals_in_window(campaign, applicant)
-    if any(not found for found in window.values()):
-        flags.add("appraisal_missing")
-    if any(a.result == "不定等" for found in window.values() for a in found):
-        flags.add("appraisal_undetermined")
-    if _mandarin_below(applicant):
+    if not appraisals_exempt(campaign, route, applicant):
+        if any(not found for found in window.values()):
+            flags.add("appraisal_missing")
+        if any(a.result == "不定等" for found in window.values() for a in found):
+            flags.add("appraisal_undetermined")
+        if any(a.result == "基本合格" for found in window.values() for a in found):
+            flags.add("appraisal_basic")
+    if campaign.mandarin_required and _mandarin_below(applicant):
         flags.add("mandarin_below_required")
     if applicant.skill_grade is not None:
         flags.add("skill_route")

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from domain.models import Campaign, Level, Route
 
-__all__ = ["fee_due", "payment_refusal"]
+__all__ = ["MAX_FEE", "fee_due", "payment_refusal"]
+
+#: The most one payment may record, in CNY: well above any fee the notices name (550), so a
+#: mistyped amount (an extra digit or three) is refused where no fee is set (002).
+MAX_FEE = 10_000
 
 
-def fee_due(campaign: Campaign, level: Level, route: Route) -> int:
-    """§4: the route's own fee table (``route_fees``) when it names the level, else ``fees``."""
+def fee_due(campaign: Campaign, level: Level, route: Route) -> int | None:
+    """§4: the route's own fees (``routes.<route>.fees``, then the older ``route_fees``) when they
+    name the level, else the campaign's ``fees``. ``None``: the notice names no fee (002), and
+    finance records the amount the office charged."""
+    policy = campaign.routes.get(route)
+    if policy is not None and level in policy.fees:
+        return policy.fees[level]
     by_route = campaign.route_fees.get(route, {})
     if level in by_route:
         return by_route[level]
@@ -24,8 +33,13 @@ def fee_due(campaign: Campaign, level: Level, route: Route) -> int:
     )
 
 
-def payment_refusal(due: int, amount: int) -> str | None:
-    """§4: a payment whose amount differs from the fee due is refused with a clear message."""
+def payment_refusal(due: int | None, amount: int) -> str | None:
+    """§4: a payment whose amount differs from the fee due is refused with a clear message; where
+    no fee is set, any amount from 1 to :data:`MAX_FEE` CNY is recorded (and audited)."""
+    if due is None:
+        if 0 < amount <= MAX_FEE:
+            return None
+        return f"缴费金额须在 1 至 {MAX_FEE} 元之间 / the amount must be 1 to {MAX_FEE} CNY"
     if amount == due:
         return None
     return (

@@ -39,6 +39,7 @@ _PUBLICITY_LABELS: dict[str, tuple[str, str]] = {
     "unit_publicity": ("单位内部公示", "unit publicity: "),
     "result_publicity": ("评审结果公示", "result publicity: "),
 }
+_TICK = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -161,7 +162,10 @@ def correction_deadline(
     """§3 correction window (001 四(一)1: 退回后2日内…逾期不予受理): ``correction_window_days``
     counted as the Civil Code counts, never past the campaign's review window
     (``review_closes_at``, 001: 审核时间…9月10日) when it has one; the explanation says when it
-    was capped (``last_day`` is then the day the cap falls in)."""
+    was capped (``last_day`` is then the day the cap falls in). A campaign without a window
+    (the default: only 001 sets one) allows a resubmission until ``review_closes_at``."""
+    if campaign.correction_window_days is None:
+        return resubmission_limit(returned_at, campaign)
     return _civil_code_period(
         returned_at,
         campaign.correction_window_days,
@@ -171,6 +175,25 @@ def correction_deadline(
         label=("退回后补正期限：", "correction window: "),
         cap=campaign.review_closes_at,
     )
+
+
+def resubmission_limit(returned_at: datetime, campaign: Campaign) -> ComputedDeadline:
+    """§3 resubmission limit where the notice sets no correction window: the campaign's review
+    window (``review_closes_at``). Without one there is no limit to compute: the committee closes
+    the review (``close-review``)."""
+    if campaign.review_closes_at is None:
+        raise ValueError("no correction window and no review_closes_at: nothing to compute")
+    at = campaign.review_closes_at.astimezone(BEIJING)
+    explanation = DeadlineExplanation(
+        rule="resubmission_limit",
+        source="notice: no correction window (退回后修改期限未规定); review_closes_at",
+        inputs={"returned_at": returned_at.isoformat(), "review_closes_at": at.isoformat()},
+        text=(
+            f"通知未规定退回后的补正期限，可在审核截止 {at.isoformat()} 前修改后重新提交 / "
+            f"no correction window: resubmit before the review closes at {at.isoformat()}"
+        ),
+    )
+    return ComputedDeadline(at=at, explanation=explanation, last_day=beijing_day(at - _TICK))
 
 
 # --------------------------------------------------------------------------- working days

@@ -48,6 +48,11 @@ def campaign(now: datetime, **overrides: Any) -> Campaign:
         "paper_materials_required": True,
         "blind_review": True,
         "committee_members": 25,
+        # notice 001's own terminal rules (四(一)1, 一(一)): opt-in since docs/rules.md v3
+        "correction_window_days": 2,
+        "max_committee_submissions": 3,
+        "deadline_applies_to": "committee_arrival",
+        "result_confirmation_required": False,
     }
     data.update(overrides)
     return Campaign.model_validate(data)

@@ -71,6 +71,24 @@ def _error(spec: CommandSpec[Any], refusal: Refusal, kind: str) -> ApplicationEr
     return ApplicationError(refusal.message, code, type=kind, non_retryable=True)
 
 
+class _PatchedRules:
+    """The chain's rule changes (``domain.chain.state.Rules``), answered by ``workflow.patched``
+    where the rule is used, so a history recorded before a change replays on the old rule. A
+    validator or query cannot write a marker: there, a change not decided yet in this run counts
+    as adopted (the handler that follows decides it the same way, live)."""
+
+    def __init__(self) -> None:
+        self.decided: dict[str, bool] = {}
+        self.read_only = False
+
+    def enabled(self, change: str) -> bool:
+        if change not in self.decided:
+            if self.read_only:
+                return True
+            self.decided[change] = workflow.patched(change)
+        return self.decided[change]
+
+
 def _snake(error_type: str) -> str:
     """``PaymentRefused`` → ``payment_refused``: an activity's refusal type as a refusal code."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in error_type).lstrip("_")
@@ -81,7 +99,9 @@ class DeclarationWorkflow:
     @workflow.init
     def __init__(self, start: DeclarationStart) -> None:
         self._start = start
+        self._rules = _PatchedRules()
         self._chain = Chain.start(start)
+        self._chain.rules = self._rules
         self._wake = False
         self._flush_lock = asyncio.Lock()
         self._indexed = self._index_key()
@@ -148,12 +168,20 @@ class DeclarationWorkflow:
 
     @workflow.query(name="view")
     def view(self) -> DeclarationView:
-        return self._chain.view()
+        self._rules.read_only = True
+        try:
+            return self._chain.view()
+        finally:
+            self._rules.read_only = False
 
     # ------------------------------------------------------------------ one code path
 
     def _validate(self, spec: CommandSpec[Any], cmd: Any) -> None:
-        refusal = self._chain.refusal(spec, cmd, workflow.now())
+        self._rules.read_only = True
+        try:
+            refusal = self._chain.refusal(spec, cmd, workflow.now())
+        finally:
+            self._rules.read_only = False
         if refusal:
             raise _error(spec, refusal, REFUSED)
 

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 from domain import defense as defense_rules
 from domain import fees, vote
 from domain.chain import publicity
-from domain.chain.state import Effect, Prepared, Refusal, Step, wrong_state
+from domain.chain.state import (
+    VOTE_QUORUM_ON_PRESENT,
+    Effect,
+    Prepared,
+    Refusal,
+    Step,
+    wrong_state,
+)
 from domain.models import (
     SYSTEM,
     Actor,
@@ -198,20 +205,32 @@ def apply_defense(chain: Chain, cmd: DefenseCommand, now: datetime, prepared: Pr
     return Step()
 
 
+def _members(chain: Chain, cmd: VoteCommand) -> int | None:
+    """The committee's size: its registered members, sent with the vote, or (declarations filed
+    before the registry) the number the campaign gave."""
+    return cmd.members or chain.s.campaign.committee_members
+
+
 def _assess(chain: Chain, cmd: VoteCommand) -> vote.VoteOutcome:
     return vote.assess_vote(
-        chain.s.campaign.committee_members,
+        _members(chain, cmd) or 0,
         cmd.attending,
         cmd.in_favor,
         cmd.against,
         cmd.abstain,
         cmd.recused,
+        recused_present=chain.rules.enabled(VOTE_QUORUM_ON_PRESENT),
     )
 
 
 def refuse_vote(chain: Chain, cmd: VoteCommand, now: datetime) -> Refusal | None:
     if chain.s.state != S.committee_review:
         return wrong_state(chain.s.state, "登记评审会议表决 / record a vote")
+    if _members(chain, cmd) is None:
+        return Refusal(
+            "committee_unregistered",
+            "评审委员会人数未登记 / the committee's members are not registered",
+        )
     invalid = _assess(chain, cmd).refusal
     return Refusal("invalid_vote", invalid) if invalid else None
 
@@ -220,7 +239,7 @@ def apply_vote(chain: Chain, cmd: VoteCommand, now: datetime, prepared: Prepared
     s = chain.s
     outcome = _assess(chain, cmd)
     s.vote = VoteRecord(
-        members=s.campaign.committee_members,
+        members=_members(chain, cmd) or 0,
         attending=cmd.attending,
         in_favor=cmd.in_favor,
         against=cmd.against,

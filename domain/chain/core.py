@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from domain import defense as defense_rules
 from domain import eligibility, fees
 from domain.chain import committee, notifications, timers, view
-from domain.chain.state import ChainState, Effect, Prepared, Refusal, Step
+from domain.chain.state import ChainState, CurrentRules, Effect, Prepared, Refusal, Rules, Step
 from domain.models import (
     Actor,
     Announcement,
@@ -48,8 +48,10 @@ S = StateName
 class Chain:
     """One declaration's chain. Methods take ``now`` from the caller (``workflow.now()``)."""
 
-    def __init__(self, state: ChainState) -> None:
+    def __init__(self, state: ChainState, rules: Rules | None = None) -> None:
         self.s = state
+        #: Which rule changes apply (the workflow answers with ``workflow.patched``).
+        self.rules: Rules = rules or CurrentRules()
         self._events: list[AuditEventIn] = []
         self._notifications: list[Notification] = []
         self._cancel: list[str] = []

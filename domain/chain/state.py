@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import AwareDatetime, Field
 
@@ -29,11 +29,14 @@ from domain.states import StateName, label
 __all__ = [
     "HISTORY_EVENT_BUDGET",
     "REMINDER_LEAD",
+    "VOTE_QUORUM_ON_PRESENT",
     "ChainState",
+    "CurrentRules",
     "Effect",
     "EffectKind",
     "Prepared",
     "Refusal",
+    "Rules",
     "Step",
     "explain",
     "is_filer",
@@ -46,6 +49,28 @@ S = StateName
 HISTORY_EVENT_BUDGET = 250
 
 REMINDER_LEAD = timedelta(hours=24)
+
+
+class Rules(Protocol):
+    """Which rule changes apply to this declaration. A change to a rule that running
+    declarations already follow is adopted at the point the rule is used: the workflow answers
+    with ``workflow.patched(change)``, so a history recorded before the change replays on the
+    old rule (docs/reliability.md "Changing workflow code"). Outside a workflow every change
+    applies."""
+
+    def enabled(self, change: str) -> bool: ...
+
+
+class CurrentRules:
+    """Every rule as it stands now (tests, tools, the view)."""
+
+    def enabled(self, change: str) -> bool:
+        return True
+
+
+#: docs/rules.md §2.8: the quorum counts the members present at the meeting; a recusal lowers
+#: only the number voting (before: recused members counted as absent).
+VOTE_QUORUM_ON_PRESENT = "rules-v3-vote-quorum-on-present"
 
 
 @dataclass(frozen=True)
@@ -116,7 +141,7 @@ class ChainState(Model):
     computed: dict[str, ComputedDeadline] = Field(default_factory=dict)
     publicity_started_at: AwareDatetime | None = None
     publicity_over: bool = False
-    fee_due: int
+    fee_due: int | None
     fee_paid: bool = False
     receipt_no: str | None = None
     fee_late: bool = False

@@ -10,7 +10,16 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 Level = Literal["junior", "intermediate", "deputy_senior", "senior"]
-Route = Literal["directed", "private_enterprise"]
+#: The routes a campaign may open (docs/rules.md §12): 定向评价, 民营企业专项, 援疆, 委托评审,
+#: 直接认定, 初次确定/授予.
+Route = Literal[
+    "directed",
+    "private_enterprise",
+    "aid_xinjiang",
+    "entrusted",
+    "direct_recognition",
+    "initial_determination",
+]
 Role = Literal[
     "applicant", "unit_reviewer", "authority_reviewer", "committee", "finance", "auditor", "admin"
 ]

@@ -5,9 +5,9 @@ Everything that differs between notices is here, as data, never in code."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from domain.models.base import Level, Model, Route
 
@@ -21,15 +21,33 @@ def _senior_only() -> list[Level]:
 
 
 class DefensePolicy(Model):
-    """§5: who defends, who is exempt, where they defend."""
+    """docs/rules.md §5: who defends, who is exempt, where they defend.
+
+    ``venue``: ``open`` (the notice names no venue: any mode is recorded), ``by_region`` (units
+    whose registered region is in ``onsite_regions`` defend on site, the others remotely, for the
+    levels in ``venue_levels``; 000). ``by_affiliation`` is how campaigns made before the
+    organisation registry chose the venue (the applicant's typed ``affiliation`` against
+    ``onsite_affiliations``): a stored campaign without ``venue`` keeps it, so its declarations
+    replay as they ran."""
 
     required_levels: list[Level] = Field(default_factory=_senior_levels)
     exempt_categories: list[str] = Field(default_factory=list)
     no_exemption_levels: list[Level] = Field(default_factory=_senior_only)
+    venue: Literal["open", "by_region", "by_affiliation"] = "open"
+    onsite_regions: list[str] = Field(default_factory=list, max_length=100)
+    #: Levels the venue rule concerns (empty: every level that defends).
+    venue_levels: list[Level] = Field(default_factory=list)
     onsite_affiliations: list[str] = Field(default_factory=list)
     remote_selection: Literal["all", "sample"] = "all"
     remote_sample_rate: float | None = Field(default=None, ge=0, le=1)
     scored: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _venue_of_older_campaigns(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "venue" not in data and "onsite_affiliations" in data:
+            return {**data, "venue": "by_affiliation"}
+        return data
 
     @model_validator(mode="after")
     def _sample_needs_rate(self) -> DefensePolicy:
@@ -39,26 +57,97 @@ class DefensePolicy(Model):
 
 
 class BlacklistPolicy(Model):
-    """§2 end: how long misconduct bars the applicant and the unit."""
+    """docs/rules.md §2 (end): how long misconduct bars the applicant and the unit, and from
+    which titles: the same series at every level (``series``, default), the same series and level
+    (``series_level``) or every title (``all``). A bar always runs from the finding."""
 
     applicant_years: int = Field(default=5, ge=0, le=20)
     unit_years: int = Field(default=3, ge=0, le=20)
-    #: Years counted from the year after the finding (001's pledge) instead of from the finding.
+    #: Read by campaigns made before bars ran from the finding; a bar now never starts later.
     applicant_from_next_year: bool = False
-    scope: Literal["series_level", "all"] = "series_level"
+    scope: Literal["series", "series_level", "all"] = "series"
 
 
-class ContinuingEducationPolicy(Model):
-    """§6: ≥ 90 hours a year, ≥ 60 professional and ≥ 30 public (001, 004)."""
+class ContinuingEducationRule(Model):
+    """docs/rules.md §6: one continuing-education requirement, as its notice states it: which
+    years are checked, the least hours in each (in total, professional, public courses), for
+    which levels and routes (empty: all). 001: ≥ 90 a year of which ≥ 60 professional,
+    2021-2024; 004: 90 / 60 / 30 from 2021; 003: public courses over the last 4 years and the
+    current year's professional courses."""
 
-    annual_hours: int = 90
-    professional_hours: int = 60
-    public_hours: int = 30
-    #: Years checked per level; a level missing here checks ``default_years``.
-    years_by_level: dict[Level, list[int]] = Field(default_factory=dict)
-    default_years: list[int] = Field(default_factory=list)
-    #: Private-enterprise applicants applying for the first time are not checked (001).
-    private_enterprise_first_time_exempt: bool = True
+    years: list[int] = Field(min_length=1, max_length=20)
+    min_total: int | None = Field(default=None, ge=0, le=1000)
+    min_professional: int | None = Field(default=None, ge=0, le=1000)
+    min_public: int | None = Field(default=None, ge=0, le=1000)
+    levels: list[Level] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    #: Private-enterprise applicants applying for the first time are not checked (001 四(一)6).
+    exempt_first_time_private: bool = False
+    #: Where the rule comes from (the notice clause), shown with the flag.
+    source: str = Field(default="", max_length=300)
+
+
+class AppraisalPolicy(Model):
+    """docs/rules.md §6: the annual appraisals of the three years before the campaign's year.
+    Routes in ``exempt_routes`` need none (003: 民营企业不需提供)."""
+
+    exempt_routes: list[Route] = Field(default_factory=list)
+    #: Employer kinds that need none (003: private enterprise and freelance staff).
+    exempt_employer_kinds: list[str] = Field(default_factory=list)
+
+
+def _older_continuing_education(value: Any) -> Any:
+    """Campaigns made before rules were campaign data kept one policy (90 / 60 / 30 hours a year
+    over ``years_by_level`` or ``default_years``); read it as the same rules."""
+    if not isinstance(value, dict):
+        return value
+    hours = {
+        "min_total": value.get("annual_hours", 90),
+        "min_professional": value.get("professional_hours", 60),
+        "min_public": value.get("public_hours", 30),
+        "exempt_first_time_private": value.get("private_enterprise_first_time_exempt", True),
+    }
+    by_level = value.get("years_by_level") or {}
+    rules = [{"years": years, "levels": [level], **hours} for level, years in by_level.items()]
+    if value.get("default_years"):
+        others = [lvl for lvl in ("junior", "intermediate", "deputy_senior", "senior")
+                  if lvl not in by_level]  # fmt: skip
+        rules.append({"years": value["default_years"], "levels": others, **hours})
+    return rules
+
+
+class RoutePolicy(Model):
+    """docs/rules.md §12: a route the campaign opens, and where it differs from the directed one."""
+
+    #: A fixed chain of authority bodies instead of the unit's registered ancestors (001 二(二):
+    #: the private-enterprise route goes through the public employment service).
+    authority_chain: list[str] | None = Field(default=None, max_length=10)
+    #: The route's own fees, which win over the campaign's (003: 初次确定 junior 100, ...).
+    fees: dict[Level, int | None] = Field(default_factory=dict)
+    #: 定向评价、定向使用 (001): the certificate states its scope (the committee's region).
+    scoped: bool = False
+
+
+def _directed_only() -> dict[Route, RoutePolicy]:
+    return {"directed": RoutePolicy()}
+
+
+class SeriesSpec(Model):
+    """A series a campaign reviews: its specialties and the levels it reviews them at."""
+
+    specialties: list[str] = Field(min_length=1, max_length=100)
+    levels: list[Level] = Field(min_length=1)
+
+
+class MaterialKind(Model):
+    """One kind of uploaded material in a campaign's catalogue (网上申报, docs/rules.md §19)."""
+
+    required: bool = False
+    levels: list[Level] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    uploader: Literal["applicant", "unit"] = "applicant"
+    max_mb: int = Field(default=20, ge=1, le=200)
+    label: str = Field(default="", max_length=100)
 
 
 #: The instants a campaign may name (its ``year`` is bounded alike).
@@ -83,30 +172,70 @@ class Campaign(Model):
     review_closes_at: AwareDatetime | None = None
     fee_deadline: AwareDatetime | None = None
     materials_deadline: AwareDatetime | None = None
-    fees: dict[Level, int] = Field(default_factory=dict)
-    #: Per-route fee overrides (the private-enterprise route may differ); falls back to ``fees``.
+    #: CNY per person and level; ``null`` where the notice names no fee (002: the committee
+    #: office sets it, and the amount finance records is audited).
+    fees: dict[Level, int | None] = Field(default_factory=dict)
+    #: Per-route fee overrides of campaigns made before ``routes``; ``routes.<r>.fees`` wins.
     route_fees: dict[Route, dict[Level, int]] = Field(default_factory=dict)
-    correction_window_days: int = Field(default=2, ge=1, le=60)
-    max_committee_submissions: int = Field(default=3, ge=1, le=20)
+    #: Terminal rules apply only where the notice sets them (docs/rules.md §3): no correction
+    #: window, no submission cap and ``applicant_submit`` unless the campaign says otherwise.
+    correction_window_days: int | None = Field(default=None, ge=1, le=60)
+    max_committee_submissions: int | None = Field(default=None, ge=1, le=20)
     submission_cap_scope: Literal["committee", "applicant"] = "committee"
     resubmit_to: Literal["returner", "unit"] = "returner"
-    deadline_applies_to: Literal["committee_arrival", "applicant_submit"] = "committee_arrival"
+    deadline_applies_to: Literal["committee_arrival", "applicant_submit"] = "applicant_submit"
     late_payment: Literal["abandon", "committee_decides"] = "abandon"
     late_materials: Literal["abandon", "committee_decides"] = "abandon"
     unit_publicity_working_days: int = Field(default=5, ge=5, le=60)
     result_publicity_working_days: int = Field(default=5, ge=5, le=60)
+    #: Read by campaigns made before the organisation registry; a declaration's chain is now
+    #: derived from its unit's registered ancestors up to ``top_authority`` (docs/rules.md §2.4).
     authority_levels: list[str] = Field(default_factory=list, max_length=10)
     defense: DefensePolicy = Field(default_factory=DefensePolicy)
     blacklist: BlacklistPolicy = Field(default_factory=BlacklistPolicy)
-    continuing_education: ContinuingEducationPolicy = Field(
-        default_factory=ContinuingEducationPolicy
-    )
+    continuing_education: list[ContinuingEducationRule] = Field(default_factory=list, max_length=50)
+    appraisals: AppraisalPolicy = Field(default_factory=AppraisalPolicy)
+    #: Mandarin certificate ≥ 三级乙等 for public-institution staff (001 四(一)7 only).
+    mandarin_required: bool = False
     #: Seniority counted up to this date (001: 2024-12-31).
     seniority_cutoff: date | None = None
-    committee_members: int = Field(default=25, ge=1, le=500)
+    #: Read by campaigns made before the registry; the quorum now counts the committee's
+    #: registered members (docs/rules.md §2.8, §11).
+    committee_members: int | None = Field(default=None, ge=1, le=500)
     paper_materials_required: bool = False
     blind_review: bool = False
-    result_confirmation_required: bool = False
+    #: 审核确认 (40号令) by a reviewer of ``confirming_org`` before the result is announced.
+    result_confirmation_required: bool = True
+    # ------------------------------------------------------------------ organisations (§11)
+    committee_org: str | None = Field(default=None, max_length=100)
+    top_authority: str | None = Field(default=None, max_length=100)
+    #: Finance offices that record this campaign's fees (default: the committee's own office).
+    finance_orgs: list[str] = Field(default_factory=list, max_length=50)
+    confirming_org: str | None = Field(default=None, max_length=100)
+    #: Series reviewed, their specialties and levels (000 and 001 mix 工程 and 经济).
+    series_specialties: dict[str, SeriesSpec] = Field(default_factory=dict, max_length=20)
+    routes: dict[Route, RoutePolicy] = Field(default_factory=_directed_only)
+    #: Uploaded materials per kind (docs/rules.md §19); none required without a catalogue.
+    materials_catalogue: dict[str, MaterialKind] = Field(default_factory=dict, max_length=100)
+
+    @field_validator("continuing_education", mode="before")
+    @classmethod
+    def _continuing_education_of_older_campaigns(cls, value: Any) -> Any:
+        return _older_continuing_education(value)
+
+    def reviewed_series(self) -> dict[str, SeriesSpec]:
+        """The series this campaign reviews, with their specialties and levels: its
+        ``series_specialties``, or (a campaign made before them) its one ``series``."""
+        if self.series_specialties:
+            return self.series_specialties
+        specialties = self.specialties or [self.series]
+        return {self.series: SeriesSpec(specialties=specialties, levels=list(self.levels))}
+
+    def fee_offices(self) -> list[str]:
+        """Who records this campaign's fees: ``finance_orgs``, else the committee's office."""
+        if self.finance_orgs:
+            return list(self.finance_orgs)
+        return [self.committee_org] if self.committee_org else []
 
     @model_validator(mode="after")
     def _consistent(self) -> Campaign:
@@ -127,7 +256,7 @@ class Campaign(Model):
         missing = [lvl for lvl in self.levels if lvl not in self.fees]
         if missing:
             raise ValueError(f"no fee for level(s) {', '.join(missing)}")
-        if any(amount <= 0 for amount in self.fees.values()):
+        if any(amount is not None and amount <= 0 for amount in self.fees.values()):
             raise ValueError("fees must be positive amounts in CNY")
         if len(set(self.levels)) != len(self.levels):
             raise ValueError("levels must not repeat")

@@ -91,6 +91,9 @@ class VoteCommand(Command):
     against: VoteCount
     abstain: VoteCount
     recused: list[str] = Field(default_factory=list, max_length=100)
+    #: The committee's registered members (docs/rules.md §11), filled in by the service from the
+    #: organisation registry, never typed by a person.
+    members: int | None = Field(default=None, ge=1, le=500)
     #: The committee meeting (评审会议) the vote was taken at, when recorded in bulk.
     meeting_id: str | None = Field(default=None, max_length=100)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from domain.models.base import Actor, EmployerKind, Level, Model, Route
 from domain.models.campaign import Campaign
+from domain.models.organisations import Region
 
 
 class ContinuingEducationYear(Model):
@@ -25,6 +26,8 @@ class Appraisal(Model):
 
 class Applicant(Model):
     name: str = Field(min_length=1, max_length=100)
+    #: 公民身份号码, normalised (trimmed, upper-case ``X``) so that ``…x`` and ``…X`` are one person;
+    #: the GB 11643 check digit is checked where a declaration is filed (``domain.identity``).
     id_number: str = Field(min_length=6, max_length=32, pattern=r"^[0-9A-Za-z]+$")
     affiliation: str = Field(default="", max_length=100)
     employer_kind: EmployerKind = "public_institution"
@@ -36,6 +39,13 @@ class Applicant(Model):
     #: 两类人才贯通 (001): 高级工 / 技师 / 高级技师 and years in that grade.
     skill_grade: Literal["高级工", "技师", "高级技师"] | None = None
     skill_years: int | None = None
+    #: Where reminders reach the applicant (optional).
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+
+    @field_validator("id_number", mode="before")
+    @classmethod
+    def _normalised(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 class MaterialRef(Model):
@@ -44,19 +54,44 @@ class MaterialRef(Model):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+class Attachment(Model):
+    """A document referenced by its location and hash (e.g. 委托评审函, docs/rules.md §12)."""
+
+    ref: str = Field(min_length=1, max_length=500)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ServiceYear(Model):
+    """A year of grassroots service claimed for 直接认定 (004 附件2 三(二))."""
+
+    year: int = Field(ge=1990, le=2100)
+    place: str = Field(min_length=1, max_length=200)
+
+
 class DeclarationInput(Model):
-    """What the applicant files (POST /declarations)."""
+    """What the applicant files (POST /declarations), with what the service derived for it when
+    it was created: the authority chain and the region come from the organisation registry
+    (docs/rules.md §2.4, §11), never from the applicant."""
 
     campaign_id: str
     level: Level
     route: Route = "directed"
+    #: 系列 and 专业 (docs/rules.md §1); declarations filed before they were asked carry none.
+    series: str | None = Field(default=None, max_length=100)
+    specialty: str | None = Field(default=None, max_length=100)
     unit_id: str = Field(min_length=1, max_length=100)
     authority_chain: list[str] = Field(default_factory=list, max_length=10)
+    #: The unit's registered region (docs/rules.md §5 venue, §9 masked under blind review).
+    region: Region | None = None
     applicant: Applicant
     masked_items: list[Literal["name", "photo", "unit", "secret_material"]] = Field(
         default_factory=list
     )
     materials: list[MaterialRef] = Field(default_factory=list, max_length=100)
+    #: 委托评审函 (route ``entrusted``, 002 五(四)).
+    entrustment: Attachment | None = None
+    #: Years of grassroots service (route ``direct_recognition``, 004 附件2 三(二)).
+    service_years: list[ServiceYear] = Field(default_factory=list, max_length=10)
 
 
 class DeclarationStart(Model):

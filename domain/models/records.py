@@ -56,7 +56,7 @@ class FeeConfirmation(Model):
     campaign_id: str
     receipt_no: str
     amount: int
-    due: int
+    due: int | None
     payer_org: str = ""
     confirmed_by: str
     at: AwareDatetime

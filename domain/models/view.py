@@ -24,7 +24,8 @@ class PendingAction(Model):
 
 
 class FeeView(Model):
-    due: int
+    #: None: the notice names no fee; finance records what the office charged.
+    due: int | None
     paid: bool = False
     receipt_no: str | None = None
     late: bool = False

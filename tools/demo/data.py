@@ -13,7 +13,8 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from domain.campaign_files import load_campaign_file
-from domain.models import Actor, Campaign
+from domain.eligibility import continuing_education_years
+from domain.models import Actor, Campaign, Level
 
 __all__ = [
     "ADMIN",
@@ -193,7 +194,7 @@ class Plan:
     """One demo declaration: who files it, at what level, what is done to it, where it ends."""
 
     name: str
-    level: str
+    level: Level
     expected: str
     story: str
     steps: tuple[Step, ...]
@@ -261,7 +262,7 @@ def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, A
     education = [
         {"year": year, "public_hours": 30,
          "professional_hours": 40 if plan.short_education and year == 2023 else 60}
-        for year in campaign.continuing_education.default_years or [campaign.year]
+        for year in continuing_education_years(campaign, plan.level) or [campaign.year]
     ]  # fmt: skip
     appraisals = [
         {"year": year, "result": "合格"} for year in range(campaign.year - 4, campaign.year)
