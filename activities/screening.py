@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.messages import ScreeningRequest
+from activities.messages import ScreeningRequest, UnitBarRequest
 from activities.support import log, run_blocking
 from domain.blacklist import bar_refusal
 from domain.calendar import BEIJING
@@ -37,9 +37,10 @@ class ScreeningActivities:
     def _screen(self, request: ScreeningRequest) -> ScreeningResult:
         campaign, declaration = request.campaign, request.declaration
         id_number = declaration.applicant.id_number
+        title = (campaign.year, declaration.series_in(campaign), declaration.level)
         with self._store.session() as session:
-            registry.person_lock(session, campaign, declaration.level, id_number)
-            known = registry.person_registrations(session, campaign, declaration.level, id_number)
+            registry.person_lock(session, *title, id_number)
+            known = registry.person_registrations(session, *title, id_number)
             me = registry.register(
                 session,
                 declaration_id=request.declaration_id,
@@ -52,7 +53,7 @@ class ScreeningActivities:
             bars = registry.bars_at(session, [applicant, unit], request.at)
             refusal = None
             bar = registry.applicant_bar_at(
-                session, id_number, campaign.series, declaration.level, request.at, bars[applicant]
+                session, id_number, title[1], declaration.level, request.at, bars[applicant]
             )
             if bar is not None:
                 refusal = bar_refusal(bar)
@@ -61,7 +62,7 @@ class ScreeningActivities:
                 if rivals:
                     refusal = duplicate_refusal(
                         campaign.year,
-                        campaign.series,
+                        title[1],
                         declaration.level,
                         rivals[0].declaration_id,
                         rivals[0].state,
@@ -70,3 +71,19 @@ class ScreeningActivities:
         until = unit_bar.until.astimezone(BEIJING) if unit_bar is not None else None
         log.info("applicant.screened", refused=refusal is not None, unit_barred_until=until)
         return ScreeningResult(refusal=refusal, unit_barred_until=until)
+
+    @activity.defn(name="check_unit_bar")
+    async def check_unit_bar(self, request: UnitBarRequest) -> ScreeningResult:
+        """docs/rules.md §2 (end): the unit's bar from recommending, read when the unit decides
+        (its approvals at ``unit_review`` and ``unit_recommendation``); read-only."""
+        return await run_blocking(self._unit_bar, request, declaration_id=request.declaration_id)
+
+    def _unit_bar(self, request: UnitBarRequest) -> ScreeningResult:
+        with self._store.session(readonly=True) as session:
+            bar = registry.unit_bar_at(session, request.unit_id, request.at)
+        if bar is None:
+            return ScreeningResult()
+        log.info("unit.barred", unit_id=request.unit_id, until=bar.until.isoformat())
+        return ScreeningResult(
+            refusal=bar_refusal(bar), unit_barred_until=bar.until.astimezone(BEIJING)
+        )

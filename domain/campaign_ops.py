@@ -220,9 +220,9 @@ class CommitteeMeetingInput(Model):
 
 
 def attending(meeting: CommitteeMeetingInput, vote: MeetingVoteInput) -> int:
-    """§10.3: those who attend the vote on a declaration are the members present less the
-    members recused (回避) for it."""
-    return len(meeting.members_present) - len(set(vote.recused))
+    """§2.8, §10.3: the members present at the meeting (the quorum counts them all); those
+    recused (回避) for a declaration are among them and do not vote on it."""
+    return len(meeting.members_present)
 
 
 def vote_command(

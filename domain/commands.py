@@ -53,7 +53,7 @@ C = TypeVar("C", bound=Command)
 
 #: What must happen before a command applies, as an activity: screening a submission against
 #: the store (blacklists, other live declarations), confirming a payment in the fee ledger.
-Preparation = Literal["screen_applicant", "confirm_fee"]
+Preparation = Literal["screen_applicant", "confirm_fee", "check_unit_bar"]
 
 #: Behaviour changes for running declarations (``workflow.patched``): histories recorded before
 #: them replay on the old path. A deadline change already in force is a no-op (so a retried
@@ -99,7 +99,7 @@ COMMANDS: dict[str, CommandSpec[Any]] = {
         _spec("withdraw", WithdrawCommand, ("applicant",), filing.refuse_withdraw,
               filing.apply_withdraw, "撤回申报"),
         _spec("decide", DecisionCommand, ("unit_reviewer", "authority_reviewer", "committee"),
-              review.refuse_decide, review.apply_decide, "审核决定"),
+              review.refuse_decide, review.apply_decide, "审核决定", prepare="check_unit_bar"),
         _spec("lodge_objection", ObjectionCommand, ROLES, publicity.refuse_objection,
               publicity.apply_objection, "提出异议"),
         _spec("resolve_objection", ObjectionResolutionCommand, ("unit_reviewer", "committee"),

@@ -81,6 +81,8 @@ def _optional_stage(state: str, view: dict[str, Any], visited: set[str]) -> bool
     """Whether a stage some declarations skip belongs on this one's chain."""
     if state in visited or state == view["state"]:
         return True
+    if state == "entrustment_review":
+        return view.get("route") == "entrusted"
     if state == "materials_pending":
         return bool(view["materials"]["required"])
     if state == "defense_pending":

@@ -68,16 +68,17 @@ def _register(
     """Under the person's lock: refuse a barred person or a second live declaration for the
     same title and year, else register this one (live)."""
     id_number = decl.applicant.id_number
-    registry.person_lock(session, campaign, decl.level, id_number)
-    bar = registry.applicant_bar_at(session, id_number, campaign.series, decl.level, at)
+    series = decl.series_in(campaign)
+    registry.person_lock(session, campaign.year, series, decl.level, id_number)
+    bar = registry.applicant_bar_at(session, id_number, series, decl.level, at)
     if bar is not None:
         return Registration(refusal=bar_refusal(bar))
     rival = live_declaration_of(
-        session, year=campaign.year, series=campaign.series, level=decl.level, id_number=id_number
+        session, year=campaign.year, series=series, level=decl.level, id_number=id_number
     )
     if rival is not None:
         refusal = duplicate_refusal(
-            campaign.year, campaign.series, decl.level, rival.declaration_id, rival.state
+            campaign.year, series, decl.level, rival.declaration_id, rival.state
         )
         return Registration(refusal=refusal, rival=rival)
     registry.register(

@@ -35,6 +35,7 @@ from domain.models import (
     RefusalRecord,
     ReviewForm,
 )
+from domain.routes import PATHS
 from domain.states import FINAL, StateName, label
 
 if TYPE_CHECKING:
@@ -65,8 +66,12 @@ class Chain:
             return cls(ChainState.model_validate(start.carried))
         campaign, decl = start.campaign, start.declaration
         plan = defense_rules.plan_defense(
-            campaign, start.declaration_id, decl.level, decl.applicant
+            campaign, start.declaration_id, decl.level, decl.applicant, region=decl.region
         )
+        if not PATHS[decl.route].defense_and_vote:
+            plan = defense_rules.DefensePlan(
+                required=False, reason=f"route {decl.route}: no defense (docs/rules.md §12)"
+            )
         state = ChainState(
             declaration_id=start.declaration_id,
             campaign=campaign,
@@ -122,8 +127,30 @@ class Chain:
                 f"角色 {cmd.actor.role} 不能执行「{spec.label}」/ role {cmd.actor.role} may not "
                 f"send {spec.name}",
             )
+        scope = self._scope_refusal(cmd.actor)
+        if scope is not None:
+            return scope
         refusal: Refusal | None = spec.refuse(self, cmd, now)
         return refusal
+
+    def _scope_refusal(self, actor: Actor) -> Refusal | None:
+        """docs/rules.md §11: committee staff act for their committee's campaigns, finance for
+        the campaigns that name their office (campaigns made before the registry name neither)."""
+        c = self.s.campaign
+        if actor.role == "committee" and c.committee_org and actor.org != c.committee_org:
+            return Refusal(
+                "not_this_committee",
+                f"本次评审由评审委员会 {c.committee_org} 负责 / this campaign's committee is "
+                f"{c.committee_org}",
+            )
+        offices = c.fee_offices()
+        if actor.role == "finance" and c.committee_org and actor.org not in offices:
+            return Refusal(
+                "not_this_finance_office",
+                f"本次评审的费用由 {'、'.join(offices)} 登记 / this campaign's fees are recorded by "
+                f"{', '.join(offices)}",
+            )
+        return None
 
     def apply(self, spec: CommandSpec[Any], cmd: Any, now: datetime, prepared: Prepared) -> Step:
         """Apply a command that :meth:`refusal` admitted."""
@@ -193,6 +220,9 @@ class Chain:
 
     def on_at_risk_table(self, table: AtRiskTable, now: datetime) -> None:
         timers.on_at_risk_table(self, table, now)
+
+    def on_acceptance_table(self, table: AtRiskTable, now: datetime) -> None:
+        timers.on_acceptance_table(self, table, now)
 
     def on_review_form(self, form: ReviewForm, now: datetime) -> None:
         committee.review_form_issued(self, form, now)

@@ -93,6 +93,10 @@ class DeclarationInput(Model):
     #: Years of grassroots service (route ``direct_recognition``, 004 附件2 三(二)).
     service_years: list[ServiceYear] = Field(default_factory=list, max_length=10)
 
+    def series_in(self, campaign: Campaign) -> str:
+        """The series applied for (one filed before declarations named theirs: the campaign's)."""
+        return self.series or campaign.series
+
 
 class DeclarationStart(Model):
     """The workflow's input: the campaign as it stood when the declaration was created, and the

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from domain.models.base import DefenseMode, Level, Model, PublicityKind, Role, Route
+from domain.models.organisations import Region
 
 
 class ApplicantView(Model):
@@ -92,6 +93,9 @@ class DeclarationView(Model):
     level: Level
     route: Route = "directed"
     series: str = ""
+    specialty: str | None = None
+    #: The unit's registered region (masked under blind review, docs/rules.md §9).
+    region: Region | None = None
     state: str
     applicant: ApplicantView
     unit_id: str = ""

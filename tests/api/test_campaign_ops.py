@@ -379,10 +379,10 @@ async def test_loading_2027_recomputes_provisional_deadlines_and_explains_each(
 async def test_a_meeting_records_each_declarations_own_vote_quorum_and_recusals(
     api: Api, settings: Settings
 ) -> None:
-    """§2.8 (40号令) and §10.3 in bulk: each declaration gets its own ``record_vote``; its
-    attendance is the members present less those recused for it, so quorum and the 2/3 rule
-    are decided per declaration; refusals carry the workflow's reason and are audited; the
-    meeting keeps counts only. The same meeting again answers from the store (200, no second
+    """§2.8 (40号令) and §10.3 in bulk: each declaration gets its own ``record_vote``; the quorum
+    counts the members present, and those recused for a declaration only leave its vote, so the
+    2/3 rule is decided per declaration on those voting; refusals carry the workflow's reason
+    and are audited; the meeting keeps counts only. The same meeting again answers from the store (200, no second
     vote); the same id with other content is 409."""
     c = await simple_campaign(api)
     a, b, q, n = await to_committee_review(api, c, 4)
@@ -395,8 +395,8 @@ async def test_a_meeting_records_each_declarations_own_vote_quorum_and_recusals(
         "members_present": MEMBERS,
         "votes": [
             vote(a, 16, 2, 2),  # 20 attend: passes
-            vote(b, 12, 4, 2, recused=2),  # 18 attend (2 recused): 12 = 2/3 of 18, passes
-            vote(q, 16, 0, 0, recused=4),  # 16 attend: fewer than 2/3 of 25, refused
+            vote(b, 12, 4, 2, recused=2),  # 20 present, 18 vote (2 recused): 12 = 2/3 of 18
+            vote(q, 20, 0, 0, recused=4),  # 16 vote, 20 ballots counted: refused
             vote(n, 10, 8, 2),  # 10 of 20 in favour: not passed
             vote(waiting, 20),
             vote(elsewhere, 20),
@@ -410,15 +410,15 @@ async def test_a_meeting_records_each_declarations_own_vote_quorum_and_recusals(
     assert (results[a]["outcome"], results[a]["attending"], results[a]["state"]) == (
         "passed", 20, "result_publicity")  # fmt: skip
     assert (results[b]["outcome"], results[b]["attending"], results[b]["recused"]) == (
-        "passed", 18, MEMBERS[:2])  # fmt: skip
-    assert results[q]["outcome"] == "refused" and results[q]["quorum_met"] is False
-    assert "2/3" in results[q]["reason"]
+        "passed", 20, MEMBERS[:2])  # fmt: skip
+    assert results[q]["outcome"] == "refused" and results[q]["quorum_met"] is True
+    assert "16" in results[q]["reason"]
     assert (results[n]["outcome"], results[n]["state"]) == ("not_passed", "not_approved")
     assert "draft" in results[waiting]["reason"]
     assert "not in this campaign" in results[elsewhere]["reason"]
 
     view = await api.view(b)
-    assert view["vote"] == {"members": 25, "attending": 18, "in_favor": 12, "against": 4,
+    assert view["vote"] == {"members": 25, "attending": 20, "in_favor": 12, "against": 4,
                             "abstain": 2, "recused": MEMBERS[:2], "quorum_met": True,
                             "passed": True}  # fmt: skip
     rows = await asyncio.to_thread(history, settings, b)
@@ -431,7 +431,7 @@ async def test_a_meeting_records_each_declarations_own_vote_quorum_and_recusals(
     again = await api.post(f"/campaigns/{c.id}/meetings", f.COMMITTEE, body, expect=200)
     assert again["results"] == answer["results"]
     assert len(actions(await asyncio.to_thread(history, settings, a), "vote.recorded")) == 1
-    changed = {**body, "votes": [vote(q, 16, 0, 0)]}
+    changed = {**body, "votes": [vote(q, 15, 0, 1)]}
     await api.post(f"/campaigns/{c.id}/meetings", f.COMMITTEE, changed, expect=409)
     assert await refused_by(settings, f"campaign:{c.id}", f.COMMITTEE.id)
 

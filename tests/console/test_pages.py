@@ -238,9 +238,10 @@ async def test_committee_meeting_records_each_tally_and_shows_each_refusal(
     api: Api, console: Console, settings: Settings
 ) -> None:
     """§2.8, §10.3 through POST /campaigns/{id}/meetings's own service: one meeting, a tally per
-    declaration whose attendance is those present less those recused for it; a tally without
-    quorum is refused with the workflow's reason (and audited) without stopping the other; the
-    passed one then appears in the result publicity list."""
+    declaration; the quorum counts those present, and a recusal (回避) only leaves that
+    declaration's vote: 17 present of 25 with one recused is a valid vote of 16. A tally that
+    counts the recused member is refused with the workflow's reason (and audited) without
+    stopping the other; the passed one then appears in the result publicity list."""
     c = await api.campaign()
     first = await api.file(c)
     second = await api.file(c, applicant=Actor(id="applicant-2", role="applicant"))
@@ -258,11 +259,11 @@ async def test_committee_meeting_records_each_tally_and_shows_each_refusal(
         ("meeting_id", "M-console-1"), ("held_at", "2024-09-20T09:30"),
         ("members_present", present),
         ("declaration", first), (f"in_favor-{first}", 12), (f"against-{first}", 3),
-        (f"abstain-{first}", 2),
+        (f"abstain-{first}", 1), (f"recused-{first}", "E17"),  # 16 vote: 12 ≥ 2/3, passes
         ("declaration", second), (f"in_favor-{second}", 12), (f"against-{second}", 3),
-        (f"abstain-{second}", 1), (f"recused-{second}", "E17"),  # 16 attend: no quorum
+        (f"abstain-{second}", 2), (f"recused-{second}", "E17"),  # 17 ballots from 16 voting
     ], expect=200)  # fmt: skip
-    assert "通过 passed" in page.text and "出席专家不足评审委员会人数的2/3" in page.text
+    assert "通过 passed" in page.text and "16 人不符" in page.text
     assert (await api.view(first))["state"] == "result_publicity"
     assert (await api.view(first))["vote"]["attending"] == 17
     assert (await api.view(second))["state"] == "committee_review"
