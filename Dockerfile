@@ -8,13 +8,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY domain ./domain
+COPY gateway ./gateway
 COPY workflows ./workflows
 COPY activities ./activities
 COPY store ./store
 COPY api ./api
 COPY tools ./tools
 COPY examples ./examples
-COPY settings.py worker.py logconfig.py cli.py ./
+COPY settings.py worker.py logconfig.py cli.py alembic.ini ./
 # Bytecode for the tree the processes run from: the workflow sandbox imports the workflow
 # modules again for every workflow run, and must not compile them each time.
 RUN pip install --no-cache-dir . \
