@@ -1,5 +1,5 @@
 """Command-line tools (typer). One app with a sub-app per concern (``audit``, ``tokens``,
-``demo``, ``campaigns``); others are added beside them with ``app.add_typer(…, name=…)``.
+``demo``, ``campaigns``, ``db``); others are added beside them with ``app.add_typer(…, name=…)``.
 
     python cli.py audit verify --declaration D-1
     python cli.py audit verify --campaign aks-2024-transport
@@ -9,6 +9,7 @@
     eval "$(python cli.py tokens demo)"       # export TOKEN_APPLICANT=… one per demo role
     python cli.py demo load [--api http://127.0.0.1:8000]
     python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml --api URL --token T
+    python cli.py db current | upgrade [REVISION] | downgrade [REVISION] | check
 
 The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
 commands only read it. Tokens are signed with ``REVIEWCHAIN_JWT_SECRET``: the API must run with
@@ -36,6 +37,7 @@ from store.db import Store
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import export_trail
 from tools.campaigns import campaigns_app
+from tools.db import db_app
 
 if TYPE_CHECKING:
     from tools.demo import DemoReport
@@ -57,6 +59,7 @@ demo_app = typer.Typer(
 )
 app.add_typer(demo_app, name="demo")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(db_app, name="db")
 
 #: The progress bar goes to standard error, so that standard output stays the result.
 err = Console(stderr=True)

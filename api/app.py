@@ -23,6 +23,7 @@ from temporalio.service import RPCError
 
 from api import console
 from api.deps import Allow, Public
+from api.docs import install_docs
 from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.observability import RequestObservation
@@ -115,6 +116,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         version="0.1.0",
         description="职称评审 review chains on Temporal: declarations, decisions, audit.",
         lifespan=lifespan,
+        docs_url=None,  # install_docs: Swagger UI and ReDoc from the service, not a CDN
+        redoc_url=None,
     )
     app.state.services = services
     for module in (
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         campaign_ops, meetings,
     ):  # fmt: skip
         app.include_router(module.router)
+    install_docs(app)
     app.include_router(console.router)  # the browser console (api/console), outside the schema
     app.add_exception_handler(RPCError, _temporal_unavailable)
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)

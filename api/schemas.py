@@ -139,6 +139,9 @@ class CalendarBody(Body):
     #: A year has at most 366 days (a longer list was taken whole: reliability finding).
     holidays: list[date] = Field(default_factory=list, max_length=366)
     workdays: list[date] = Field(default_factory=list, max_length=366)
+    #: Without it, a load that would remove official holidays (loaded before, or packaged) is
+    #: refused with 409 and the difference.
+    replace: StrictBool = False
 
 
 # --------------------------------------------------------------------------- answers

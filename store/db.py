@@ -198,13 +198,27 @@ class Store:
         that first takes an advisory lock on PostgreSQL (``BEGIN IMMEDIATE`` on SQLite), so the
         second process waits, then finds the schema current and does nothing.
         """
+        self.upgrade("head")
+
+    def upgrade(self, revision: str = "head") -> None:
+        """alembic ``upgrade`` to ``revision``, under the lock :meth:`migrate` takes."""
+        with self._migration_connection() as connection:
+            command.upgrade(alembic_config(self.url, connection), revision)
+
+    def downgrade(self, revision: str) -> None:
+        """alembic ``downgrade`` to ``revision`` (``-1``: one step back), under the same lock."""
+        with self._migration_connection() as connection:
+            command.downgrade(alembic_config(self.url, connection), revision)
+
+    @contextmanager
+    def _migration_connection(self) -> Iterator[Connection]:
         with self.engine.begin() as connection:
             if self.dialect == "postgresql":
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"),
                     {"key": _lock_key("reviewchain:migrate")},
                 )
-            command.upgrade(alembic_config(self.url, connection), "head")
+            yield connection
 
     def dispose(self) -> None:
         """Close every pooled connection (tests drop their database afterwards)."""

@@ -142,6 +142,10 @@ CASES: list[Case] = [
     Case("GET", "/healthz", "healthz", None),
     Case("GET", "/readyz", "readyz", None),
     Case("GET", "/metrics", "metrics", None),
+    Case("GET", "/docs", "swagger_ui", None),
+    Case("GET", "/docs/oauth2-redirect", "swagger_ui_redirect", None),
+    Case("GET", "/docs/assets/{name}", "docs_asset", None),
+    Case("GET", "/redoc", "redoc", None),
     # Last: these end the declaration, so later refusals on it take the ended path too.
     Case("POST", DECL + "/withdraw", "withdraw", owner_or(scoped_roles=("applicant",)),
          body=lambda c, d: {"reason": "个人原因"}),
@@ -178,7 +182,7 @@ def test_an_app_with_a_route_that_names_no_roles_is_refused(app: FastAPI) -> Non
 def _path(case: Case, campaign_id: str, declaration_id: str) -> str:
     return case.path.format(campaign_id=campaign_id, declaration_id=declaration_id,
                             objection_id="obj-1", year=2031, number="RC-none-000001",
-                            change_id="none")  # fmt: skip
+                            change_id="none", name="swagger-ui.css")  # fmt: skip
 
 
 def _chain(case: Case, campaign_id: str, declaration_id: str) -> str:

@@ -75,6 +75,7 @@ def declared(store: Store) -> str:
                 holidays=[date(2024, 10, d) for d in range(1, 8)],
                 workdays=[date(2024, 9, 29), date(2024, 10, 12)],
             ),
+            replace=True,
         )
         append_events(session, _trail(d))
         shown = view(d, version=5, state="unit_publicity").model_copy(
