@@ -27,9 +27,11 @@ from api.docs import install_docs
 from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.observability import RequestObservation
+from api.problems import install_problem_handlers, problem_response
 from api.routes import (
     audit,
     calendar,
+    campaign_changes,
     campaign_ops,
     campaigns,
     certificates,
@@ -80,8 +82,8 @@ def check_access_declared(app: FastAPI) -> None:
 
 async def _temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("temporal.rpc_failed", error=str(exc)[:500])
-    return JSONResponse(
-        {"detail": "Temporal is unavailable, try again / 工作流服务暂不可用"}, status_code=503
+    return problem_response(
+        503, "工作流服务暂不可用，请稍后重试 / Temporal is unavailable, try again"
     )
 
 
@@ -122,11 +124,12 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, meetings,
+        campaign_ops, campaign_changes, meetings,
     ):  # fmt: skip
         app.include_router(module.router)
     install_docs(app)
     app.include_router(console.router)  # the browser console (api/console), outside the schema
+    install_problem_handlers(app)
     app.add_exception_handler(RPCError, _temporal_unavailable)
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
     app.add_middleware(RequestObservation, metrics=metrics)  # outermost: counts 413s and 422s

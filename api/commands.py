@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.deps import forbidden
 from api.masking import mask_view
 from api.policy import org_refusal, sees_masked
+from api.problems import Problem
 from api.refusals import Refusals
 from api.services import Services, in_session
 from api.subjects import DeclarationFacts, load_facts
@@ -126,10 +127,10 @@ async def execute(
             detail={"command": cmd.model_dump(mode="json", exclude={"actor"})},
             ended=True,
         )
-        raise HTTPException(status.HTTP_409_CONFLICT, err.reason) from err
+        raise Problem(status.HTTP_409_CONFLICT, err.reason, code=err.code) from err
     except DecisionRefused as err:
         services.metrics.refusals.labels("409", update).inc()
-        raise HTTPException(status.HTTP_409_CONFLICT, err.reason) from err
+        raise Problem(status.HTTP_409_CONFLICT, err.reason, code=err.code or None) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise not_found(facts.id) from err

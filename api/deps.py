@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.auth import ROLES, authenticate_token, unauthorized
+from api.problems import Problem
 from api.refusals import Refusals
 from api.services import Services
 from api.subjects import DeclarationFacts, load_facts
@@ -129,7 +130,7 @@ async def forbidden(
         )
     else:
         await refusals.on_access(actor, action=action, reason=reason, status=403, detail=detail)
-    return HTTPException(status.HTTP_403_FORBIDDEN, reason)
+    return Problem(status.HTTP_403_FORBIDDEN, reason, code=f"{action}.forbidden")
 
 
 class Allow:

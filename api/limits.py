@@ -21,6 +21,8 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import MEDIA_TYPE, problem_body, summary
+
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "RequestLimits", "bad_text"]
 
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
@@ -71,7 +73,7 @@ class RequestLimits:
             return
         errors = self._target_errors(scope)
         if errors:
-            await _json(send, 422, {"detail": errors})
+            await _json(send, 422, problem_body(422, summary(errors), errors=errors))
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         declared = headers.get(b"content-length", b"").strip()
@@ -104,7 +106,7 @@ class RequestLimits:
                 for loc, why in bad_text(decoded)
             ]  # fmt: skip
             if found:
-                await _json(send, 422, {"detail": found[:20]})
+                await _json(send, 422, problem_body(422, summary(found), errors=found[:20]))
                 return
         delivered = False
 
@@ -132,12 +134,8 @@ class RequestLimits:
 
     async def _too_large(self, send: Send) -> None:
         limit = self.max_request_bytes
-        await _json(
-            send,
-            413,
-            {"detail": f"请求体过大，上限 {limit} 字节 / request body too large: at most {limit} "
-                       "bytes"},
-        )  # fmt: skip
+        detail = f"请求体过大，上限 {limit} 字节 / request body too large: at most {limit} bytes"
+        await _json(send, 413, problem_body(413, detail))
 
 
 async def _json(send: Send, status: int, payload: dict[str, Any]) -> None:
@@ -147,7 +145,7 @@ async def _json(send: Send, status: int, payload: dict[str, Any]) -> None:
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

@@ -132,6 +132,9 @@ class DeadlinesBody(Body):
     review_closes_at: AwareDatetime | None = None
     fee_deadline: AwareDatetime | None = None
     materials_deadline: AwareDatetime | None = None
+    #: An extension announced after a deadline passed reopens the declarations that deadline
+    #: ended (docs/rules.md §3): each continues from the state it was in, audited.
+    reopen: StrictBool = False
 
 
 class CalendarBody(Body):

@@ -25,6 +25,7 @@ from domain.chain.state import Prepared, Refusal, Step
 from domain.models import (
     ROLES,
     CalendarChangedCommand,
+    CloseReviewCommand,
     Command,
     DeadlineChangeCommand,
     DecisionCommand,
@@ -120,6 +121,8 @@ COMMANDS: dict[str, CommandSpec[Any]] = {
         _spec("change_deadlines", DeadlineChangeCommand, ("committee", "admin"),
               changes.refuse_change_deadlines, changes.apply_change_deadlines, "调整期限",
               patch=PATCH_DEADLINE_CHANGE_NOOP),
+        _spec("close_review", CloseReviewCommand, ("committee",), changes.refuse_close_review,
+              changes.apply_close_review, "结束评审（未重新提交的退回申报不予受理）"),
         _spec("calendar_changed", CalendarChangedCommand, ("admin",),
               changes.refuse_calendar_changed, changes.apply_calendar_changed, "载入官方日历",
               patch=PATCH_CALENDAR_EXPLAINED),

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.commands import COMMANDS, CommandSpec
     from domain.models import (
         CalendarChangedCommand,
+        CloseReviewCommand,
         DeadlineChangeCommand,
         DecisionCommand,
         DeclarationStart,
@@ -85,7 +86,9 @@ class DeclarationWorkflow:
     @workflow.run
     async def run(self, start: DeclarationStart) -> DeclarationView:
         chain = self._chain
-        if start.carried is None:
+        if start.reopen is not None:
+            chain.reopen(start.reopen, workflow.now())
+        if start.carried is None or start.reopen is not None:
             await self._settle()
         timer: asyncio.Task[None] | None = None
         timer_for: tuple[str, datetime] | None = None
@@ -95,8 +98,9 @@ class DeclarationWorkflow:
                     timer.cancel()
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._flush()
+                carried = chain.s.model_dump(mode="json")
                 workflow.continue_as_new(
-                    start.model_copy(update={"carried": chain.s.model_dump(mode="json")})
+                    start.model_copy(update={"carried": carried, "reopen": None})
                 )
             self._wake = False
             nxt = chain.next_timer()
@@ -139,6 +143,12 @@ class DeclarationWorkflow:
         )
 
     # ------------------------------------------------------------------ query
+
+    @workflow.query(name="carried")
+    def carried(self) -> dict[str, Any]:
+        """Everything the declaration remembers, as continue-as-new carries it (an extension
+        that reopens an ended declaration continues from it)."""
+        return self._chain.s.model_dump(mode="json")
 
     @workflow.query(name="view")
     def view(self) -> DeclarationView:
@@ -346,6 +356,14 @@ class DeclarationWorkflow:
     @change_deadlines.validator
     def _v_change_deadlines(self, cmd: DeadlineChangeCommand) -> None:
         self._validate(COMMANDS["change_deadlines"], cmd)
+
+    @workflow.update(name="close_review")
+    async def close_review(self, cmd: CloseReviewCommand) -> DeclarationView:
+        return await self._handle(COMMANDS["close_review"], cmd)
+
+    @close_review.validator
+    def _v_close_review(self, cmd: CloseReviewCommand) -> None:
+        self._validate(COMMANDS["close_review"], cmd)
 
     @workflow.update(name="calendar_changed")
     async def calendar_changed(self, cmd: CalendarChangedCommand) -> DeclarationView:

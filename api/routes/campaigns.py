@@ -19,6 +19,7 @@ from api.commands import require_client
 from api.deps import Allow, ServicesDep
 from api.policy import ALL_ROLES
 from api.refusals import Refusals
+from api.reopening import reopen_ended
 from api.schemas import CreatedCampaign, DeadlinesBody
 from api.services import in_session
 from domain.campaign_checks import Problem, consistency_problems, new_problems
@@ -107,7 +108,7 @@ async def change_deadlines(
     )
     if campaign is None:
         raise unknown_campaign(campaign_id)
-    changes = body.model_dump(include=body.model_fields_set)
+    changes = body.model_dump(include=body.model_fields_set - {"reopen"})
     try:
         moved = Campaign.model_validate({**campaign.model_dump(), **changes})
     except ValidationError as err:
@@ -137,6 +138,8 @@ async def change_deadlines(
         "deadlines": cmd.deadlines.model_dump(mode="json"),
         "progress": f"/campaigns/{campaign_id}/deadline-changes/{change_id}",
     }
+    if body.reopen:
+        answer["reopened"] = await reopen_ended(services, campaign, moved, actor, now, change_id)
     workflow_id = deadline_change_workflow_id(campaign_id, change_id)
     done = await finished_within(client, workflow_id, wait) if wait > 0 else None
     if done is None or not done.finished:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from domain import defense as defense_rules
 from domain import eligibility, fees
-from domain.chain import committee, notifications, timers, view
+from domain.chain import changes, committee, notifications, timers, view
 from domain.chain.state import ChainState, CurrentRules, Effect, Prepared, Refusal, Rules, Step
 from domain.models import (
     Actor,
@@ -33,6 +33,7 @@ from domain.models import (
     DefenseView,
     Notification,
     RefusalRecord,
+    Reopening,
     ReviewForm,
 )
 from domain.routes import PATHS
@@ -161,7 +162,7 @@ class Chain:
         self, actor: Actor, action: str, refusal: Refusal, now: datetime, **detail: Any
     ) -> None:
         """Record a refused attempt (docs/rules.md §8: every refused decision is an audit event);
-        its code is the event's reason."""
+        its reason is the refusal's code, as the API's problem answers it: ``<action>.<code>``."""
         st = self.s.state.value
         self.record(
             actor,
@@ -171,7 +172,7 @@ class Chain:
             now,
             outcome="refused",
             opinion=refusal.message,
-            reasons=[refusal.code],
+            reasons=[f"{action}.{refusal.code}"],
             detail=detail,
         )
 
@@ -223,6 +224,9 @@ class Chain:
 
     def on_acceptance_table(self, table: AtRiskTable, now: datetime) -> None:
         timers.on_acceptance_table(self, table, now)
+
+    def reopen(self, reopening: Reopening, now: datetime) -> None:
+        changes.reopen(self, reopening, now)
 
     def on_review_form(self, form: ReviewForm, now: datetime) -> None:
         committee.review_form_issued(self, form, now)

@@ -277,7 +277,8 @@ def return_for_correction(
     s.returned_index = s.authority_index if stage == "authority_review" else None
     s.returned_at = now
     chain.move(actor, action, S.returned, now, **kw)
-    chain.effect(Effect(kind="compute_correction"))
+    if timers.correction_to_compute(chain):
+        chain.effect(Effect(kind="compute_correction"))
 
 
 def resubmission_target(chain: Chain) -> StateName:

@@ -22,6 +22,7 @@ __all__ = [
     "acceptance_deadline",
     "acceptance_limit",
     "active_declaration_deadline",
+    "correction_to_compute",
     "expire",
     "max_working_days_needed",
     "next_timer",
@@ -159,6 +160,13 @@ def _fee_or_materials_late(chain: Chain, kind: str, now: datetime) -> None:
         s.flags.append(flag)
     st = s.state.value
     chain.record(SYSTEM, f"timer.{kind}_deadline", st, st, now, detail=detail)
+
+
+def correction_to_compute(chain: Chain) -> bool:
+    """A return has a deadline to compute: a correction window, or the review's end
+    (docs/rules.md §3); without either, the committee closes the review."""
+    s = chain.s
+    return s.campaign.correction_window_days is not None or s.deadlines.review_closes_at is not None
 
 
 # ---------------------------------------------------------------------- late acceptance

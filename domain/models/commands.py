@@ -130,6 +130,13 @@ class DeadlineChangeCommand(Command):
     changed_at: AwareDatetime
 
 
+class CloseReviewCommand(Command):
+    """The committee closes a campaign's review that has no ``review_closes_at``: declarations
+    still waiting in ``returned`` end as ``not_accepted`` (docs/rules.md §3 resubmission limit)."""
+
+    closed_at: AwareDatetime
+
+
 class CalendarChangedCommand(Command):
     year: int
     version: str

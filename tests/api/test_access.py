@@ -125,6 +125,10 @@ CASES: list[Case] = [
          roles("applicant", "committee", "admin"), "access"),
     Case("GET", "/campaigns/{campaign_id}/deadline-changes/{change_id}",
          "deadline_change_progress", roles("admin", "committee", "auditor"), "campaign"),
+    Case("POST", "/campaigns/{campaign_id}/close-review", "close_review", roles("committee"),
+         "campaign", lambda c, d: None),
+    Case("GET", "/campaigns/{campaign_id}/close-review/{change_id}",
+         "close_review_progress", roles("admin", "committee", "auditor"), "campaign"),
     Case("GET", "/campaigns/{campaign_id}/defenses", "defense_schedule", roles("committee"),
          "campaign"),
     Case("GET", "/campaigns/{campaign_id}/publicity-list", "publicity_list", roles(*ROLES),
@@ -140,6 +144,7 @@ CASES: list[Case] = [
                        "votes": [{"declaration_id": d, "in_favor": 20, "against": 0,
                                   "abstain": 0, "recused": []}]}),
     Case("GET", "/healthz", "healthz", None),
+    Case("GET", "/problems/{kind}", "problem_kind", None),
     Case("GET", "/readyz", "readyz", None),
     Case("GET", "/metrics", "metrics", None),
     Case("GET", "/docs", "swagger_ui", None),
@@ -182,7 +187,7 @@ def test_an_app_with_a_route_that_names_no_roles_is_refused(app: FastAPI) -> Non
 def _path(case: Case, campaign_id: str, declaration_id: str) -> str:
     return case.path.format(campaign_id=campaign_id, declaration_id=declaration_id,
                             objection_id="obj-1", year=2031, number="RC-none-000001",
-                            change_id="none", name="swagger-ui.css")  # fmt: skip
+                            change_id="none", name="swagger-ui.css", kind="conflict")  # fmt: skip
 
 
 def _chain(case: Case, campaign_id: str, declaration_id: str) -> str:

@@ -114,7 +114,7 @@ async def test_a_campaign_that_would_silently_ignore_a_setting_is_refused(
                      timedelta(days=10)).isoformat()  # fmt: skip
         body[key] = {**body[key], **value} if key == "defense" else value
     answer = await api.post("/campaigns", f.ADMIN, body, expect=422)
-    assert any(field in e["loc"] for e in answer["detail"]), answer
+    assert any(field in e["loc"] for e in answer["errors"]), answer
 
 
 async def test_a_deadline_change_is_refused_only_for_what_it_introduces(
@@ -126,7 +126,7 @@ async def test_a_deadline_change_is_refused_only_for_what_it_introduces(
     later = (c.declaration_closes_at + timedelta(days=20)).isoformat()
     answer = await api.post(f"/campaigns/{c.id}/deadlines", f.ADMIN,
                             {"materials_deadline": later}, expect=422)  # fmt: skip
-    assert answer["detail"][0]["loc"] == ["body", "materials_deadline"]
+    assert answer["errors"][0]["loc"] == ["body", "materials_deadline"]
 
     old = f.campaign(await api.now(), authority_levels=["a", "a"])  # stored before the check
     assert consistency_problems(old)

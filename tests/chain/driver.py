@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.calendar import WorkCalendar
-from domain.chain import Chain, Effect, Prepared, Step
+from domain.chain import Chain, Effect, Prepared, Step, timers
 from domain.commands import BY_MODEL
 from domain.models import (
     Announcement,
@@ -100,6 +100,15 @@ class Driver:
                 if (instant := at_risk_from(until, n, self.cal)) is not None
             }
             self.chain.on_at_risk_table(AtRiskTable(until=until, instants=instants), now)
+        elif effect.kind == "compute_acceptance":
+            ends = timers.acceptance_deadline(self.chain)
+            assert ends is not None
+            limits = {
+                n: instant
+                for n in range(1, timers.ACCEPTANCE_AT_RISK_DAYS + 1)
+                if (instant := at_risk_from(ends, n, self.cal)) is not None
+            }
+            self.chain.on_acceptance_table(AtRiskTable(until=ends, instants=limits), now)
         elif effect.kind == "issue_review_form":
             self.chain.on_review_form(ReviewForm(form_id="RF-1", watermark_id="WM-1"), now)
         elif effect.kind == "announce":
