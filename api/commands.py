@@ -19,7 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import forbidden
-from api.masking import mask_view
+from api.masking import mask_view, without_objectors
 from api.policy import org_refusal, sees_masked
 from api.problems import Problem
 from api.refusals import Refusals
@@ -29,6 +29,7 @@ from domain.commands import BY_MODEL
 from domain.models import Actor, Command, DeclarationView
 from gateway import DecisionRefused, DeclarationEnded, send
 from store.campaigns import blind_review_of
+from store.queries.history import objection_texts
 
 __all__ = [
     "blind_review",
@@ -95,8 +96,28 @@ async def blind_review(services: Services, campaign_id: str) -> bool:
     return known.get(campaign_id, True)
 
 
+#: Who reads objectors and objection texts: those who resolve objections, and auditors.
+OBJECTION_READERS = frozenset({"unit_reviewer", "committee", "auditor", "admin"})
+
+
 async def present(services: Services, actor: Actor, view: V) -> dict[str, Any]:
-    """The view as this caller may see it (JSON-ready)."""
+    """The view as this caller may see it (JSON-ready): masked for the committee under blind
+    review (docs/rules.md §9); objections with their texts (kept in the audit trail, §10.8) for
+    those who resolve them and auditors, with no objector named for anyone else."""
+    if view.objections and actor.role in OBJECTION_READERS:
+        texts = await in_session(
+            services.store, lambda s: objection_texts(s, view.id), readonly=True
+        )
+        view = view.model_copy(
+            update={
+                "objections": [
+                    o.model_copy(update={"text": o.text or texts.get(o.id, "")})
+                    for o in view.objections
+                ]
+            }
+        )
+    elif view.objections:
+        view = without_objectors(view)
     if actor.role == "committee" and sees_masked(
         actor, await blind_review(services, view.campaign_id)
     ):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from domain.models import DecisionStage, DefenseMode, MaterialRef
+from domain.models import Applicant, Attachment, DecisionStage, DefenseMode, MaterialRef
 
 __all__ = [
     "MAX_PAGE",
@@ -52,6 +52,11 @@ class SubmitBody(Body):
     masked_items: list[Literal["name", "photo", "unit", "secret_material"]] | None = Field(
         default=None, max_length=4
     )
+    #: A resubmission's corrected applicant data; the eligibility flags are recomputed from it
+    #: (docs/rules.md §6). Name and ID number stay the person's.
+    applicant: Applicant | None = None
+    #: 委托评审函 (route ``entrusted``), if not attached when the declaration was filed.
+    entrustment: Attachment | None = None
 
 
 class WithdrawBody(Body):
@@ -64,10 +69,15 @@ class DecisionBody(Body):
     opinion: str = ""
     reasons: list[str] = Field(default_factory=list)
     publicity_result_ref: str | None = None
+    #: At the unit's approval: the claimed exemption categories it confirms (docs/rules.md §5).
+    categories_confirmed: list[str] | None = None
+    #: At the unit's re-confirmation: the publicised facts changed, so publicise again (§3).
+    republish: StrictBool = False
 
 
 class ObjectionBody(Body):
-    text: str
+    #: docs/rules.md §10.8: at most 2,000 characters.
+    text: str = Field(min_length=1, max_length=2000)
 
 
 class ResolutionBody(Body):

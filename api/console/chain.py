@@ -18,7 +18,14 @@ from domain.states import FINAL, MAIN_CHAIN, PUBLICITIES, TERMINAL
 __all__ = ["MAIN_CHAIN", "Step", "actions_for", "chain_steps", "is_person"]
 
 REVIEW_STAGES = frozenset(
-    {"unit_review", "unit_recommendation", "authority_review", "committee_formal_review"}
+    {
+        "entrustment_review",
+        "unit_review",
+        "unit_recommendation",
+        "authority_review",
+        "committee_formal_review",
+        "result_confirmation",
+    }
 )
 
 

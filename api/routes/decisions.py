@@ -46,6 +46,12 @@ def _no_extra(actor: Actor) -> dict[str, Any]:
     return {}
 
 
+def _objection_id(view: dict[str, Any]) -> dict[str, Any]:
+    """An objector learns the id of their objection and nothing else of the declaration
+    (docs/rules.md §10.8)."""
+    return {"objection_id": view["objection_id"]}
+
+
 def _payer(actor: Actor) -> dict[str, Any]:
     """A payment is recorded for the finance office of the clerk who records it."""
     return {"payer_org": actor.org}
@@ -65,6 +71,9 @@ class Binding:
     #: ``False``: anyone signed in may send it, whatever their organisation (objections).
     org_scoped: bool = True
     answer: type[DeclarationView] = DeclarationView
+    #: The answer's shape when it is not the declaration's view, and its status.
+    reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    status_code: int = 200
     summary: str = ""
     path_params: tuple[str, ...] = field(init=False)
 
@@ -82,7 +91,8 @@ BINDINGS: dict[str, Binding] = {
     "decide": Binding("/decisions", DecisionBody,
                       summary="Approve, return or reject at a review stage"),
     "lodge_objection": Binding("/objections", ObjectionBody, org_scoped=False,
-                               answer=ObjectionLodged, summary="Object during a publicity"),
+                               answer=ObjectionLodged, reply=_objection_id, status_code=201,
+                               summary="Object during a publicity (answers its id only)"),
     "resolve_objection": Binding("/objections/{objection_id}/resolution", ResolutionBody,
                                  summary="Resolve an objection"),
     "record_payment": Binding("/payments", PaymentBody, from_caller=_payer,
@@ -120,7 +130,8 @@ async def run(
         services, actor, declaration_id, action=spec.name, org_scoped=binding.org_scoped
     )
     cmd = build(spec.model, actor, **command_fields(binding, body, actor, params))
-    return await execute(services, actor, facts, cmd, result_type=binding.answer)
+    view = await execute(services, actor, facts, cmd, result_type=binding.answer)
+    return binding.reply(view) if binding.reply else view
 
 
 def gate(spec: CommandSpec[Any], allow: type[Allow] = Allow) -> Any:
@@ -165,4 +176,5 @@ for _name, _binding in BINDINGS.items():
         methods=["POST"],
         name=_name,
         summary=_binding.summary,
+        status_code=_binding.status_code,
     )

@@ -15,7 +15,15 @@ from sqlmodel import Session, col, select
 from store.audit import canonical_instant, events_of
 from store.tables import AuditEvent, DeclarationRead
 
-__all__ = ["ActorEvents", "Ending", "endings", "event_dict", "events_of_actor", "history"]
+__all__ = [
+    "ActorEvents",
+    "Ending",
+    "endings",
+    "event_dict",
+    "events_of_actor",
+    "history",
+    "objection_texts",
+]
 
 
 @dataclass(frozen=True)
@@ -115,3 +123,16 @@ def endings(session: Session, campaign_id: str, actions: Sequence[str]) -> list[
         )
     }
     return [e for d, e in sorted(found.items()) if d in still]
+
+
+def objection_texts(session: Session, declaration_id: str) -> dict[str, str]:
+    """Each objection's text, by its id: the opinion of its ``objection.lodged`` event (the
+    declaration's state keeps who lodged it and when, not what it says: docs/rules.md §10.8)."""
+    rows = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.declaration_id == declaration_id,
+            AuditEvent.action == "objection.lodged",
+            AuditEvent.outcome == "accepted",
+        )
+    )
+    return {str(json.loads(row.detail).get("objection_id", "")): row.opinion for row in rows}

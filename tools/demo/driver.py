@@ -63,7 +63,7 @@ class _Caller:
         actor: Actor,
         body: Any = None,
         *,
-        ok: Sequence[int] = (200,),
+        ok: Sequence[int] = (200, 201),
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
         try:
