@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -200,7 +201,7 @@ def test_cli_refuses_an_invalid_or_inconsistent_file_and_wrong_usage(
     runner = CliRunner()
     text_ = AKSU.read_text(encoding="utf-8")
     nofee = tmp_path / "nofee.yaml"
-    nofee.write_text(text_.replace("  junior: 200\n", ""), encoding="utf-8")
+    nofee.write_text(re.sub(r"\n  junior: 200\b[^\n]*", "", text_), encoding="utf-8")
     result = runner.invoke(campaigns_app, ["import", str(nofee)])
     assert result.exit_code == 1 and "no fee for level" in result.output
     assert "nofee.yaml" in result.output

@@ -262,7 +262,7 @@ def test_tokens_demo_prints_one_export_per_demo_role(cli_settings: Settings) -> 
     for line in result.stdout.splitlines():
         if line.startswith("#"):
             continue
-        match = re.fullmatch(r"export (TOKEN_[A-Z_]+)=(\S+)", line)
+        match = re.fullmatch(r"export (TOKEN_[A-Z0-9_]+)=(\S+)", line)
         assert match, line
         exports[match[1]] = match[2]
     actors = {
@@ -272,12 +272,13 @@ def test_tokens_demo_prints_one_export_per_demo_role(cli_settings: Settings) -> 
     assert {name: (a.role, a.org) for name, a in actors.items()} == {
         "TOKEN_APPLICANT": ("applicant", ""),
         "TOKEN_UNIT_REVIEWER": ("unit_reviewer", demo.DEMO_UNIT),
-        "TOKEN_AUTHORITY_REVIEWER_COUNTY_HR": ("authority_reviewer", "county-hr"),
-        "TOKEN_AUTHORITY_REVIEWER_PREFECTURE_TRANSPORT": (
-            "authority_reviewer", "prefecture-transport",
+        "TOKEN_AUTHORITY_REVIEWER_AKSU_CITY_TRANSPORT": (
+            "authority_reviewer", "aksu-city-transport",
         ),
-        "TOKEN_COMMITTEE": ("committee", ""),
-        "TOKEN_FINANCE": ("finance", ""),
+        "TOKEN_AUTHORITY_REVIEWER_001_TOP": ("authority_reviewer", "001-top"),
+        "TOKEN_AUTHORITY_REVIEWER_001_CONFIRM": ("authority_reviewer", "001-confirm"),
+        "TOKEN_COMMITTEE": ("committee", "001-committee"),
+        "TOKEN_FINANCE": ("finance", "001-finance"),
         "TOKEN_AUDITOR": ("auditor", ""),
         "TOKEN_ADMIN": ("admin", ""),
     }  # fmt: skip

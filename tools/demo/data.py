@@ -14,18 +14,18 @@ from zoneinfo import ZoneInfo
 
 from domain.campaign_files import load_campaign_file
 from domain.eligibility import continuing_education_years
-from domain.models import Actor, Campaign, Level
+from domain.models import Actor, Campaign, Level, Organisation, Region
+from domain.organisations import derive_chain
 
 __all__ = [
     "ADMIN",
     "APPLICANT",
     "AUDITOR",
     "COLLEAGUE",
-    "COMMITTEE",
+    "DEMO_COUNTY",
     "DEMO_NAME_SUFFIX",
     "DEMO_SUFFIX",
     "DEMO_UNIT",
-    "FINANCE",
     "INSTANTS",
     "NOTICE_FILE",
     "NOT_LOADED",
@@ -36,9 +36,13 @@ __all__ = [
     "Step",
     "applicant_actor",
     "authority_reviewer",
+    "committee_actor",
     "declaration_body",
     "demo_actors",
     "demo_campaign",
+    "demo_chain",
+    "demo_organisations",
+    "finance_actor",
     "id_number",
     "notice_campaign",
     "stored_demo",
@@ -49,6 +53,11 @@ DEMO_SUFFIX = "-demo"
 DEMO_NAME_SUFFIX = "（演示）"
 #: The demo unit (推荐单位) every demo declaration names.
 DEMO_UNIT = "U-001"
+#: The county bureau above the demo unit; the notice's top authority is above it.
+DEMO_COUNTY = "aksu-city-transport"
+#: 阿克苏市 and 阿克苏地区 (行政区划代码).
+AKSU_CITY = Region(code="652901", name="阿克苏市")
+AKSU_PREFECTURE = Region(code="652900", name="阿克苏地区")
 
 #: The campaign instants the demo moves, all by the same shift.
 INSTANTS = (
@@ -63,8 +72,6 @@ INSTANTS = (
 
 APPLICANT = Actor(id="applicant-demo", role="applicant")
 UNIT_REVIEWER = Actor(id="unit-reviewer-demo", role="unit_reviewer", org=DEMO_UNIT)
-COMMITTEE = Actor(id="committee-office-demo", role="committee")
-FINANCE = Actor(id="finance-clerk-demo", role="finance")
 AUDITOR = Actor(id="auditor-demo", role="auditor")
 ADMIN = Actor(id="admin-demo", role="admin")
 #: Who lodges the demo objections (any authenticated person may).
@@ -84,19 +91,61 @@ def _env_name(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text.upper())
 
 
+def committee_actor(campaign: Campaign) -> Actor:
+    """A member of staff of the campaign's committee (its ``committee_org``)."""
+    return Actor(id="committee-office-demo", role="committee", org=campaign.committee_org or "")
+
+
+def finance_actor(campaign: Campaign) -> Actor:
+    """A clerk of the office that records the campaign's fees (notice 001 四(六))."""
+    return Actor(id="finance-clerk-demo", role="finance", org=campaign.fee_offices()[0])
+
+
 def demo_actors(campaign: Campaign | None = None) -> dict[str, Actor]:
     """One actor per role of the demo organisations, by the name of its shell variable:
     ``TOKEN_APPLICANT``, ``TOKEN_UNIT_REVIEWER`` (the demo unit), one
-    ``TOKEN_AUTHORITY_REVIEWER_<LEVEL>`` per authority level of the demo campaign,
-    ``TOKEN_COMMITTEE``, ``TOKEN_FINANCE``, ``TOKEN_AUDITOR``, ``TOKEN_ADMIN``."""
-    levels = (campaign or notice_campaign()).authority_levels
+    ``TOKEN_AUTHORITY_REVIEWER_<BODY>`` per level of the demo unit's authority chain and one for
+    the body that confirms results (``confirming_org``), ``TOKEN_COMMITTEE``, ``TOKEN_FINANCE``
+    (of the campaign's committee and finance office), ``TOKEN_AUDITOR``, ``TOKEN_ADMIN``."""
+    campaign = campaign or notice_campaign()
+    bodies = [
+        *demo_chain(campaign),
+        *([campaign.confirming_org] if campaign.confirming_org else []),
+    ]
     actors = {"TOKEN_APPLICANT": APPLICANT, "TOKEN_UNIT_REVIEWER": UNIT_REVIEWER}
-    for level in levels:
-        actors[f"TOKEN_AUTHORITY_REVIEWER_{_env_name(level)}"] = authority_reviewer(level)
+    for body in bodies:
+        actors[f"TOKEN_AUTHORITY_REVIEWER_{_env_name(body)}"] = authority_reviewer(body)
     actors.update(
-        TOKEN_COMMITTEE=COMMITTEE, TOKEN_FINANCE=FINANCE, TOKEN_AUDITOR=AUDITOR, TOKEN_ADMIN=ADMIN
+        TOKEN_COMMITTEE=committee_actor(campaign),
+        TOKEN_FINANCE=finance_actor(campaign),
+        TOKEN_AUDITOR=AUDITOR,
+        TOKEN_ADMIN=ADMIN,
     )
     return actors
+
+
+# --------------------------------------------------------------------------- the organisations
+
+
+def demo_organisations(campaign: Campaign) -> list[Organisation]:
+    """The bodies the demo unit reports through (docs/rules.md §11): the demo unit in 阿克苏市,
+    the city's transport bureau above it, and the notice's top authority (阿克苏地区交通运输局,
+    001 三(一) 逐级申报) above that."""
+    top = campaign.top_authority or ""
+    return [
+        Organisation(id=top, kind="authority", name="阿克苏地区交通运输局", region=AKSU_PREFECTURE),
+        Organisation(id=DEMO_COUNTY, kind="authority", name="阿克苏市交通运输局",
+                     region=AKSU_CITY, parent_id=top),
+        Organisation(id=DEMO_UNIT, kind="unit", name="阿克苏市公路养护中心（演示）",
+                     region=AKSU_CITY, parent_id=DEMO_COUNTY),
+    ]  # fmt: skip
+
+
+def demo_chain(campaign: Campaign) -> list[str]:
+    """The demo unit's authority chain, derived as the service derives it (docs/rules.md §2.4):
+    its registered authorities, nearest first, up to the campaign's top authority."""
+    registry = {org.id: org for org in demo_organisations(campaign)}
+    return derive_chain(registry[DEMO_UNIT], registry, campaign.top_authority or "")
 
 
 # --------------------------------------------------------------------------- the campaign
@@ -241,14 +290,13 @@ PLANS: tuple[Plan, ...] = (
 #: States no demo declaration is in, and why: what has to happen on a real clock first.
 NOT_LOADED: tuple[tuple[str, str], ...] = (
     ("unit_recommendation, authority_review, committee_formal_review, fee_pending, "
-     "materials_pending, defense_pending, committee_review, result_publicity, certified, "
-     "not_approved, defense_failed, revoked",
+     "materials_pending, defense_pending, committee_review, result_publicity, "
+     "result_confirmation, certified, not_approved, defense_failed, revoked",
      "every path to them passes the unit publicity of {publicity} working days (notice 001 "
      "四(二)); the result publicity adds {result} more before certified"),
     ("not_accepted",
      "an expired 2-day correction window (or a committee refusal, after the publicity)"),
     ("abandoned", "the declaration deadline passing before the committee has the declaration"),
-    ("result_confirmation", "not configured: notice 001 has result_confirmation_required: false"),
 )  # fmt: skip
 
 
@@ -271,8 +319,10 @@ def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, A
         "campaign_id": campaign.id,
         "level": plan.level,
         "route": "directed",
+        "series": "engineering",
+        "specialty": "highway",
         "unit_id": DEMO_UNIT,
-        "authority_chain": list(campaign.authority_levels),
+        "authority_chain": demo_chain(campaign),
         "applicant": {
             "name": plan.name,
             "id_number": id_number(number),

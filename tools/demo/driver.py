@@ -18,12 +18,12 @@ from settings import Settings
 from tools.demo.data import (
     ADMIN,
     COLLEAGUE,
-    COMMITTEE,
     PLANS,
     UNIT_REVIEWER,
     Plan,
     Step,
     applicant_actor,
+    committee_actor,
     declaration_body,
     demo_campaign,
     id_number,
@@ -131,7 +131,9 @@ async def _found(caller: _Caller, campaign_id: str) -> dict[str, dict[str, Any]]
         page += 1
 
 
-async def _drive(caller: _Caller, declaration_id: str, actor: Actor, steps: Sequence[Step]) -> None:
+async def _drive(
+    caller: _Caller, campaign: Campaign, declaration_id: str, actor: Actor, steps: Sequence[Step]
+) -> None:
     path = f"/declarations/{declaration_id}"
     objection_id = ""
     for step in steps:
@@ -148,7 +150,7 @@ async def _drive(caller: _Caller, declaration_id: str, actor: Actor, steps: Sequ
             resolution = f"{path}/objections/{objection_id}/resolution"
             await caller.json("POST", resolution, UNIT_REVIEWER, step.body)
         elif step.kind == "misconduct":
-            await caller.json("POST", f"{path}/misconduct", COMMITTEE, step.body)
+            await caller.json("POST", f"{path}/misconduct", committee_actor(campaign), step.body)
         else:  # pragma: no cover - PLANS only use the kinds above
             raise ValueError(f"unknown step {step.kind}")
 
@@ -158,7 +160,7 @@ async def _load_one(caller: _Caller, campaign: Campaign, number: int, plan: Plan
     body = declaration_body(campaign, number, plan)
     created = await caller.request("POST", "/declarations", actor, body, ok=(201,))
     declaration_id = str(created.json()["id"])
-    await _drive(caller, declaration_id, actor, plan.steps)
+    await _drive(caller, campaign, declaration_id, actor, plan.steps)
     return declaration_id
 
 
