@@ -285,6 +285,13 @@ def refuse_confirmation(
 ) -> Refusal | None:
     if chain.s.state != S.result_confirmation:
         return wrong_state(chain.s.state, "审核确认评审结果 / confirm the result")
+    confirming = chain.s.campaign.confirming_org
+    if confirming is not None:
+        return Refusal(
+            "not_decider",
+            f"评审结果由 {confirming} 审核确认（decisions, stage result_confirmation），评审委员会不能"
+            f"确认自己的结果 / the result is confirmed by {confirming}, not by the committee",
+        )
     return None
 
 

@@ -649,8 +649,9 @@ async def test_campaign_report_counts_returns_per_unit_reason_and_stage(api: Api
                      reasons=["missing_material"])  # fmt: skip
     await api.decide(e, f.OTHER_UNIT, "unit_review", "return", opinion="请补充说明")
     await api.decide(b, f.UNIT, "unit_review", opinion="同意")
-    lodged = await api.post(f"/declarations/{b}/objections", AUDITOR, {"text": "学历存疑"},
-                            expect=201)
+    lodged = await api.post(
+        f"/declarations/{b}/objections", AUDITOR, {"text": "学历存疑"}, expect=201
+    )
     await api.post(f"/declarations/{b}/objections/{lodged['objection_id']}/resolution", f.UNIT,
                    {"upheld": True, "opinion": "属实", "outcome": "return"})  # fmt: skip
 

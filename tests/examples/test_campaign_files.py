@@ -44,7 +44,6 @@ from domain.models import (
     MaterialsReceivedCommand,
     PaymentCommand,
     Region,
-    ResultConfirmationCommand,
     Route,
     SubmitCommand,
     VoteCommand,
@@ -658,10 +657,10 @@ def declaration_for(
     )  # fmt: skip
 
 
-def vote() -> VoteCommand:
+def vote(c: Campaign) -> VoteCommand:
     """A valid, passing vote of the registered 25 members (40号令: 2/3 present, 2/3 of those
     voting in favour); the service sends the registered size with it."""
-    return VoteCommand(actor=f.COMMITTEE, attending=20, in_favor=16, against=2, abstain=2,
+    return VoteCommand(actor=committee(c), attending=20, in_favor=16, against=2, abstain=2,
                        members=MEMBERS)  # fmt: skip
 
 
@@ -742,12 +741,12 @@ def certify(d: Driver, *, fee: int | None, venue: str | None, mode: str = "video
             mode = "onsite" if venue == "onsite" else mode
         score = 86.0 if c.defense.scored else None
         d.do(DefenseCommand(actor=committee(c), passed=True, mode=mode, score=score))
-    d.do(vote())
+    d.do(vote(c))
     assert d.state == S.result_publicity
     d.advance_to(d.chain.s.computed["publicity_ends"].at)
     if c.result_confirmation_required:
         assert d.state == S.result_confirmation
-        d.do(ResultConfirmationCommand(actor=confirmer(c), confirmed=True, opinion="审核确认"))
+        d.do(decide(confirmer(c), "result_confirmation", opinion="审核确认"))
     assert d.state == S.certified and d.chain.s.result is not None
     return [e.stage_after or "" for e in d.audit if e.stage_after != e.stage_before]
 
@@ -990,13 +989,12 @@ async def certify_on_temporal(
         score = 86.0 if c.defense.scored else None
         view = await d.send("record_defense", DefenseCommand(
             actor=committee(c), passed=True, mode=mode, score=score))  # fmt: skip
-    view = await d.send("record_vote", vote())
+    view = await d.send("record_vote", vote(c))
     assert view.state == "result_publicity"
     await skip_to(env, after(view.deadlines.publicity_ends, minutes=1))
     if c.result_confirmation_required:
         await wait_state(client, d.id, "result_confirmation")
-        await d.send("confirm_result", ResultConfirmationCommand(
-            actor=confirmer(c), confirmed=True, opinion="审核确认"))  # fmt: skip
+        await d.decide(confirmer(c), "result_confirmation", "approve", opinion="审核确认")
     view = await wait_state(client, d.id, "certified")
     assert view.result is not None and view.result.certificate_no
     return view
