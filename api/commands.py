@@ -26,9 +26,11 @@ from api.refusals import Refusals
 from api.services import Services, in_session
 from api.subjects import DeclarationFacts, load_facts
 from domain.commands import BY_MODEL
+from domain.defense import average_onsite_score
 from domain.models import Actor, Command, DeclarationView
 from gateway import DecisionRefused, DeclarationEnded, send
-from store.campaigns import blind_review_of
+from store.campaigns import blind_review_of, get_campaign
+from store.queries.campaigns import campaign_views
 from store.queries.history import objection_texts
 
 __all__ = [
@@ -118,11 +120,44 @@ async def present(services: Services, actor: Actor, view: V) -> dict[str, Any]:
         )
     elif view.objections:
         view = without_objectors(view)
+    if view.defense.exemption and not view.defense.required:
+        view = await _with_average_score(services, view)
     if actor.role == "committee" and sees_masked(
         actor, await blind_review(services, view.campaign_id)
     ):
         view = mask_view(view)
     return view.model_dump(mode="json")
+
+
+async def _with_average_score(services: Services, view: V) -> V:
+    """docs/rules.md §5 (003): an exempt applicant where defenses are scored is given the
+    average of the year's on-site scores of the same specialty, once there is one."""
+
+    def read(session: Any) -> float | None:
+        campaign = get_campaign(session, view.campaign_id)
+        if campaign is None or not campaign.defense.scored:
+            return None
+        scored = [
+            (v.specialty, v.defense.mode, v.defense.score)
+            for v in campaign_views(session, view.campaign_id, DEFENDED)
+        ]
+        return average_onsite_score(scored, view.specialty)
+
+    average = await in_session(services.store, read, readonly=True)
+    defense = view.defense.model_copy(update={"average_score": average})
+    return view.model_copy(update={"defense": defense})
+
+
+#: States in which a declaration's defense has been recorded.
+DEFENDED = (
+    "committee_review",
+    "result_publicity",
+    "result_confirmation",
+    "certified",
+    "not_approved",
+    "revoked",
+    "defense_failed",
+)
 
 
 async def execute(

@@ -18,6 +18,7 @@ Exemption categories are claims until the unit confirms them (``categories``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel
@@ -28,6 +29,7 @@ __all__ = [
     "PRIVATE_ENTERPRISE_KINDS",
     "DefensePlan",
     "applicant_categories",
+    "average_onsite_score",
     "defense_required",
     "plan_defense",
     "remote_sample_drawn",
@@ -157,3 +159,14 @@ def plan_defense(
 def _in(region: Region | None, places: list[str]) -> bool:
     """A registered region named in a list of region codes or names."""
     return region is not None and (region.code in places or region.name in places)
+
+
+def average_onsite_score(
+    scores: Sequence[tuple[str | None, str | None, float | None]], specialty: str | None
+) -> float | None:
+    """docs/rules.md §5 (003 六(一) 现场答辩环节实行量化赋分的，按照当年参加该专业现场答辩人员的平均分予以
+    赋分): the mean of the year's on-site defense scores of the same specialty, from
+    ``(specialty, mode, score)`` of the campaign's declarations; None before the first."""
+    found = [score for spec, mode, score in scores
+             if spec == specialty and mode == "onsite" and score is not None]  # fmt: skip
+    return round(sum(found) / len(found), 2) if found else None

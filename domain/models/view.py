@@ -47,6 +47,9 @@ class DefenseView(Model):
     score: float | None = None
     exemption: str | None = None
     drawn: bool | None = None
+    #: For an exempt applicant where defenses are scored (003): the average of the year's
+    #: on-site scores of the same specialty, once there is one.
+    average_score: float | None = None
 
 
 class VoteRecord(Model):

@@ -7,7 +7,12 @@ import hashlib
 
 import pytest
 
-from domain.defense import defense_required, plan_defense, remote_sample_drawn
+from domain.defense import (
+    average_onsite_score,
+    defense_required,
+    plan_defense,
+    remote_sample_drawn,
+)
 from tests.domain.notices import (
     applicant,
     campaign_000,
@@ -282,3 +287,18 @@ def test_remote_sample_matches_the_rate_over_many_ids(rate):
     """§5 随机抽取 (000, 002): over 10 000 declarations the share drawn is the rate ± 0.02."""
     drawn = sum(remote_sample_drawn("xj-2020-senior", f"D-{i}", rate) for i in range(10_000))
     assert abs(drawn / 10_000 - rate) < 0.02
+
+
+def test_003_exempt_applicants_get_the_average_on_site_score_of_their_specialty():
+    """§5, 003 六(一) 现场答辩环节实行量化赋分的，按照当年参加该专业现场答辩人员的平均分予以赋分: only
+    on-site scores of the same specialty count; none before the first."""
+    scores = [
+        ("highway", "onsite", 80.0),
+        ("highway", "onsite", 91.0),
+        ("highway", "video", 60.0),
+        ("bridge", "onsite", 70.0),
+        ("highway", "onsite", None),
+    ]
+    assert average_onsite_score(scores, "highway") == 85.5
+    assert average_onsite_score(scores, "tunnel") is None
+    assert average_onsite_score([], "highway") is None
