@@ -17,7 +17,6 @@ update never changes how an existing history replays.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -198,8 +197,6 @@ class DeclarationWorkflow:
                 return chain.view()
             raise _error(spec, late, REFUSED_AUDITED)
         assert isinstance(prepared, Prepared)
-        if spec.patch is not None:
-            prepared = dataclasses.replace(prepared, patched=workflow.patched(spec.patch))
         step = chain.apply(spec, cmd, workflow.now(), prepared)
         self._wake = True
         await self._settle()

@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.retry import local, remote
     from activities.screening import ScreeningActivities
     from domain.chain import Chain, Prepared, Refusal
-    from domain.chain.state import UNIT_BAR_AT_DECISION
+    from domain.chain.state import DEADLINE_CHANGE_NOOP, UNIT_BAR_AT_DECISION
     from domain.commands import CommandSpec
     from domain.models import FeeBatch, FeeConfirmation
 
@@ -27,11 +27,19 @@ class PatchedRules:
     validator or query cannot write a marker: there, a change not decided yet in this run counts
     as adopted (the handler that follows decides it the same way, live)."""
 
+    #: Changes every declaration now follows: their marker is still written (deprecate_patch),
+    #: so histories recorded with or without it replay.
+    DEPRECATED = frozenset({DEADLINE_CHANGE_NOOP})
+
     def __init__(self) -> None:
         self.decided: dict[str, bool] = {}
         self.read_only = False
 
     def enabled(self, change: str) -> bool:
+        if change in self.DEPRECATED:
+            if not self.read_only:
+                workflow.deprecate_patch(change)
+            return True
         if change not in self.decided:
             if self.read_only:
                 return True

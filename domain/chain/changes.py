@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.chain import timers
-from domain.chain.state import Effect, Prepared, Refusal, Step
+from domain.chain.state import DEADLINE_CHANGE_NOOP, Effect, Prepared, Refusal, Step
 from domain.deadline_changes import effective_deadlines
 from domain.models import (
     CalendarChangedCommand,
@@ -46,13 +46,11 @@ def apply_change_deadlines(
     chain: Chain, cmd: DeadlineChangeCommand, now: datetime, prepared: Prepared
 ) -> Step:
     """延期. A change whose effective deadlines equal the current ones is a no-op (no event,
-    nothing re-armed), so a change delivered twice (a retried fan-out) is applied once;
-    ``prepared.patched`` False is the behaviour before that rule, for replaying older
-    histories."""
+    nothing re-armed), so a change delivered twice (a retried fan-out) is applied once."""
     s = chain.s
     old = s.deadlines
     effective = effective_deadlines(old, cmd.deadlines, cmd.changed_at)
-    if prepared.patched and effective == old:
+    if chain.rules.enabled(DEADLINE_CHANGE_NOOP) and effective == old:
         return Step(result={"unchanged": True})
     s.deadlines = effective
     st = s.state.value
@@ -119,12 +117,11 @@ def apply_calendar_changed(
 ) -> Step:
     """docs/rules.md §7: loading a year's official data recomputes the provisional deadlines.
 
-    With ``prepared.patched`` (False replays histories from before it), a declaration that has
-    provisional deadlines records ``calendar.changed`` naming the year, version and the
-    deadlines it recomputes; each recomputed deadline then records ``deadline.<kind>.recomputed``
-    (moved) or ``.confirmed`` (same instant, now official), the at-risk instant included."""
+    A declaration that has provisional deadlines records ``calendar.changed`` naming the year,
+    version and the deadlines it recomputes; each recomputed deadline then records
+    ``deadline.<kind>.recomputed`` (moved) or ``.confirmed`` (same instant, now official), the
+    at-risk instant included."""
     s = chain.s
-    explain = prepared.patched
     recomputing: list[str] = []
     for kind, computed in list(s.computed.items()):
         if not computed.explanation.provisional:
@@ -147,7 +144,7 @@ def apply_calendar_changed(
     at_risk_recomputed = stale_table and timers.active_declaration_deadline(chain) is not None
     if at_risk_recomputed:
         recomputing.append("at_risk_from")
-    if explain and recomputing:
+    if recomputing:
         st = s.state.value
         chain.record(
             cmd.actor,
@@ -164,7 +161,7 @@ def apply_calendar_changed(
         )
     if stale_table:
         s.at_risk_table = None
-        s.explain_at_risk = explain and at_risk_recomputed
+        s.explain_at_risk = at_risk_recomputed
         timers.refresh_at_risk(chain, now)
     return Step()
 

@@ -28,6 +28,7 @@ from domain.states import StateName, label
 
 __all__ = [
     "BLIND_SUBMISSION_MASKED",
+    "DEADLINE_CHANGE_NOOP",
     "HISTORY_EVENT_BUDGET",
     "LATE_ACCEPTANCE",
     "NO_SECOND_PUBLICITY",
@@ -73,6 +74,10 @@ class CurrentRules:
         return True
 
 
+#: A deadline change already in force is a no-op (a retried fan-out changes a declaration once).
+#: Deprecated: every declaration follows it; the workflow still writes its marker, so histories
+#: recorded with or without it replay.
+DEADLINE_CHANGE_NOOP = "deadline-change-noop-if-unchanged"
 #: docs/rules.md §2.8: the quorum counts the members present at the meeting; a recusal lowers
 #: only the number voting (before: recused members counted as absent).
 VOTE_QUORUM_ON_PRESENT = "rules-v3-vote-quorum-on-present"
@@ -106,11 +111,9 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What the workflow did before a command applies: the store's screening of a submission,
-    and the answer of the command's ``workflow.patched`` check (docs/reliability.md)."""
+    """What the workflow did before a command applies: the store's screening of a submission."""
 
     screening: ScreeningResult | None = None
-    patched: bool = True
 
 
 EffectKind = Literal[

@@ -50,13 +50,13 @@ class Driver:
         refusal = self.chain.refusal(BY_MODEL[type(cmd)], cmd, self.now)
         return refusal.message if refusal else None
 
-    def do(self, cmd: Command, *, patched: bool = True) -> Step:
+    def do(self, cmd: Command) -> Step:
         """Apply ``cmd`` as the workflow does: its table entry's check, then its transition."""
         spec = BY_MODEL[type(cmd)]
         refusal = self.chain.refusal(spec, cmd, self.now)
         assert refusal is None, refusal
         screening = self.screening if spec.prepare == "screen_applicant" else None
-        step = self.chain.apply(spec, cmd, self.now, Prepared(screening=screening, patched=patched))
+        step = self.chain.apply(spec, cmd, self.now, Prepared(screening=screening))
         self.settle()
         return step
 
