@@ -122,7 +122,7 @@ def test_nothing_the_service_runs_imports_a_development_package(tmp_path: Path) 
             for info in pkgutil.walk_packages(package.__path__, top + "."):
                 if info.name != "store.migrations.env":  # alembic runs that one itself
                     importlib.import_module(info.name)
-        for name in ("settings", "logconfig", "worker", "cli", "uvicorn.main", "alembic.config"):
+        for name in ("settings", "settings.logs", "worker", "cli", "uvicorn.main", "alembic.config"):
             importlib.import_module(name)
 
         from fastapi.testclient import TestClient
