@@ -207,15 +207,28 @@ def dossier(
 
 TtlHours = Annotated[
     float,
-    typer.Option("--ttl-hours", min=0, help="Hours until the token expires; 0: no expiry."),
+    typer.Option(
+        "--ttl-hours",
+        min=0.01,
+        help="Hours until the token expires (at most REVIEWCHAIN_JWT_MAX_LIFETIME, 12 h).",
+    ),
 ]
 
 #: Organisation-scoped roles: without ``--org`` their token can decide nothing.
 SCOPED_ROLES = ("unit_reviewer", "authority_reviewer")
 
 
-def _ttl(hours: float) -> timedelta | None:
-    return timedelta(hours=hours) if hours > 0 else None
+def _ttl(hours: float) -> timedelta:
+    """A token's lifetime; every token expires, within the service's maximum lifetime."""
+    ttl = timedelta(hours=hours)
+    limit = get_settings().jwt_max_lifetime
+    if ttl > limit:
+        raise typer.BadParameter(
+            f"at most {limit.total_seconds() / 3600:g} hours (REVIEWCHAIN_JWT_MAX_LIFETIME): "
+            "the service refuses tokens that live longer",
+            param_hint="--ttl-hours",
+        )
+    return ttl
 
 
 def _role(value: str) -> str:

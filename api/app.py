@@ -41,7 +41,7 @@ from api.routes import (
 )
 from api.services import Services
 from logconfig import configure_logging
-from settings import Settings, get_settings, tune_gc
+from settings import Settings, check_startup, get_settings, tune_gc
 from store.db import Store
 
 __all__ = ["api_routes", "check_access_declared", "create_app"]
@@ -87,6 +87,8 @@ async def _temporal_unavailable(request: Request, exc: Exception) -> JSONRespons
 def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    for problem in check_startup(settings):
+        log.warning("api.unsafe_setting", problem=problem)
     metrics = Metrics()
     services = Services(
         settings=settings, store=Store.from_settings(settings), metrics=metrics,

@@ -15,7 +15,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from api.auth import ROLES, authenticate_token, unauthorized
+from api.auth import ROLES, unauthorized
 from api.refusals import Refusals
 from api.services import Services
 from api.subjects import DeclarationFacts, load_facts
@@ -38,7 +38,10 @@ __all__ = [
     "route_template",
 ]
 
-_bearer = HTTPBearer(auto_error=False, description="JWT (HS256): claims sub, role, org, exp")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="JWT (HS256, or RS256/ES256 of the identity provider): claims sub, role, org, exp",
+)
 
 # The dependencies below are ``async`` although they never await: FastAPI runs a plain ``def``
 # dependency in its thread pool, a thread hop per dependency per request that profiling showed
@@ -83,13 +86,13 @@ RefusalsDep = Annotated[Refusals, Depends(get_refusals)]
 
 
 async def authenticate(
-    settings: SettingsDep,
+    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The caller, from the bearer token; 401 without a valid one."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("not authenticated")
-    return authenticate_token(credentials.credentials, settings)
+    return await services.identity.authenticate(credentials.credentials)
 
 
 ActorDep = Annotated[Actor, Depends(authenticate)]

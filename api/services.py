@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.auth import Identity
 from api.metrics import Metrics
 from settings import Settings
 from store.db import Store
@@ -41,6 +42,11 @@ class Services:
     #: What never changes about a declaration once recorded (campaign, unit, authority chain,
     #: who filed it), by declaration id, newest use last (``api.subjects.load_facts``).
     facts: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+    #: Checks callers' tokens (keys, claims, revocations); built from ``settings`` and ``store``.
+    identity: Identity = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity = Identity(self.settings, self.store)
 
 
 async def in_session(store: Store, work: Callable[[Session], T], *, readonly: bool = False) -> T:

@@ -119,10 +119,10 @@ def demo_actors(campaign: Campaign | None = None) -> dict[str, Actor]:
     return actors
 
 
-def token_exports(settings: Settings, ttl: timedelta | None = timedelta(hours=12)) -> str:
+def token_exports(settings: Settings, ttl: timedelta = timedelta(hours=12)) -> str:
     """Shell ``export`` lines, one token per demo actor, for ``eval "$(python cli.py tokens
     demo)"``; each preceded by a comment naming the person."""
-    expiry = "never expire" if ttl is None else f"expire in {_duration(ttl)}"
+    expiry = f"expire in {_duration(ttl)}"
     lines = [f"# Review Chain demo tokens (HS256, REVIEWCHAIN_JWT_SECRET); they {expiry}."]
     for name, actor in demo_actors().items():
         token = mint_token(settings, actor.id, actor.role, actor.org, ttl=ttl)

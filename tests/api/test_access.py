@@ -248,7 +248,7 @@ def _tokens(settings: Settings) -> dict[str, dict[str, str]]:
     expired = mint_token(settings, "admin-1", "admin", "", ttl=timedelta(hours=-1))
     unknown_role = jwt.encode({"sub": "x", "role": "superuser", "org": ""}, settings.jwt_secret,
                               algorithm="HS256")  # fmt: skip
-    none_alg = jwt.encode({"sub": "admin-1", "role": "admin", "org": ""}, None, algorithm="none")
+    none_alg = jwt.encode({"sub": "admin-1", "role": "admin", "org": ""}, "", algorithm="none")
     assert good
     return {
         "no token": {},
