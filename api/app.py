@@ -23,6 +23,7 @@ from temporalio.service import RPCError
 
 from api import console
 from api.deps import Allow, Public
+from api.headers import SecurityHeaders
 from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.observability import RequestObservation
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.include_router(console.router)  # the browser console (api/console), outside the schema
     app.add_exception_handler(RPCError, _temporal_unavailable)
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # also on the 413s and 422s of RequestLimits
     app.add_middleware(RequestObservation, metrics=metrics)  # outermost: counts 413s and 422s
     check_access_declared(app)
     return app
