@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         try:
             yield
         finally:
+            await services.refusal_windows.flush()
             services.store.dispose()
 
     app = FastAPI(

@@ -17,10 +17,11 @@ from temporalio.client import Client
 
 from api.auth import ROLES, unauthorized
 from api.refusals import Refusals
-from api.services import Services
+from api.services import Services, in_session
 from api.subjects import DeclarationFacts, load_facts
 from domain.models import Actor
 from settings import Settings
+from store.campaigns import campaign_exists
 from store.db import Store
 
 __all__ = [
@@ -135,8 +136,19 @@ async def forbidden(
     return HTTPException(status.HTTP_403_FORBIDDEN, reason)
 
 
+def unknown(kind: str, value: str) -> HTTPException:
+    """404 for an id nobody knows. A refusal about it is not audited: there is nothing it
+    concerns, and a chain named after whatever a caller made up would only fill the trail."""
+    label = {"declaration": "申报", "campaign": "评审工作"}[kind]
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND, f"没有编号为 {value[:100]} 的{label} / unknown {kind}"
+    )
+
+
 class Allow:
-    """The role gate: ``Depends(Allow("admin", "committee"))`` admits those roles only.
+    """The role gate: ``Depends(Allow("admin", "committee"))`` admits those roles only. A
+    refused role is 403, audited on the declaration or campaign the path names; a path naming
+    one that does not exist is 404 and writes nothing.
 
     ``action`` names the attempt in the audit trail (default: method and route template).
     """
@@ -161,9 +173,17 @@ class Allow:
         )
         params = request.path_params
         facts = None
+        campaign_id = None
         if "declaration_id" in params:
             facts = await load_facts(services, params["declaration_id"])
-        campaign_id = params.get("campaign_id") if facts is None else None
+            if facts is None:
+                raise unknown("declaration", params["declaration_id"])
+        elif "campaign_id" in params:
+            campaign_id = params["campaign_id"]
+            if not await in_session(
+                services.store, lambda s: campaign_exists(s, campaign_id), readonly=True
+            ):
+                raise unknown("campaign", campaign_id)
         raise await forbidden(
             services,
             actor,

@@ -16,9 +16,12 @@ without one.
 
 from __future__ import annotations
 
+from typing import Literal
+from urllib.parse import quote
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CONSOLE_CSP", "SecurityHeaders"]
+__all__ = ["CONSOLE_CSP", "SecurityHeaders", "content_disposition"]
 
 CONSOLE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -55,3 +58,16 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def content_disposition(filename: str, kind: Literal["attachment", "inline"] = "attachment") -> str:
+    """A ``Content-Disposition`` value for any file name (RFC 6266): a plain ASCII ``filename``
+    for old clients (every other character, quotes and controls as ``_``) and the exact name as
+    UTF-8 in ``filename*`` (RFC 5987), which current browsers prefer. A header is Latin-1 text,
+    so a campaign named 阿克苏… in a bare ``filename`` used to fail the response with a 500."""
+    fallback = (
+        "".join(c if " " <= c < "\x7f" and c not in '"\\;' else "_" for c in filename).strip()
+        or "download"
+    )
+    encoded = quote(filename, safe="")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from api.deps import Allow, ServicesDep
+from api.headers import content_disposition
 from api.services import in_session
 from domain.models import Actor
 from store.audit import ChainCheck, verify
@@ -72,9 +73,8 @@ async def export_trail(
         services.store, format=format, declaration_id=declaration_id, campaign_id=campaign_id
     )
     scope = campaign_id if campaign_id is not None else declaration_id
-    filename = f"audit-{scope}.{format}".replace('"', "")
     return StreamingResponse(
         _encoded(chunks),
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(f"audit-{scope}.{format}")},
     )

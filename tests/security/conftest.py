@@ -16,6 +16,7 @@ from api.app import create_app
 from settings import Settings
 from tests.api.conftest import api, app, http  # noqa: F401 - the API tests' own fixtures
 from tests.console.conftest import console  # noqa: F401 - the console tests' own fixture
+from tests.fixtures_db import blank_store, db_kind, pg_server, pg_template, store  # noqa: F401
 
 #: A secret production accepts (48 random-looking bytes), for tests that need one.
 STRONG_SECRET = "q9Vt3xK0bF7mW2sL8pR5nZ1cH6jD4gY0aE3uI9oT7kQ2vB5x"
