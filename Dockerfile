@@ -12,6 +12,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY store ./store
 COPY api ./api
+COPY gateway ./gateway
 COPY tools ./tools
 COPY examples ./examples
 COPY settings.py worker.py logconfig.py cli.py ./

@@ -9,6 +9,8 @@
     eval "$(python cli.py tokens demo)"       # export TOKEN_APPLICANT=… one per demo role
     python cli.py demo load [--api http://127.0.0.1:8000]
     python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml --api URL --token T
+    python cli.py keys signing | payload --id 2025-01 | public
+    python cli.py db migrate --service-role reviewchain_app
 
 The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
 commands only read it. Tokens are signed with ``REVIEWCHAIN_JWT_SECRET``: the API must run with
@@ -36,6 +38,7 @@ from store.db import Store
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import export_trail
 from tools.campaigns import campaigns_app
+from tools.keys import db_app, keys_app
 
 if TYPE_CHECKING:
     from tools.demo import DemoReport
@@ -57,6 +60,8 @@ demo_app = typer.Typer(
 )
 app.add_typer(demo_app, name="demo")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 
 #: The progress bar goes to standard error, so that standard output stays the result.
 err = Console(stderr=True)

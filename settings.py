@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     #: Temporal payload encryption (gateway/codec.py): ``id:base64-key`` entries separated by
     #: commas, 32-byte AES keys; the first encrypts, all decrypt. Empty: payloads in clear.
     payload_keys: str = ""
+    #: Also decode unencrypted payloads: only while workflows started before ``payload_keys``
+    #: was set still run (their histories hold plaintext); while on, anyone who reaches Temporal
+    #: can send commands.
+    payload_accept_plaintext: bool = False
     #: Origins (comma-separated) whose browser may call ``/codec/*`` (the Temporal UI's).
     codec_cors_origins: str = ""
     #: The audit signing key (Ed25519, base64 of the 32-byte seed; ``cli.py keys signing``).

@@ -33,6 +33,7 @@ from api.routes import (
     campaign_ops,
     campaigns,
     certificates,
+    codec,
     decisions,
     declarations,
     health,
@@ -41,6 +42,7 @@ from api.routes import (
     payments,
 )
 from api.services import Services
+from gateway.codec import with_data_converter
 from logconfig import configure_logging
 from settings import Settings, check_startup, get_settings, tune_gc
 from store.db import Store
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     for problem in check_startup(settings):
         log.warning("api.unsafe_setting", problem=problem)
     metrics = Metrics()
+    if temporal_client is not None:
+        temporal_client = with_data_converter(temporal_client, settings)
     services = Services(
         settings=settings, store=Store.from_settings(settings), metrics=metrics,
         client=temporal_client,
@@ -123,13 +127,14 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, meetings,
+        campaign_ops, meetings, codec,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(console.router)  # the browser console (api/console), outside the schema
     app.add_exception_handler(RPCError, _temporal_unavailable)
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # also on the 413s and 422s of RequestLimits
+    app.add_middleware(codec.CodecCors, origins=settings.codec_cors_origins)
     app.add_middleware(RequestObservation, metrics=metrics)  # outermost: counts 413s and 422s
     check_access_declared(app)
     return app
