@@ -1,4 +1,4 @@
-"""Identity (api.md §2): ``Authorization: Bearer <JWT>``.
+"""Identity: ``Authorization: Bearer <JWT>`` (README, "Running it safely").
 
 Two kinds of token are accepted, told apart by the algorithm in their header:
 
@@ -209,7 +209,9 @@ class Revocations:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._ids: set[str] = set()
+        self._stored: set[str] = set()
+        #: This process's own sign-outs, until they expire (a reload never forgets them).
+        self._own: dict[str, datetime] = {}
         self._loaded_at = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -218,17 +220,17 @@ class Revocations:
             async with self._lock:
                 if time.monotonic() - self._loaded_at > self.refresh_seconds:
                     now = datetime.now(UTC)
-                    ids = await asyncio.to_thread(self._load, now)
-                    self._ids = ids | {i for i in self._ids if i in ids}
+                    self._stored = await asyncio.to_thread(self._load, now)
+                    self._own = {k: v for k, v in self._own.items() if v >= now}
                     self._loaded_at = time.monotonic()
-        return tid in self._ids
+        return tid in self._own or tid in self._stored
 
     def _load(self, now: datetime) -> set[str]:
         with self._store.session(readonly=True) as session:
             return revoked_ids(session, now)
 
     async def add(self, tid: str, expires_at: datetime) -> None:
-        self._ids.add(tid)
+        self._own[tid] = expires_at
         now = datetime.now(UTC)
 
         def write() -> None:

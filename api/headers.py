@@ -1,5 +1,5 @@
-"""Response headers that keep a browser from being turned against the service (api.md "Limits
-that protect everyone").
+"""Response headers that keep a browser from being turned against the service (a security
+review found the console sent none of them).
 
 Every response: ``X-Content-Type-Options: nosniff`` (a JSON answer or an export is never run as
 a script or rendered as HTML), ``X-Frame-Options: DENY`` (no page is framed by another site, so

@@ -83,7 +83,7 @@ def json_problem(body: bytes) -> tuple[Any, str | None]:
         return None, str(err)
     except RecursionError:
         return None, f"nested deeper than {MAX_JSON_DEPTH} levels / 嵌套层数超过 {MAX_JSON_DEPTH}"
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):  # not JSON (or not text) at all
         return None, None
     except ValueError as err:  # e.g. an integer of more than 4,300 digits
         return None, f"unreadable number: {str(err)[:80]} / 无法读取的数值"

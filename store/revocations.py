@@ -1,4 +1,4 @@
-"""Tokens revoked before they expire (console sign-out, api.md §2).
+"""Tokens revoked before they expire (console sign-out).
 
 A row names a token (its ``jti``, or the SHA-256 of the token) and when it would have expired;
 until then every API process refuses it (``api.auth.Revocations`` reads this table). Rows whose

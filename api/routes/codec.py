@@ -37,7 +37,7 @@ __all__ = ["CodecCors", "router"]
 
 router = APIRouter(prefix="/codec", tags=["codec"])
 
-Reader = Annotated[Actor, Depends(Allow("auditor", "admin", action="codec"))]
+Reader = Annotated[Actor, Depends(Allow("auditor", "admin"))]
 
 #: Most payloads one call may carry (the UI sends one event's at a time).
 MAX_PAYLOADS = 1000

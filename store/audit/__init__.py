@@ -1,4 +1,4 @@
-"""The audit trail's hash chain (domain.md §8, api.md "Audit store").
+"""The audit trail's hash chain (docs/rules.md §8; docs/audit.md).
 
 Each declaration's events form one chain ordered by ``seq`` (1, 2, 3, …). Every row carries the
 hash of the row before it (``prev_hash``; 64 zeros for ``seq`` 1) and its own ``hash``:

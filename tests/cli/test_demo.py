@@ -244,7 +244,7 @@ def test_tokens_mint_signs_the_claims_asked_for(cli_settings: Settings) -> None:
 
 
 def test_tokens_mint_defaults_and_every_token_expires(cli_settings: Settings) -> None:
-    """api.md §2: ``exp`` is required and at most REVIEWCHAIN_JWT_MAX_LIFETIME (12 h) away, so
+    """Identity: ``exp`` is required and at most REVIEWCHAIN_JWT_MAX_LIFETIME (12 h) away, so
     the CLI mints no token without one, nor one the service would refuse as too long-lived."""
     result = runner.invoke(cli_app, ["tokens", "mint", "--role", "auditor"])
     assert result.exit_code == 0, result.output

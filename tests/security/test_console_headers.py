@@ -1,4 +1,4 @@
-"""Finding 7, console (api.md "Limits that protect everyone"): no CSP, frame, nosniff or
+"""Finding 7, console: no CSP, frame, nosniff or
 referrer headers; sign-out had no CSRF check; sign-in accepted posts from any origin.
 
 Now every console page carries a CSP allowing only the console's own files, ``X-Frame-Options:

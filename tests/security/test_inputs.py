@@ -1,4 +1,4 @@
-"""Finding 6, inputs (api.md "Limits that protect everyone"): JSON nested 1,000 deep (2 KB) gave an
+"""Finding 6, inputs: JSON nested 1,000 deep (2 KB) gave an
 unauthenticated 500 with a traceback; NaN/Infinity gave 500; the CSV export was open to formula
 injection; a non-Latin-1 export name gave 500; fees had no upper bound; every refused read was a
 durable audit write with no rate limit, and refusals about made-up ids created audit chains

@@ -1,4 +1,4 @@
-"""Finding 3, JWT secrets (api.md §2): the public development secret and secrets like ``a`` or
+"""Finding 3, JWT secrets: the public development secret and secrets like ``a`` or
 ``changeme`` started without a word; an empty one gave 500 on every request; tokens without
 ``exp`` lived forever; sign-out did not revoke.
 
