@@ -15,6 +15,7 @@ COPY activities ./activities
 COPY store ./store
 COPY gateway ./gateway
 COPY api ./api
+COPY gateway ./gateway
 COPY tools ./tools
 COPY examples ./examples
 COPY worker.py cli.py alembic.ini ./

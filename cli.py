@@ -10,6 +10,8 @@
     python cli.py demo load [--api http://127.0.0.1:8000]
     python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml --api URL --token T
     python cli.py db current | upgrade [REVISION] | downgrade [REVISION] | check
+    python cli.py db migrate --service-role reviewchain_app
+    python cli.py keys signing | payload --id 2025-01 | public
 
 The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
 commands only read it. Tokens are signed with ``REVIEWCHAIN_JWT_SECRET``: the API must run with
@@ -38,6 +40,7 @@ from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import export_trail
 from tools.campaigns import campaigns_app
 from tools.db import db_app
+from tools.keys import keys_app
 
 if TYPE_CHECKING:
     from tools.demo import DemoReport
@@ -59,6 +62,7 @@ demo_app = typer.Typer(
 )
 app.add_typer(demo_app, name="demo")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 
 #: The progress bar goes to standard error, so that standard output stays the result.
@@ -210,15 +214,28 @@ def dossier(
 
 TtlHours = Annotated[
     float,
-    typer.Option("--ttl-hours", min=0, help="Hours until the token expires; 0: no expiry."),
+    typer.Option(
+        "--ttl-hours",
+        min=0.01,
+        help="Hours until the token expires (at most REVIEWCHAIN_JWT_MAX_LIFETIME, 12 h).",
+    ),
 ]
 
 #: Organisation-scoped roles: without ``--org`` their token can decide nothing.
 SCOPED_ROLES = ("unit_reviewer", "authority_reviewer")
 
 
-def _ttl(hours: float) -> timedelta | None:
-    return timedelta(hours=hours) if hours > 0 else None
+def _ttl(hours: float) -> timedelta:
+    """A token's lifetime; every token expires, within the service's maximum lifetime."""
+    ttl = timedelta(hours=hours)
+    limit = get_settings().jwt_max_lifetime
+    if ttl > limit:
+        raise typer.BadParameter(
+            f"at most {limit.total_seconds() / 3600:g} hours (REVIEWCHAIN_JWT_MAX_LIFETIME): "
+            "the service refuses tokens that live longer",
+            param_hint="--ttl-hours",
+        )
+    return ttl
 
 
 def _role(value: str) -> str:

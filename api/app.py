@@ -24,6 +24,7 @@ from temporalio.service import RPCError
 from api import console
 from api.deps import Allow, Public
 from api.docs import install_docs
+from api.headers import SecurityHeaders
 from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.observability import RequestObservation
@@ -35,6 +36,7 @@ from api.routes import (
     campaign_ops,
     campaigns,
     certificates,
+    codec,
     decisions,
     declarations,
     health,
@@ -43,7 +45,8 @@ from api.routes import (
     payments,
 )
 from api.services import Services
-from settings import Settings, get_settings, tune_gc
+from gateway.codec import with_data_converter
+from settings import Settings, check_startup, get_settings, tune_gc
 from settings.logs import configure_logging
 from store.db import Store
 
@@ -90,7 +93,11 @@ async def _temporal_unavailable(request: Request, exc: Exception) -> JSONRespons
 def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    for problem in check_startup(settings):
+        log.warning("api.unsafe_setting", problem=problem)
     metrics = Metrics()
+    if temporal_client is not None:
+        temporal_client = with_data_converter(temporal_client, settings)
     services = Services(
         settings=settings, store=Store.from_settings(settings), metrics=metrics,
         client=temporal_client,
@@ -111,6 +118,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         try:
             yield
         finally:
+            await services.refusal_windows.flush()
             services.store.dispose()
 
     app = FastAPI(
@@ -124,7 +132,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, campaign_changes, meetings,
+        campaign_ops, campaign_changes, meetings, codec,
     ):  # fmt: skip
         app.include_router(module.router)
     install_docs(app)
@@ -132,6 +140,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     install_problem_handlers(app)
     app.add_exception_handler(RPCError, _temporal_unavailable)
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # also on the 413s and 422s of RequestLimits
+    app.add_middleware(codec.CodecCors, origins=settings.codec_cors_origins)
     app.add_middleware(RequestObservation, metrics=metrics)  # outermost: counts 413s and 422s
     check_access_declared(app)
     return app

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from domain.fees import MAX_FEE
 from domain.models import Applicant, Attachment, DecisionStage, DefenseMode, MaterialRef
 
 __all__ = [
@@ -87,7 +88,7 @@ class ResolutionBody(Body):
 
 
 class PaymentBody(Body):
-    amount: StrictInt
+    amount: StrictInt = Field(gt=0, le=MAX_FEE)
     receipt_no: str
 
 
@@ -120,7 +121,7 @@ class MisconductBody(Body):
 
 class BatchPaymentItem(Body):
     declaration_id: str = Field(min_length=1, max_length=100)
-    amount: StrictInt = Field(gt=0)
+    amount: StrictInt = Field(gt=0, le=MAX_FEE)
 
 
 class BatchPayment(Body):

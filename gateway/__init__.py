@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
@@ -97,11 +96,14 @@ def runtime_for(settings: Settings) -> Runtime | None:
 
 
 async def connect(settings: Settings) -> Client:
-    """The process's one Temporal client, with the pydantic data converter."""
+    """The process's one Temporal client, with the service's data converter (pydantic, and the
+    payload codec when ``payload_keys`` is set: :mod:`gateway.codec`)."""
+    from gateway.codec import data_converter
+
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         runtime=runtime_for(settings),
     )
 

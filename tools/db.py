@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from settings import get_settings
 from store.db import Store
+from store.roles import grant_service_role
 from store.schema import SchemaStatus, migrations, schema_status
 
 __all__ = ["db_app"]
@@ -181,3 +182,28 @@ def check() -> None:
         for line in status.differences:
             typer.echo(f"  {line}")
     raise typer.Exit(1)
+
+
+@db_app.command("migrate")
+def migrate(
+    service_role: Annotated[
+        str,
+        typer.Option(
+            "--service-role",
+            help="PostgreSQL: then give this role the service's rights (store/roles.py).",
+        ),
+    ] = "",
+) -> None:
+    """Bring the schema to the newest migration, as the role REVIEWCHAIN_DATABASE_URL names
+    (the owner), and grant the service's role what it may do."""
+    store = Store.from_settings(get_settings())
+    try:
+        store.migrate()
+        if service_role:
+            with store.engine.begin() as connection:
+                grant_service_role(connection, service_role)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from None
+    finally:
+        store.dispose()
+    typer.echo("migrated" + (f"; {service_role} has the service's rights" if service_role else ""))

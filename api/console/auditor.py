@@ -20,6 +20,7 @@ from api.commands import not_found
 from api.console.auth import ConsoleAllow
 from api.console.render import console_router, render
 from api.deps import ServicesDep
+from api.headers import content_disposition
 from api.routes import audit, declarations
 from api.schemas import MAX_PAGE
 from api.services import in_session
@@ -110,11 +111,11 @@ async def export(
         services.store, format=format, campaign_id=campaign_id or None,
         declaration_id=declaration_id or None,
     )  # fmt: skip
-    name = f"audit-{campaign_id or declaration_id}.{format}".replace('"', "").replace("/", "_")
+    name = f"audit-{campaign_id or declaration_id}.{format}".replace("/", "_")
     return StreamingResponse(
         (chunk.encode("utf-8") for chunk in chunks),
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": content_disposition(name)},
     )
 
 
@@ -130,11 +131,11 @@ async def dossier(declaration_id: str, actor: DossierReader, services: ServicesD
         )
     except DossierNotFound as err:
         raise not_found(declaration_id) from err
-    name = f"dossier-{declaration_id}.json".replace('"', "").replace("/", "_")
+    name = f"dossier-{declaration_id}.json".replace("/", "_")
     return Response(
         dossier_json(built).encode("utf-8"),
         media_type="application/json; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": content_disposition(name)},
     )
 
 

@@ -93,6 +93,18 @@ def _unregister(session: Session, declaration_id: str) -> None:
         session.delete(row)
 
 
+def someone_elses_duplicate(campaign: Campaign, level: str) -> str:
+    """The 409 for a duplicate filed by another account: it says that the person may not file
+    twice, and nothing about the other file (not its id, state, unit or route), so an ID number
+    cannot be probed for someone else's declarations."""
+    return (
+        f"该身份证号在 {campaign.year} 年度已有同系列、同级别的有效申报，同一年度只能申报一次；"
+        "如系本人申报，请使用提交该申报的账号查看 (001) / a live declaration for this person, "
+        f"title ({campaign.series} {level}) and year {campaign.year} exists; only the account "
+        "that filed it is told which"
+    )
+
+
 async def _refuse_creation(
     services: Services, actor: Actor, campaign: Campaign, reg: Registration, body: DeclarationInput
 ) -> HTTPException:
@@ -100,6 +112,9 @@ async def _refuse_creation(
     detail = {"level": body.level, "route": body.route, "unit_id": body.unit_id}
     rival = reg.rival
     facts = await load_facts(services, rival.declaration_id) if rival is not None else None
+    if rival is not None and (facts is None or facts.filed_by != actor.id):
+        # Only the account that filed the live declaration learns which one it is.
+        reason = someone_elses_duplicate(campaign, body.level)
     refusals = Refusals(services)
     if facts is not None:  # on the existing declaration's own trail
         await refusals.on_declaration(actor, facts, action="create_declaration", reason=reason,
@@ -116,7 +131,7 @@ async def create_declaration(
 ) -> CreatedDeclaration:
     """File a declaration (draft). 404 unknown campaign; 422 a level the campaign does not
     review; 409 a blocked or barred person, or a second live declaration for the same title
-    and year (naming the existing one)."""
+    and year (naming the existing one only to the account that filed it)."""
     client = require_client(services)
     campaign = await in_session(
         services.store, lambda s: get_campaign(s, body.campaign_id), readonly=True

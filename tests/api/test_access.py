@@ -143,6 +143,11 @@ CASES: list[Case] = [
                        "members_present": [f"m{i}" for i in range(20)],
                        "votes": [{"declaration_id": d, "in_favor": 20, "against": 0,
                                   "abstain": 0, "recused": []}]}),
+    Case("GET", "/audit/public-key", "public_key", None),
+    Case("POST", "/codec/decode", "decode", roles("auditor", "admin"), "access",
+         lambda c, d: {"payloads": []}),
+    Case("POST", "/codec/encode", "encode", roles("auditor", "admin"), "access",
+         lambda c, d: {"payloads": []}),
     Case("GET", "/healthz", "healthz", None),
     Case("GET", "/problems/{kind}", "problem_kind", None),
     Case("GET", "/readyz", "readyz", None),
@@ -257,7 +262,7 @@ def _tokens(settings: Settings) -> dict[str, dict[str, str]]:
     expired = mint_token(settings, "admin-1", "admin", "", ttl=timedelta(hours=-1))
     unknown_role = jwt.encode({"sub": "x", "role": "superuser", "org": ""}, settings.jwt_secret,
                               algorithm="HS256")  # fmt: skip
-    none_alg = jwt.encode({"sub": "admin-1", "role": "admin", "org": ""}, None, algorithm="none")
+    none_alg = jwt.encode({"sub": "admin-1", "role": "admin", "org": ""}, "", algorithm="none")
     assert good
     return {
         "no token": {},

@@ -57,7 +57,9 @@ async def test_sign_in_keeps_the_token_in_an_httponly_cookie_verified_as_the_api
     away = await http.post("/console/login", data={"token": committee, "next": "https://x.test/"})
     assert away.headers["location"] == "/console/campaigns"
 
-    out = await http.post("/console/logout")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', (await http.get("/console/audit")).text)
+    assert csrf
+    out = await http.post("/console/logout", data={"csrf": csrf.group(1)})
     assert out.status_code == 303 and (await http.get("/console/inbox")).status_code == 303
 
 
