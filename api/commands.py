@@ -27,7 +27,7 @@ from api.services import Services, in_session
 from api.subjects import DeclarationFacts, load_facts
 from domain.commands import BY_MODEL
 from domain.defense import average_onsite_score
-from domain.models import Actor, Command, DeclarationView
+from domain.models import Actor, Command, DeclarationView, RefusalRecord
 from gateway import DecisionRefused, DeclarationEnded, send
 from store.campaigns import blind_review_of, get_campaign
 from store.queries.campaigns import campaign_views
@@ -171,8 +171,16 @@ async def execute(
     """Send ``cmd`` as its command's update (``domain.commands``) and answer the new view."""
     client = require_client(services)
     update = BY_MODEL[type(cmd)].name
+
+    async def report(record: RefusalRecord) -> None:
+        """A refusal the validator answered, audited once per caller and target a minute."""
+        await Refusals(services).on_declaration(
+            actor, facts, action=update, reason=record.reason, status=409,
+            detail=record.detail, code=record.code,
+        )  # fmt: skip
+
     try:
-        view = await send(client, facts.id, update, cmd, result_type=result_type)
+        view = await send(client, facts.id, update, cmd, result_type=result_type, report=report)
     except DeclarationEnded as err:
         await Refusals(services).on_declaration(
             actor,

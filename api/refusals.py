@@ -222,13 +222,15 @@ class Refusals:
         status: int,
         detail: dict[str, Any] | None = None,
         ended: bool = False,
+        code: str = "",
     ) -> None:
         """A refusal on a declaration: signalled while it runs, appended once it has ended
-        (``ended``: the caller already knows the workflow has closed)."""
+        (``ended``: the caller already knows the workflow has closed); ``code`` is the
+        refusal's stable code, its audit reason."""
 
         async def write(text: str, extra: dict[str, Any]) -> None:
             body = {"status": status, "via": "api", **(detail or {}), **extra}
-            await self._on_declaration(actor, facts, action, text, status, body, ended)
+            await self._on_declaration(actor, facts, action, text, status, body, ended, code)
 
         await self._once(actor, facts.id, action, status, reason, write)
 
@@ -241,6 +243,7 @@ class Refusals:
         status: int,
         body: dict[str, Any],
         ended: bool,
+        code: str = "",
     ) -> None:
         client = self._services.client
         if client is not None and not ended:
@@ -249,7 +252,11 @@ class Refusals:
                 await handle.signal(
                     "record_refusal",
                     RefusalRecord(
-                        actor=actor, action=action, reason=reason[:MAX_REASON], detail=body
+                        actor=actor,
+                        action=action,
+                        reason=reason[:MAX_REASON],
+                        code=code,
+                        detail=body,
                     ),
                 )
                 return

@@ -12,6 +12,7 @@ signal: the audit trail then holds it in order with everything else. Either way 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -124,11 +125,14 @@ async def send(
     result_type: type[V] = DeclarationView,  # type: ignore[assignment]
     *,
     update_id: str | None = None,
+    report: Callable[[RefusalRecord], Awaitable[None]] | None = None,
 ) -> V:
     """Run one command; raise :class:`DecisionRefused` with the workflow's reason.
 
     ``update_id``, when given, lets Temporal recognise a repeated delivery of the same command
-    to the same run (a retried fan-out) and answer it without running it again."""
+    to the same run (a retried fan-out) and answer it without running it again. ``report``
+    records a refusal the validator answered (nothing entered the history); by default it is
+    signalled to the workflow as ``record_refusal``."""
     handle = handle_for(client, declaration_id)
     try:
         return await handle.execute_update(update, cmd, id=update_id, result_type=result_type)
@@ -142,7 +146,10 @@ async def send(
                 code=refusal_code(cause),
                 detail={"command": cmd.model_dump(mode="json", exclude={"actor"})},
             )
-            await handle.signal("record_refusal", record)
+            if report is not None:
+                await report(record)
+            else:
+                await handle.signal("record_refusal", record)
             raise DecisionRefused(cause.message, refusal_code(cause)) from err
         if isinstance(cause, ApplicationError) and cause.type == REFUSED_AUDITED:
             raise DecisionRefused(cause.message, refusal_code(cause)) from err
