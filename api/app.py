@@ -36,6 +36,7 @@ from api.routes import (
     declarations,
     health,
     inbox,
+    materials,
     meetings,
     payments,
 )
@@ -43,6 +44,7 @@ from api.services import Services
 from settings import Settings, get_settings, tune_gc
 from settings.logs import configure_logging
 from store.db import Store
+from store.materials.objects import open_objects
 
 __all__ = ["api_routes", "check_access_declared", "create_app"]
 
@@ -90,7 +92,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     metrics = Metrics()
     services = Services(
         settings=settings, store=Store.from_settings(settings), metrics=metrics,
-        client=temporal_client,
+        client=temporal_client, objects=open_objects(settings),
     )  # fmt: skip
     if temporal_client is not None:
         services.store.migrate()
@@ -119,7 +121,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, meetings,
+        campaign_ops, meetings, materials,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(console.router)  # the browser console (api/console), outside the schema

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from api.metrics import Metrics
 from settings import Settings
 from store.db import Store
+from store.materials.objects import ObjectStore
 
 __all__ = ["Clock", "Services", "in_session", "wall_clock"]
 
@@ -41,6 +42,8 @@ class Services:
     #: What never changes about a declaration once recorded (campaign, unit, authority chain,
     #: who filed it), by declaration id, newest use last (``api.subjects.load_facts``).
     facts: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+    #: Where uploaded materials' bytes live (``REVIEWCHAIN_STORAGE_URL``, docs/rules.md §19).
+    objects: ObjectStore | None = None
 
 
 async def in_session(store: Store, work: Callable[[Session], T], *, readonly: bool = False) -> T:
