@@ -44,10 +44,12 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, storage: dict[str, str]) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{(tmp_path / 'store.sqlite3').as_posix()}",
-        task_queue=f"review-chain-test-{uuid.uuid4().hex[:8]}",
-        log_format="console",
-        log_level="WARNING",
-        **storage,
+    return Settings.model_validate(
+        {
+            "database_url": f"sqlite:///{(tmp_path / 'store.sqlite3').as_posix()}",
+            "task_queue": f"review-chain-test-{uuid.uuid4().hex[:8]}",
+            "log_format": "console",
+            "log_level": "WARNING",
+            **storage,
+        }
     )
