@@ -16,7 +16,9 @@ Sections (``docs/audit.md`` shows an example):
   events touch the official year an administrator loaded (if any) and the days the service uses
   now (version, holidays, adjusted working days);
 - ``proof``: the canonical form in prose, the hash algorithm, the first ``prev_hash`` (64 zeros),
-  the head hash, the event count, and the store's own verification when the dossier was made.
+  the head hash, the event count, and the store's own verification when the dossier was made;
+- ``materials``: the uploaded files' metadata and hashes and their own audit chain (uploads and
+  reads, docs/rules.md §19; :mod:`store.materials.dossier`).
 
 The readable sections repeat the timeline; the offline verifier checks that they agree with it.
 """
@@ -43,6 +45,7 @@ from store.audit import (
 )
 from store.calendar import load_official_years, work_calendar
 from store.dossier_verify import CANONICAL_FORM
+from store.materials.dossier import materials_section
 from store.tables import DeclarationRead
 
 __all__ = ["DOSSIER_FORMAT", "DossierNotFound", "build_dossier", "dossier_json"]
@@ -216,6 +219,7 @@ def build_dossier(
             "verify_offline": "python -m store.dossier_verify DOSSIER.json "
             "(store/dossier_verify.py: Python standard library only)",
         },
+        "materials": materials_section(session, declaration_id),
     }
 
 
