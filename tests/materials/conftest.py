@@ -13,6 +13,7 @@ from moto.server import ThreadedMotoServer
 
 from settings import Settings
 from tests.api.conftest import api, app, http  # noqa: F401 (fixtures)
+from tests.console.conftest import console  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="session")

@@ -68,8 +68,9 @@ async def upload_required(
     for kind in APPLICANT_REQUIRED:
         body = image if kind == "photo" else content
         name = "photo.jpg" if kind == "photo" else f"{kind}.pdf"
-        answer = await upload(api, declaration_id, f.APPLICANT, kind, body, filename=name,
-                              masked=masked)  # fmt: skip
+        answer = await upload(
+            api, declaration_id, f.APPLICANT, kind, body, filename=name, masked=masked
+        )
         ids[kind] = answer.json()["material_id"]
     return ids
 

@@ -19,10 +19,12 @@ PDF = samples.pdf("学历证书 degree (reading test)", pages=2)
 JPEG = samples.jpeg(800, 600)
 
 
-async def read(api: Api, d: str, material_id: str, actor: f.Actor, expect: int = 200,
-               **params: str) -> bytes:  # fmt: skip
-    response = await api.call("GET", f"/declarations/{d}/materials/{material_id}", actor,
-                              expect=expect, **params)  # fmt: skip
+async def read(
+    api: Api, d: str, material_id: str, actor: f.Actor, expect: int = 200, **params: str
+) -> bytes:
+    response = await api.call(
+        "GET", f"/declarations/{d}/materials/{material_id}", actor, expect=expect, **params
+    )
     return response.content if expect == 200 else b""
 
 
@@ -31,8 +33,9 @@ async def test_reviewers_read_a_watermarked_copy_naming_them(api: Api, settings:
     page; the original (its hash recorded) stays as it was."""
     d = await api.file(await campaign(api))
     material = (await upload(api, d, f.APPLICANT, "degree", PDF)).json()
-    response = await api.call("GET", f"/declarations/{d}/materials/{material['material_id']}",
-                              f.UNIT)  # fmt: skip
+    response = await api.call(
+        "GET", f"/declarations/{d}/materials/{material['material_id']}", f.UNIT
+    )
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["x-watermarked"] == "true"
     assert response.headers["x-material-sha256"] == material["sha256"]
@@ -83,13 +86,20 @@ async def test_every_read_is_audited_with_its_reader(api: Api, settings: Setting
     await read(api, d, mid, f.COUNTY)
     await read(api, d, mid, f.APPLICANT)
     events = (await api.get(f"/declarations/{d}/materials/history", AUDITOR))["events"]
-    reads = [(e["actor_id"], e["detail"]["material_id"], e["detail"]["watermarked"])
-             for e in events if e["action"] == "read_material"]  # fmt: skip
+    reads = [
+        (e["actor_id"], e["detail"]["material_id"], e["detail"]["watermarked"])
+        for e in events
+        if e["action"] == "read_material"
+    ]
     assert reads == [(f.UNIT.id, mid, True), (f.COUNTY.id, mid, True), (f.APPLICANT.id, mid, False)]
     assert all(e["outcome"] == "accepted" for e in events)
     check = await api.get("/audit/verify", AUDITOR, declaration_id=f"materials:{d}")
-    assert check == {"ok": True, "checked": 4, "first_bad_seq": None,
-                     "first_bad_declaration_id": None}  # fmt: skip
+    assert check == {
+        "ok": True,
+        "checked": 4,
+        "first_bad_seq": None,
+        "first_bad_declaration_id": None,
+    }
 
 
 async def test_readers_follow_the_declarations_read_policy(api: Api, settings: Settings) -> None:
@@ -113,8 +123,17 @@ async def test_under_blind_review_the_committee_reads_only_masked_files(
     lists and reads only the masked copies, without file names or uploaders."""
     d = await api.file(await campaign(api))
     plain = (await upload(api, d, f.APPLICANT, "degree", PDF, filename="张三学历.pdf")).json()
-    masked = (await upload(api, d, f.APPLICANT, "degree", samples.pdf("遮盖版"),
-                           filename="张三学历-遮盖.pdf", masked=True)).json()  # fmt: skip
+    masked = (
+        await upload(
+            api,
+            d,
+            f.APPLICANT,
+            "degree",
+            samples.pdf("遮盖版"),
+            filename="张三学历-遮盖.pdf",
+            masked=True,
+        )
+    ).json()
     seen = await listing(api, d, f.COMMITTEE)
     assert [i["material_id"] for i in seen["items"]] == [masked["material_id"]]
     assert seen["items"][0]["filename"] == "degree.pdf"

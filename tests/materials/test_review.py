@@ -85,8 +85,14 @@ async def test_the_applicant_uploads_only_while_the_declaration_is_theirs(api: A
     await upload_required(api, d, PDF, JPEG)
     await submit(api, d)
     await upload(api, d, f.APPLICANT, "degree", PDF, masked=True, expect=409)
-    view = await api.decide(d, f.UNIT, "unit_review", "return", opinion="学历证书扫描不清晰",
-                            reasons=["unclear_scan", "material:degree"])  # fmt: skip
+    view = await api.decide(
+        d,
+        f.UNIT,
+        "unit_review",
+        "return",
+        opinion="学历证书扫描不清晰",
+        reasons=["unclear_scan", "material:degree"],
+    )
     assert view["state"] == "returned"
     again = await upload(api, d, f.APPLICANT, "degree", samples.pdf("清晰版"), masked=True)
     assert again.json()["replaces"] is not None
@@ -98,8 +104,15 @@ async def test_a_return_may_name_only_kinds_of_the_catalogue(api: Api) -> None:
     d = await api.file(await campaign(api))
     await upload_required(api, d, PDF, JPEG)
     await submit(api, d)
-    answer = await api.decide(d, f.UNIT, "unit_review", "return", expect=422,
-                              opinion="缺材料", reasons=["material:horoscope"])  # fmt: skip
+    answer = await api.decide(
+        d,
+        f.UNIT,
+        "unit_review",
+        "return",
+        expect=422,
+        opinion="缺材料",
+        reasons=["material:horoscope"],
+    )
     assert "horoscope" in str(answer)
 
 
@@ -144,15 +157,20 @@ async def test_the_unit_recommends_with_its_own_uploaded_material(
     assert result["uploader_role"] == "unit_reviewer"
     await api.skip_past(view["deadlines"]["publicity_ends"])
     await api.wait_state(d, "unit_recommendation")
-    refused = await api.decide(d, f.UNIT, "unit_recommendation", expect=409,
-                               publicity_result_ref=result["material_id"])  # fmt: skip
+    refused = await api.decide(
+        d, f.UNIT, "unit_recommendation", expect=409, publicity_result_ref=result["material_id"]
+    )
     assert "unit_recommendation" in refused["detail"]
     await upload(api, d, f.UNIT, "unit_recommendation", samples.pdf("推荐意见（盖章）"))
     degree = next(i for i in (await listing(api, d))["items"] if i["kind"] == "degree")
     for wrong in ("M-000000000000", degree["material_id"], "M-nonsense"):
-        await api.decide(d, f.UNIT, "unit_recommendation", expect=422,
-                         publicity_result_ref=wrong)  # fmt: skip
-    view = await api.decide(d, f.UNIT, "unit_recommendation", opinion="同意推荐",
-                            publicity_result_ref=result["material_id"])  # fmt: skip
+        await api.decide(d, f.UNIT, "unit_recommendation", expect=422, publicity_result_ref=wrong)
+    view = await api.decide(
+        d,
+        f.UNIT,
+        "unit_recommendation",
+        opinion="同意推荐",
+        publicity_result_ref=result["material_id"],
+    )
     assert view["state"] == "authority_review"
     await upload(api, d, f.UNIT, "publicity_result", PDF, expect=409)  # past the unit's turn

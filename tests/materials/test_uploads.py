@@ -48,15 +48,21 @@ async def test_the_applicant_uploads_a_pdf_hashed_by_the_service(
     assert [i["material_id"] for i in listed["items"]] == [answer["material_id"]]
     # blind review (001 四(一)3): the unmasked degree does not count until a masked copy exists
     assert listed["missing_required"] == [
-        "id_card", "photo", "degree", "senior_work", "publicity_result", "unit_recommendation"
-    ]  # fmt: skip
+        "id_card",
+        "photo",
+        "degree",
+        "senior_work",
+        "publicity_result",
+        "unit_recommendation",
+    ]
 
 
 async def test_the_type_comes_from_the_content_not_the_name(api: Api, settings: Settings) -> None:
     """§19: a text file named .pdf is 415; a PNG named .pdf is a PNG."""
     d = await api.file(await campaign(api))
-    answer = await upload(api, d, f.APPLICANT, "degree", b"%PDX not a pdf at all\n",
-                          filename="degree.pdf", expect=415)  # fmt: skip
+    answer = await upload(
+        api, d, f.APPLICANT, "degree", b"%PDX not a pdf at all\n", filename="degree.pdf", expect=415
+    )
     assert "PDF" in answer.json()["detail"]
     nothing_kept(settings, d)
     png = (await upload(api, d, f.APPLICANT, "photo", samples.png(), filename="photo.pdf")).json()
@@ -97,9 +103,15 @@ async def test_unknown_kind_and_bad_fields_are_422(api: Api, settings: Settings)
 
 
 @pytest.mark.parametrize(
-    "name", ["../../etc/passwd.pdf", "C:\\Users\\me\\degree.pdf", "sub/degree.pdf", "..",
-             "degree\u202egpj.pdf"],
-)  # fmt: skip
+    "name",
+    [
+        "../../etc/passwd.pdf",
+        "C:\\Users\\me\\degree.pdf",
+        "sub/degree.pdf",
+        "..",
+        "degree\u202egpj.pdf",
+    ],
+)
 async def test_a_path_like_file_name_is_422(api: Api, settings: Settings, name: str) -> None:
     """§19: objects are named by their hash; a name with a path is a client error."""
     d = await api.file(await campaign(api))
@@ -135,15 +147,19 @@ async def test_a_truncated_request_body_is_400(api: Api, settings: Settings) -> 
     response = await api.http.post(
         f"/declarations/{d}/materials",
         content=body,
-        headers={**api.headers(f.APPLICANT),
-                 "Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )  # fmt: skip
+        headers={
+            **api.headers(f.APPLICANT),
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
     assert response.status_code == 400, response.text
     assert "incomplete" in response.json()["detail"]
     nothing_kept(settings, d)
-    plain = await api.http.post(f"/declarations/{d}/materials", content=PDF,
-                                headers={**api.headers(f.APPLICANT),
-                                         "Content-Type": "application/pdf"})  # fmt: skip
+    plain = await api.http.post(
+        f"/declarations/{d}/materials",
+        content=PDF,
+        headers={**api.headers(f.APPLICANT), "Content-Type": "application/pdf"},
+    )
     assert plain.status_code == 415
     nothing_kept(settings, d)
 
@@ -193,9 +209,11 @@ async def test_racing_uploads_serialise_and_a_stale_replace_is_409(
     assert {r["replaces"] for r in stored} == {None, *(ids - {stored[-1]["id"]})}
     current = next(r["id"] for r in stored if r["superseded_by"] is None)
     raced = await asyncio.gather(
-        *(upload(api, d, f.APPLICANT, "degree", body, expect=None, replaces=current)
-          for body in bodies[2:])
-    )  # fmt: skip
+        *(
+            upload(api, d, f.APPLICANT, "degree", body, expect=None, replaces=current)
+            for body in bodies[2:]
+        )
+    )
     assert sorted(a.status_code for a in raced) == [201, 409]
     loser = next(a for a in raced if a.status_code == 409)
     assert "replaced meanwhile" in loser.json()["detail"]
