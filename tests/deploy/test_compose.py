@@ -16,7 +16,7 @@ from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-SERVICES = {"postgresql", "temporal", "temporal-ui", "api", "worker"}
+SERVICES = {"postgresql", "temporal", "temporal-ui", "minio", "api", "worker"}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies(
         for dependency, condition in (service.get("depends_on") or {}).items():
             assert dependency in SERVICES
             assert condition == {"condition": "service_healthy"}, name
-    assert set(services(compose)["api"]["depends_on"]) == {"postgresql", "temporal"}
+    assert set(services(compose)["api"]["depends_on"]) == {"postgresql", "temporal", "minio"}
     assert set(services(compose)["worker"]["depends_on"]) == {"postgresql", "temporal"}
     assert services(compose)["temporal"]["depends_on"] == {
         "postgresql": {"condition": "service_healthy"}
@@ -81,7 +81,7 @@ def test_environment_names_are_settings_fields(compose: dict[str, Any]) -> None:
 
 def test_required_secrets_fail_loudly_when_missing() -> None:
     text = COMPOSE.read_text()
-    for secret in ("POSTGRES_PASSWORD", "REVIEWCHAIN_JWT_SECRET"):
+    for secret in ("POSTGRES_PASSWORD", "REVIEWCHAIN_JWT_SECRET", "MINIO_ROOT_PASSWORD"):
         uses = re.findall(r"\$\{" + secret + r"([^}]*)\}", text)
         assert uses, f"{secret} is not used"
         assert all(use.startswith(":?") for use in uses), f"{secret} must be written ${{VAR:?}}"
@@ -106,3 +106,14 @@ def test_the_image_carries_every_package_and_module() -> None:
         assert re.search(rf"^COPY {package} ", dockerfile, re.M), f"the image lacks {package}/"
     for module in config["py-modules"]:
         assert f"{module}.py" in dockerfile, f"the image lacks {module}.py"
+
+
+def test_materials_go_to_the_minio_service(compose: dict[str, Any]) -> None:
+    """docs/rules.md §19: the API keeps uploads in MinIO, which has its own healthcheck and
+    volume; the API waits until it is healthy."""
+    minio = services(compose)["minio"]
+    assert minio["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    assert any(str(v).startswith("materials:") for v in minio["volumes"])
+    env = services(compose)["api"]["environment"]
+    assert env["REVIEWCHAIN_STORAGE_URL"].startswith("s3://")
+    assert env["REVIEWCHAIN_S3_ENDPOINT"] == "http://minio:9000"
