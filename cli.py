@@ -7,6 +7,7 @@
     python cli.py audit dossier --declaration D-1 --out dossier.json
     python cli.py audit dossier --declaration D-1 --files --out dossier.zip   # with the materials
     python cli.py materials sweep [--grace-hours 24] [--dry-run]
+    python cli.py materials samples DIR         # sample.pdf and photo.jpg to upload by hand
     python cli.py tokens mint --role committee [--sub ID] [--org ORG] [--ttl-hours 12]
     eval "$(python cli.py tokens demo)"       # export TOKEN_APPLICANT=… one per demo role
     python cli.py demo load [--api http://127.0.0.1:8000]
@@ -42,6 +43,7 @@ from store.materials.dossier import write_bundle
 from store.materials.objects import open_objects
 from store.materials.records import referenced_hashes, sweep_orphans
 from tools.campaigns import campaigns_app
+from tools.samples import write_samples
 
 if TYPE_CHECKING:
     from tools.demo import DemoReport
@@ -230,6 +232,15 @@ materials_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(materials_app, name="materials")
+
+
+@materials_app.command("samples")
+def samples(
+    directory: Annotated[Path, typer.Argument(help="Where to write sample.pdf and photo.jpg.")],
+) -> None:
+    """Write a sample PDF and a sample photo to upload by hand (README walk-through)."""
+    for path in write_samples(directory):
+        typer.echo(f"wrote {path}")
 
 
 @materials_app.command("sweep")

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import FileResponse, Response, StreamingResponse
+from temporalio.service import RPCError
 
 from api.commands import not_found
 from api.deps import forbidden
@@ -58,6 +59,7 @@ from domain.materials import (
     unit_kinds_missing_refusal,
 )
 from domain.models import Actor, Campaign, DecisionCommand, MaterialKind
+from gateway import view
 from store.campaigns import get_campaign
 from store.materials.objects import FileObjects, ObjectStore
 from store.materials.records import (
@@ -123,6 +125,23 @@ async def _target(services: Services, declaration_id: str) -> Target:
         return subject, campaign
 
     subject, campaign = await in_session(services.store, read, readonly=True)
+    if subject is None and services.client is not None:
+        # Filed a moment ago: its first step is not in the read model yet; ask the workflow.
+        try:
+            current = await view(services.client, declaration_id)
+        except RPCError as err:
+            raise not_found(declaration_id) from err
+        subject = MaterialSubject(
+            declaration_id,
+            current.campaign_id,
+            current.level,
+            current.route,
+            current.state,
+            current.unit_id or facts.unit_id,
+        )
+        campaign = await in_session(
+            services.store, lambda s: get_campaign(s, facts.campaign_id), readonly=True
+        )
     if subject is None or campaign is None:
         raise not_found(declaration_id)
     return Target(facts, subject, campaign)
