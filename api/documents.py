@@ -73,7 +73,13 @@ def _overlay(width: float, height: float, text: str) -> PdfReader:
 
 
 def stamp_pdf(source: Path, target: BinaryIO, text: str) -> None:
-    writer = PdfWriter(clone_from=str(source))
+    # An open file, not a path: given a path, pypdf reads the whole file into memory first.
+    with source.open("rb") as handle:
+        _stamp_pdf(PdfReader(handle), target, text)
+
+
+def _stamp_pdf(reader: PdfReader, target: BinaryIO, text: str) -> None:
+    writer = PdfWriter(clone_from=reader)
     overlays: dict[tuple[float, float], PdfReader] = {}
     for page in writer.pages:
         if page.get("/Rotate"):
@@ -125,23 +131,27 @@ def stamp(source: Path, target: BinaryIO, file_type: FileType, text: str) -> Non
         stamp_image(source, target, text, file_type)
 
 
+def _inspect_pdf(reader: PdfReader) -> tuple[int | None, str | None]:
+    if reader.is_encrypted:
+        return None, (
+            "PDF 已加密，评审人员无法阅读，请上传未加密的文件 / the PDF is encrypted: "
+            "upload it without a password"
+        )
+    pages = len(reader.pages)
+    if pages == 0:
+        return None, "PDF 没有页面 / the PDF has no page"
+    return pages, None
+
+
 def inspect_file(path: Path, file_type: FileType) -> tuple[int | None, str | None]:
     """``(pages, problem)``: the pages of a PDF (None for an image) and why the file cannot be
     accepted (None when it can)."""
     if file_type == "pdf":
         try:
-            reader = PdfReader(str(path))
-            if reader.is_encrypted:
-                return None, (
-                    "PDF 已加密，评审人员无法阅读，请上传未加密的文件 / the PDF is encrypted: "
-                    "upload it without a password"
-                )
-            pages = len(reader.pages)
+            with path.open("rb") as handle:  # a path would be read whole into memory
+                return _inspect_pdf(PdfReader(handle))
         except Exception as err:  # pypdf raises many kinds on a damaged file
             return None, f"PDF 文件无法打开 / the PDF cannot be opened ({type(err).__name__})"
-        if pages == 0:
-            return None, "PDF 没有页面 / the PDF has no page"
-        return pages, None
     try:
         with Image.open(path) as image:
             width, height = image.size
