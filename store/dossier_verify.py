@@ -215,10 +215,8 @@ def _materials(dossier: dict[str, Any], verdict: Verdict, files: Files | None) -
             )
         differs = [n for n in _UPLOAD_FIELDS if n in detail and detail[n] != item.get(n)]
         if differs:
-            return ok(
-                ok=False,
-                problem=f"materials: {item['material_id']}: {', '.join(differs)} differ from its upload event",
-            )
+            named = f"materials: {item['material_id']}: {', '.join(differs)}"
+            return ok(ok=False, problem=f"{named} differ from its upload event")
     if uploads:
         return ok(
             ok=False,

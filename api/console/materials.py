@@ -23,7 +23,7 @@ from api.console.render import console_router, validation_messages
 from api.console.reviewer import declaration_page
 from api.deps import ServicesDep
 from api.materials import download, upload
-from api.policy import ALL_ROLES
+from api.routes import materials
 from domain.models import Actor
 
 __all__ = ["router"]
@@ -31,9 +31,9 @@ __all__ = ["router"]
 router = console_router()
 
 Uploader = Annotated[
-    Actor, Depends(ConsoleAllow("applicant", "unit_reviewer", action="upload_material"))
+    Actor, Depends(ConsoleAllow.like(materials.Uploader, action="upload_material"))
 ]
-Reader = Annotated[Actor, Depends(ConsoleAllow(*ALL_ROLES, action="read_material"))]
+Reader = Annotated[Actor, Depends(ConsoleAllow.like(materials.Reader, action="read_material"))]
 
 
 @router.post("/declarations/{declaration_id}/materials")
