@@ -205,9 +205,11 @@ async def test_racing_uploads_serialise_and_a_stale_replace_is_409(
     ids = {a.json()["material_id"] for a in answers}
     stored = await rows(settings, d)
     assert {r["id"] for r in stored} == ids
-    assert len([r for r in stored if r["superseded_by"] is None]) == 1
-    assert {r["replaces"] for r in stored} == {None, *(ids - {stored[-1]["id"]})}
-    current = next(r["id"] for r in stored if r["superseded_by"] is None)
+    [first] = [r for r in stored if r["replaces"] is None]
+    [second] = [r for r in stored if r["replaces"] is not None]
+    assert second["replaces"] == first["id"] and first["superseded_by"] == second["id"]
+    assert second["superseded_by"] is None  # exactly one current file
+    current = second["id"]
     raced = await asyncio.gather(
         *(
             upload(api, d, f.APPLICANT, "degree", body, expect=None, replaces=current)
