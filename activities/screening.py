@@ -1,17 +1,21 @@
 """Screening a declaration against what only the store knows (docs/rules.md §2.1, §2 end; 001):
-blacklists and the person's other live declarations."""
+blacklists, the person's other live declarations, and the uploaded materials the campaign's
+catalogue requires (docs/rules.md §19; 001 四(一)1 "因漏传、错传、未传导致的后果，由申报人承担")."""
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from temporalio import activity
 
 from activities.messages import ScreeningRequest, UnitBarRequest
 from activities.support import log, run_blocking
 from domain.blacklist import bar_refusal
 from domain.calendar import BEIJING
+from domain.materials import applicable, missing_refusal
 from domain.models import ScreeningResult
 from store import registry
 from store.db import Store
+from store.materials.records import missing_materials
 
 
 def duplicate_refusal(year: int, series: str, level: str, rival: str, state: str) -> str:
@@ -29,9 +33,10 @@ class ScreeningActivities:
     @activity.defn(name="screen_applicant")
     async def screen_applicant(self, request: ScreeningRequest) -> ScreeningResult:
         """Register the declaration (once), then refuse when the person is barred from this
-        title at ``at`` or has a live declaration registered earlier in the same campaign year,
-        series and level (any route, any campaign of that year). ``unit_barred_until`` is the
-        end of the unit's bar from recommending, if any."""
+        title at ``at``, has a live declaration registered earlier in the same campaign year,
+        series and level (any route, any campaign of that year), or lacks a required material
+        of the campaign's catalogue (under blind review: its masked copy). ``unit_barred_until``
+        is the end of the unit's bar from recommending, if any."""
         return await run_blocking(self._screen, request, declaration_id=request.declaration_id)
 
     def _screen(self, request: ScreeningRequest) -> ScreeningResult:
@@ -67,6 +72,8 @@ class ScreeningActivities:
                         rivals[0].declaration_id,
                         rivals[0].state,
                     )
+            if refusal is None:
+                refusal = _missing_materials(session, request)
             unit_bar = registry.unit_bar_at(session, declaration.unit_id, request.at, bars[unit])
         until = unit_bar.until.astimezone(BEIJING) if unit_bar is not None else None
         log.info("applicant.screened", refused=refusal is not None, unit_barred_until=until)
@@ -87,3 +94,19 @@ class ScreeningActivities:
         return ScreeningResult(
             refusal=bar_refusal(bar), unit_barred_until=bar.until.astimezone(BEIJING)
         )
+
+
+def _missing_materials(session: Session, request: ScreeningRequest) -> str | None:
+    """Why the submission is refused for its materials: a required kind the applicant uploads
+    has no current file (docs/rules.md §19)."""
+    campaign, declaration = request.campaign, request.declaration
+    if not campaign.materials_catalogue:
+        return None
+    blind = campaign.blind_review
+    missing = missing_materials(
+        session, request.declaration_id, campaign, declaration.level, declaration.route, blind
+    )
+    if not missing:
+        return None
+    kinds = applicable(campaign, declaration.level, declaration.route)
+    return missing_refusal(missing, kinds, blind=blind)

@@ -41,6 +41,7 @@ from api.routes import (
     declarations,
     health,
     inbox,
+    materials,
     meetings,
     payments,
 )
@@ -49,6 +50,7 @@ from gateway.codec import with_data_converter
 from settings import Settings, check_startup, get_settings, tune_gc
 from settings.logs import configure_logging
 from store.db import Store
+from store.materials.objects import open_objects
 
 __all__ = ["api_routes", "check_access_declared", "create_app"]
 
@@ -100,7 +102,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         temporal_client = with_data_converter(temporal_client, settings)
     services = Services(
         settings=settings, store=Store.from_settings(settings), metrics=metrics,
-        client=temporal_client,
+        client=temporal_client, objects=open_objects(settings),
     )  # fmt: skip
     if temporal_client is not None:
         services.store.migrate()
@@ -132,7 +134,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, campaign_changes, meetings, codec,
+        campaign_ops, campaign_changes, meetings, codec, materials,
     ):  # fmt: skip
         app.include_router(module.router)
     install_docs(app)

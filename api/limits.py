@@ -13,6 +13,11 @@
   request; NaN reached the models and failed as a 500 when answered. The body is checked here,
   before it is parsed into any model, and without recursion.
 
+An upload of material (``POST …/declarations/{id}/materials``, also below ``/console``) is not
+read here: it streams to its route, which reads it chunk by chunk and holds each file to its
+kind's own limit (``api.uploads``). Only a declared length above ``max_upload_bytes`` is refused
+here (413).
+
 Everything else (any other valid Unicode, right-to-left text and its controls, emoji) passes to
 the routes, whose models bound lengths and shapes. A pure ASGI middleware: the body is read
 once, checked, and handed to the app unchanged.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -94,6 +100,12 @@ def json_problem(body: bytes) -> tuple[Any, str | None]:
     return decoded, None
 
 
+#: The largest upload of material (the catalogue allows a kind at most 200 MB) and its form.
+MAX_UPLOAD_BYTES = 201 * 1024 * 1024
+#: Where uploads of material are posted (docs/rules.md §19): streamed, never buffered here.
+UPLOAD_PATH = re.compile(r"^(/console)?/declarations/[^/]+/materials/?$")
+
+
 def _why(text: str) -> str | None:
     if "\x00" in text:
         return "contains a NUL character (U+0000) / 含有空字符"
@@ -143,6 +155,12 @@ class RequestLimits:
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         declared = headers.get(b"content-length", b"").strip()
+        if scope.get("method") == "POST" and UPLOAD_PATH.match(scope.get("path", "")):
+            if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+                await self._too_large(send, MAX_UPLOAD_BYTES)
+                return
+            await self.app(scope, receive, send)
+            return
         if declared.isdigit() and int(declared) > self.max_request_bytes:
             await self._too_large(send)
             return
@@ -201,8 +219,8 @@ class RequestLimits:
                            "input": None})  # fmt: skip
         return errors
 
-    async def _too_large(self, send: Send) -> None:
-        limit = self.max_request_bytes
+    async def _too_large(self, send: Send, limit: int | None = None) -> None:
+        limit = limit or self.max_request_bytes
         detail = f"请求体过大，上限 {limit} 字节 / request body too large: at most {limit} bytes"
         await _json(send, 413, problem_body(413, detail))
 

@@ -17,6 +17,7 @@ from api.auth import Identity
 from api.metrics import Metrics
 from settings import Settings
 from store.db import Store
+from store.materials.objects import ObjectStore
 
 if TYPE_CHECKING:
     from api.refusals import RefusalWindows
@@ -45,6 +46,8 @@ class Services:
     #: What never changes about a declaration once recorded (campaign, unit, authority chain,
     #: who filed it), by declaration id, newest use last (``api.subjects.load_facts``).
     facts: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+    #: Where uploaded materials' bytes live (``REVIEWCHAIN_STORAGE_URL``, docs/rules.md §19).
+    objects: ObjectStore | None = None
     #: Checks callers' tokens (keys, claims, revocations); built from ``settings`` and ``store``.
     identity: Identity = field(init=False)
     #: Repeated refusals of one caller on one target, counted (``api.refusals``).

@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     #: Garbage collector of the worker and API processes (:func:`tune_gc`): objects allocated
     #: between two young collections; 0 keeps Python's defaults.
     gc_young_threshold: int = Field(default=10_000, ge=0)
+    #: Where uploaded materials are kept (docs/rules.md §19): ``file:./var/materials`` (a
+    #: directory) or ``s3://bucket`` (an S3-compatible object store, e.g. MinIO, at
+    #: ``s3_endpoint``). Objects are named by their SHA-256; the database keeps the metadata.
+    storage_url: str = "file:./var/materials"
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    #: Where an upload is spooled while it is hashed and checked, before it is committed
+    #: (empty: ``.incoming`` inside a ``file:`` store, the system's temporary directory for S3).
+    upload_spool_dir: str = ""
 
 
 @lru_cache(maxsize=1)

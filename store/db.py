@@ -103,6 +103,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "store.meetings",
     "store.revocations",
     "store.audit.heads",
+    "store.materials.tables",
 )
 
 

@@ -22,6 +22,8 @@ Sections (``docs/audit.md`` shows an example):
 - ``signature``: the service's Ed25519 signature of the whole document (its canonical JSON
   without this member), with the key's id and public key; ``GET /audit/public-key`` publishes
   the key to compare with.
+- ``materials``: the uploaded files' metadata and hashes and their own audit chain (uploads and
+  reads, docs/rules.md §19; :mod:`store.materials.dossier`).
 
 The readable sections repeat the timeline; the offline verifier checks that they agree with it,
 and checks both signatures, so a dossier edited and fully re-hashed fails.
@@ -50,6 +52,7 @@ from store.audit import (
 from store.audit.heads import load_heads, signer_of
 from store.calendar import load_official_years, work_calendar
 from store.dossier_verify import CANONICAL_FORM, document_bytes
+from store.materials.dossier import materials_section
 from store.tables import DeclarationRead
 
 __all__ = ["DOSSIER_FORMAT", "DossierNotFound", "build_dossier", "dossier_json"]
@@ -243,6 +246,7 @@ def build_dossier(
             "(store/dossier_verify.py: Python standard library only; KEY from "
             "GET /audit/public-key)",
         },
+        "materials": materials_section(session, declaration_id),
     }
     document["signature"] = {
         "algorithm": "Ed25519",

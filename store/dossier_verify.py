@@ -1,6 +1,7 @@
 """Verify a declaration's dossier offline (docs/rules.md §10.5), with the standard library only.
 
     python -m store.dossier_verify dossier.json [--public-key BASE64]
+    python -m store.dossier_verify dossier.zip    # a dossier exported with its files
     python dossier_verify.py dossier.json        # this one file, copied anywhere
 
 prints ``ok: N events, head <hash>, signed by key <id>`` and exits 0 when every event of the
@@ -8,7 +9,12 @@ dossier's timeline hashes to its recorded ``hash`` and links to the one before i
 as long as the proof and the declaration's read-model version say, its head is the proof's
 ``head_hash`` and the chain's signed checkpoint, the dossier's decisions and deadline entries
 repeat the timeline faithfully, and the whole dossier carries a valid Ed25519 signature.
-Otherwise it prints the first bad sequence number and why, and exits 1.
+Its ``materials``
+section (docs/rules.md §19) is checked the same way: the materials chain's every hash and link,
+its length and head against its proof, every file item recorded by an upload event of that chain
+with the same id, kind, size and SHA-256 (and every upload event naming an item); given a bundle
+(a zip with ``dossier.json`` and ``materials/<sha256>``), every file's bytes are hashed against
+its item too. Otherwise it prints the first bad sequence number and why, and exits 1.
 
 **The signature** is what makes a dossier evidence: anyone can recompute hashes, so a dossier
 edited and fully re-hashed would otherwise verify. The service signs the canonical JSON of the
@@ -31,6 +37,8 @@ import binascii
 import hashlib
 import json
 import sys
+import zipfile
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -42,6 +50,7 @@ __all__ = [
     "document_bytes",
     "ed25519_verify",
     "main",
+    "verify_bundle",
     "verify_dossier",
 ]
 
@@ -88,6 +97,11 @@ class Verdict(NamedTuple):
     first_bad_seq: int | None = None
     problem: str | None = None
     key_id: str | None = None
+    #: Files the materials section lists, and events of the materials chain.
+    materials: int = 0
+    material_events: int = 0
+    #: Files whose bytes were hashed against their items (a bundle).
+    files_checked: int = 0
 
 
 # --------------------------------------------------------------------------- Ed25519 (RFC 8032)
@@ -305,16 +319,111 @@ def _signed(dossier: dict[str, Any], verdict: Verdict, public_key: str | None) -
     return verdict._replace(key_id=_key_id(embedded))
 
 
-def verify_dossier(dossier: dict[str, Any], public_key: str | None = None) -> Verdict:
+#: The bytes of a material by its SHA-256 (None when the bundle lacks it).
+Files = Callable[[str], Iterable[bytes] | None]
+
+_UPLOAD_FIELDS = ("kind", "masked", "size", "sha256", "filename", "content_type", "replaces")
+
+
+def _materials(dossier: dict[str, Any], verdict: Verdict, files: Files | None) -> Verdict:
+    """The materials section: its chain as :func:`_walk` checks the timeline, its items against
+    the chain's upload events, and (given ``files``) every file's bytes against its hash."""
+    section = dossier.get("materials")
+    if section is None:  # a dossier made before materials were uploaded
+        return verdict
+    chain = f"materials:{dossier['declaration_id']}"
+    ok = verdict._replace
+    if section.get("chain_id") != chain:
+        return ok(ok=False, problem=f"materials: the chain is not {chain}")
+    prev = GENESIS_HASH
+    uploads: dict[str, dict[str, Any]] = {}
+    timeline = section["timeline"]
+    for index, event in enumerate(timeline, start=1):
+        where = f"materials event {index}"
+        missing = [name for name in (*CANONICAL_FIELDS, "hash") if name not in event]
+        if missing:
+            return ok(ok=False, first_bad_seq=index, problem=f"{where} lacks {', '.join(missing)}")
+        if event["seq"] != index or event["declaration_id"] != chain:
+            return ok(ok=False, first_bad_seq=index, problem=f"{where}: out of order or chain")
+        if hashlib.sha256(canonical_bytes(event)).hexdigest() != event["hash"]:
+            return ok(ok=False, first_bad_seq=index, problem=f"{where}: hash does not match")
+        if event["prev_hash"] != prev:
+            return ok(
+                ok=False,
+                first_bad_seq=index,
+                problem=f"{where}: prev_hash is not the hash before it",
+            )
+        prev = event["hash"]
+        if event["action"] == "upload_material":
+            uploads[event["detail"].get("material_id", "")] = event["detail"]
+    proof = section["proof"]
+    if proof.get("event_count") != len(timeline) or proof.get("head_hash") != prev:
+        return ok(ok=False, problem="materials: the proof does not match the chain (count or head)")
+    items = section["items"]
+    for item in items:
+        detail = uploads.pop(item.get("material_id", ""), None)
+        if detail is None:
+            return ok(
+                ok=False, problem=f"materials: no upload event records {item.get('material_id')}"
+            )
+        differs = [n for n in _UPLOAD_FIELDS if n in detail and detail[n] != item.get(n)]
+        if differs:
+            named = f"materials: {item['material_id']}: {', '.join(differs)}"
+            return ok(ok=False, problem=f"{named} differ from its upload event")
+    if uploads:
+        return ok(
+            ok=False,
+            problem=f"materials: upload events without an item: {', '.join(sorted(uploads))}",
+        )
+    checked = 0
+    if files is not None:
+        for sha in sorted({item["sha256"] for item in items}):
+            blocks = files(sha)
+            if blocks is None:
+                return ok(ok=False, problem=f"materials: the bundle lacks materials/{sha}")
+            digest = hashlib.sha256()
+            for block in blocks:
+                digest.update(block)
+            if digest.hexdigest() != sha:
+                return ok(ok=False, problem=f"materials: materials/{sha} does not hash to its name")
+            checked += 1
+    return ok(materials=len(items), material_events=len(timeline), files_checked=checked)
+
+
+def verify_dossier(
+    dossier: dict[str, Any], public_key: str | None = None, files: Files | None = None
+) -> Verdict:
     """Check a loaded dossier (against the service's ``public_key``, base64, when given); the
-    verdict names the first bad ``seq`` and why."""
+    verdict names the first bad ``seq`` and why. ``files`` gives the bytes of the materials (a
+    bundle) to hash against their items."""
     try:
         verdict = _walk(dossier)
-        if verdict.ok:
-            verdict = _agrees(dossier, verdict)
+        verdict = _agrees(dossier, verdict) if verdict.ok else verdict
+        verdict = _materials(dossier, verdict, files) if verdict.ok else verdict
         return _signed(dossier, verdict, public_key) if verdict.ok else verdict
     except (KeyError, TypeError, AttributeError, ValueError) as err:
         return Verdict(False, 0, GENESIS_HASH, None, f"not a dossier: {type(err).__name__} {err}")
+
+
+def verify_bundle(path: str, public_key: str | None = None) -> Verdict:
+    """Check a bundle: ``dossier.json`` and ``materials/<sha256>`` in one zip."""
+    with zipfile.ZipFile(path) as bundle:
+        names = set(bundle.namelist())
+        dossier = json.loads(bundle.read("dossier.json").decode("utf-8"))
+
+        def files(sha: str) -> Iterable[bytes] | None:
+            name = f"materials/{sha}"
+            if name not in names:
+                return None
+            return _blocks(bundle, name)
+
+        return verify_dossier(dossier, public_key, files)
+
+
+def _blocks(bundle: zipfile.ZipFile, name: str) -> Iterable[bytes]:
+    with bundle.open(name) as handle:
+        while block := handle.read(1024 * 1024):
+            yield block
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,19 +438,27 @@ def main(argv: list[str] | None = None) -> int:
         del args[at : at + 2]
     if len(args) != 1:
         print(
-            "usage: python -m store.dossier_verify DOSSIER.json [--public-key BASE64]",
+            "usage: python -m store.dossier_verify DOSSIER.json|DOSSIER.zip [--public-key BASE64]",
             file=sys.stderr,
         )
         return 1
     try:
-        with open(args[0], encoding="utf-8") as handle:
-            dossier = json.load(handle)
-    except (OSError, ValueError) as err:
+        if zipfile.is_zipfile(args[0]):
+            verdict = verify_bundle(args[0], public_key)
+        else:
+            with open(args[0], encoding="utf-8") as handle:
+                dossier = json.load(handle)
+            verdict = verify_dossier(dossier, public_key)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
         print(f"error: cannot read {args[0]}: {err}", file=sys.stderr)
         return 1
-    verdict = verify_dossier(dossier, public_key)
     if verdict.ok:
-        print(f"ok: {verdict.events} events, head {verdict.head}, signed by key {verdict.key_id}")
+        line = f"ok: {verdict.events} events, head {verdict.head}, signed by key {verdict.key_id}"
+        if verdict.materials or verdict.material_events:
+            line += f"; materials: {verdict.materials} files, {verdict.material_events} events"
+            if verdict.files_checked:
+                line += f", {verdict.files_checked} files hashed"
+        print(line)
         if public_key is None:
             print(
                 f"note: key {verdict.key_id} is the one the dossier carries; compare it with the "

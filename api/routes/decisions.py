@@ -12,7 +12,7 @@ workflow's own reason.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from api.commands import build, execute, target
 from api.deps import Allow, ServicesDep
+from api.materials import check_decision
 from api.schemas import (
     DecisionBody,
     DefenseBody,
@@ -34,8 +35,9 @@ from api.schemas import (
     WithdrawBody,
 )
 from api.services import Services
+from api.subjects import DeclarationFacts
 from domain.commands import COMMANDS, CommandSpec
-from domain.models import Actor, DeclarationView, ObjectionLodged
+from domain.models import Actor, Command, DeclarationView, ObjectionLodged
 
 __all__ = ["BINDINGS", "PREFIX", "Binding", "command_fields", "router", "run"]
 
@@ -50,6 +52,10 @@ def _objection_id(view: dict[str, Any]) -> dict[str, Any]:
     """An objector learns the id of their objection and nothing else of the declaration
     (docs/rules.md §10.8)."""
     return {"objection_id": view["objection_id"]}
+
+
+#: A check the API makes before it sends a command (409 or 422 of its own, audited where 409).
+Check = Callable[[Services, Actor, DeclarationFacts, Any], Awaitable[None]]
 
 
 def _payer(actor: Actor) -> dict[str, Any]:
@@ -75,6 +81,9 @@ class Binding:
     reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     status_code: int = 200
     summary: str = ""
+    #: Checked before the command is sent: the unit's decisions against the declaration's
+    #: materials (``api.materials.check_decision``, docs/rules.md §19).
+    check: Check | None = None
     path_params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -88,7 +97,7 @@ BINDINGS: dict[str, Binding] = {
                       summary="Submit, or resubmit after a return"),
     "withdraw": Binding("/withdraw", WithdrawBody, body_required=False,
                         summary="Withdraw the declaration"),
-    "decide": Binding("/decisions", DecisionBody,
+    "decide": Binding("/decisions", DecisionBody, check=check_decision,
                       summary="Approve, return or reject at a review stage"),
     "lodge_objection": Binding("/objections", ObjectionBody, org_scoped=False,
                                answer=ObjectionLodged, reply=_objection_id, status_code=201,
@@ -129,7 +138,9 @@ async def run(
     facts = await target(
         services, actor, declaration_id, action=spec.name, org_scoped=binding.org_scoped
     )
-    cmd = build(spec.model, actor, **command_fields(binding, body, actor, params))
+    cmd: Command = build(spec.model, actor, **command_fields(binding, body, actor, params))
+    if binding.check is not None:
+        await binding.check(services, actor, facts, cmd)
     view = await execute(services, actor, facts, cmd, result_type=binding.answer)
     return binding.reply(view) if binding.reply else view
 

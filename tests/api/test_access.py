@@ -113,6 +113,13 @@ CASES: list[Case] = [
     Case("POST", "/payments", "record_batch_payment", roles("finance"), "access",
          lambda c, d: {"receipt_no": "B-ACCESS", "payer_org": "U-001",
                        "items": [{"declaration_id": d, "amount": 550}]}),
+    Case("POST", DECL + "/materials", "upload_material",
+         owner_or(scoped_roles=("applicant", "unit_reviewer"))),
+    Case("GET", DECL + "/materials", "list_materials", scoped("auditor", "admin", "committee")),
+    Case("GET", DECL + "/materials/history", "material_history",
+         scoped("auditor", "admin", "committee")),
+    Case("GET", DECL + "/materials/{material_id}", "read_material",
+         scoped("auditor", "admin", "committee")),
     Case("GET", "/inbox", "inbox", roles(*ROLES), "access"),
     Case("GET", "/audit/verify?declaration_id={declaration_id}", "verify_chain",
          roles("auditor", "admin"), "access"),
@@ -192,7 +199,8 @@ def test_an_app_with_a_route_that_names_no_roles_is_refused(app: FastAPI) -> Non
 def _path(case: Case, campaign_id: str, declaration_id: str) -> str:
     return case.path.format(campaign_id=campaign_id, declaration_id=declaration_id,
                             objection_id="obj-1", year=2031, number="RC-none-000001",
-                            change_id="none", name="swagger-ui.css", kind="conflict")  # fmt: skip
+                            change_id="none", name="swagger-ui.css", kind="conflict",
+                            material_id="M-000000000000")  # fmt: skip
 
 
 def _chain(case: Case, campaign_id: str, declaration_id: str) -> str:

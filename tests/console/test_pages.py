@@ -10,6 +10,8 @@ import json
 import re
 from datetime import timedelta
 
+from fastapi import FastAPI
+
 from api.auth import mint_token
 from domain.models import Actor
 from settings import Settings
@@ -123,11 +125,13 @@ async def test_inbox_is_the_apis_order_with_at_risk_highlighted(api: Api, consol
 
 
 async def test_a_refused_decision_shows_the_workflows_reason_and_is_audited(
-    api: Api, console: Console, settings: Settings
+    api: Api, console: Console, settings: Settings, app: FastAPI
 ) -> None:
     """docs/rules.md §2, §16: a decision that does not fit the state is refused with 409 and a
     message a reviewer understands: the console shows exactly the API's text, changes nothing,
-    and the workflow audits it (action ``decide``), as for the API."""
+    and the workflow audits it (action ``decide``), as for the API. Both doors refuse the same
+    command, so the API's repeat falls in the console refusal's window (api/refusals.py): it is
+    counted there, and the window's summary records it once it closes."""
     c = await api.campaign()
     d = await api.file(c)
     unit = await console.sign_in(f.UNIT)
@@ -138,12 +142,13 @@ async def test_a_refused_decision_shows_the_workflows_reason_and_is_audited(
     assert 'role="alert"' in page.text and "未执行 refused" in page.text
     assert "同意" in page.text  # the opinion typed is kept
     assert (await api.view(d))["state"] == "draft"
+    await app.state.services.refusal_windows.flush()
     rows = await api.recorded(d, at_least=3)
     decided = [r for r in rows if r["action"] == "decide" and r["outcome"] == "refused"]
     assert [r["actor_id"] for r in decided] == [f.UNIT.id, f.UNIT.id]
-    commands = [json.loads(r["detail"])["command"] for r in decided]
-    assert commands[0] == commands[1]  # the same command, whichever door it came through
-    assert [r["opinion"] for r in decided] == [refused["detail"]] * 2
+    summary = json.loads(decided[1]["detail"])
+    assert decided[0]["opinion"] == refused["detail"]
+    assert summary["repeated"] == 1 and "又重复 1 次" in decided[1]["opinion"]
 
 
 async def test_a_role_the_api_refuses_gets_the_apis_403_audited_under_its_action(

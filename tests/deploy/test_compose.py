@@ -16,7 +16,7 @@ from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-SERVICES = {"postgresql", "temporal", "temporal-ui", "migrate", "api", "worker"}
+SERVICES = {"postgresql", "temporal", "temporal-ui", "minio", "migrate", "api", "worker"}
 #: Services that run once and exit (no healthcheck; others wait for them to complete).
 ONE_SHOT = {"migrate"}
 
@@ -60,8 +60,9 @@ def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies(
                 "service_completed_successfully" if dependency in ONE_SHOT else "service_healthy"
             )
             assert condition == {"condition": wanted}, name
-    for runs in ("api", "worker"):
-        assert set(services(compose)[runs]["depends_on"]) == {"postgresql", "temporal", "migrate"}
+    needs = {"postgresql", "temporal", "migrate"}
+    assert set(services(compose)["api"]["depends_on"]) == {*needs, "minio"}
+    assert set(services(compose)["worker"]["depends_on"]) == needs
     assert services(compose)["temporal"]["depends_on"] == {
         "postgresql": {"condition": "service_healthy"}
     }
@@ -95,6 +96,7 @@ def test_required_secrets_fail_loudly_when_missing() -> None:
         "REVIEWCHAIN_JWT_SECRET",
         "REVIEWCHAIN_PAYLOAD_KEYS",
         "REVIEWCHAIN_SIGNING_KEY",
+        "MINIO_ROOT_PASSWORD",
     ):
         uses = re.findall(r"\$\{" + secret + r"([^}]*)\}", text)
         assert uses, f"{secret} is not used"
@@ -120,3 +122,14 @@ def test_the_image_carries_every_package_and_module() -> None:
         assert re.search(rf"^COPY {package} ", dockerfile, re.M), f"the image lacks {package}/"
     for module in config["py-modules"]:
         assert f"{module}.py" in dockerfile, f"the image lacks {module}.py"
+
+
+def test_materials_go_to_the_minio_service(compose: dict[str, Any]) -> None:
+    """docs/rules.md §19: the API keeps uploads in MinIO, which has its own healthcheck and
+    volume; the API waits until it is healthy."""
+    minio = services(compose)["minio"]
+    assert minio["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    assert any(str(v).startswith("materials:") for v in minio["volumes"])
+    env = services(compose)["api"]["environment"]
+    assert env["REVIEWCHAIN_STORAGE_URL"].startswith("s3://")
+    assert env["REVIEWCHAIN_S3_ENDPOINT"] == "http://minio:9000"

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from domain.campaign_files import load_campaign_file
 from domain.eligibility import continuing_education_years
 from domain.models import Actor, Campaign, Level, Organisation, Region
@@ -49,6 +51,9 @@ __all__ = [
 ]
 
 NOTICE_FILE = Path(__file__).resolve().parents[2] / "examples" / "campaigns" / "001_aksu_2024.yaml"
+#: The proposed materials catalogue of notice 001 (docs/rules.md §19), used while the campaign
+#: file carries none of its own.
+CATALOGUE_FILE = NOTICE_FILE.parents[1] / "catalogues" / NOTICE_FILE.name
 DEMO_SUFFIX = "-demo"
 DEMO_NAME_SUFFIX = "（演示）"
 #: The demo unit (推荐单位) every demo declaration names.
@@ -152,8 +157,13 @@ def demo_chain(campaign: Campaign) -> list[str]:
 
 
 def notice_campaign() -> Campaign:
-    """Notice 001's campaign, exactly as its file says."""
-    return load_campaign_file(NOTICE_FILE)
+    """Notice 001's campaign, exactly as its file says, with the materials catalogue of
+    ``examples/catalogues`` where the file has none."""
+    campaign = load_campaign_file(NOTICE_FILE)
+    if campaign.materials_catalogue or not CATALOGUE_FILE.exists():
+        return campaign
+    catalogue = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))["materials_catalogue"]
+    return Campaign.model_validate({**campaign.model_dump(), "materials_catalogue": catalogue})
 
 
 @dataclass(frozen=True)
