@@ -691,6 +691,11 @@ class DeclarationStart(Model):
     carried: dict[str, Any] | None = None
     #: Set by the starter once the custom search attributes exist on the namespace.
     search_attributes: bool = False
+    #: ``"local_activity"`` keeps this declaration on the audit write from before the
+    #: ``audit-write-in-history`` patch (a local activity inside the workflow task, with the
+    #: store's reconciliation of rows a task that never completed wrote): for the benchmark
+    #: that compares the two (bench/RESULTS.md §7). ``None``: the current way.
+    audit_write: Literal["local_activity"] | None = None
 
 
 def as_of(value: datetime) -> str:

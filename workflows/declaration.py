@@ -81,6 +81,12 @@ PATCH_CALENDAR_EXPLAINED = "calendar-change-explained"
 #: A publicity cut short by a withdrawal, misconduct or the declaration deadline is closed in
 #: the store (outcome ``interrupted``); before this patch it stayed open.
 CLOSE_INTERRUPTED_PUBLICITY = "close-interrupted-publicity"
+#:
+#: Each step's audit events, view and notifications are written by a regular activity whose input
+#: puts them in history before anything is written; before this patch a local activity wrote them
+#: inside the workflow task, so a task the server never accepted (a dead or a zombie worker) could
+#: leave rows that no history holds (docs/reliability.md, bench/RESULTS.md §7).
+AUDIT_WRITE_IN_HISTORY = "audit-write-in-history"
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -116,6 +122,7 @@ class DeclarationWorkflow:
                         filed_by=start.filed_by,
                         created_at=start.created_at,
                         carried=chain.s.model_dump(mode="json"),
+                        audit_write=start.audit_write,
                     )
                 )
             self._wake = False
@@ -420,20 +427,37 @@ class DeclarationWorkflow:
             events, notifications, cancel = self._chain.drain()
             if not events:
                 return
-            recorded = await workflow.execute_local_activity(
-                "record_audit_event",
-                RecordBatch(
-                    events=events,
-                    view=self._chain.view(),
-                    notifications=notifications,
-                    cancel_reminders=sorted(set(cancel)),
-                ),
-                **LOCAL_OPTIONS["record_audit_event"],
-                result_type=RecordResult,
+            batch = RecordBatch(
+                events=events,
+                view=self._chain.view(),
+                notifications=notifications,
+                cancel_reminders=sorted(set(cancel)),
             )
-            # The store kept the rows of a task that never completed and put these after them
-            # (store.audit_tail): count on from there. Deterministic: the result is in history.
+            if self._audit_write_in_history():
+                recorded = await workflow.execute_activity(
+                    "record_audit_event",
+                    batch,
+                    **REMOTE_OPTIONS["record_audit_event"],
+                    result_type=RecordResult,
+                )
+            else:  # a run from before the patch, or one that asked for the old way
+                recorded = await workflow.execute_local_activity(
+                    "record_audit_event",
+                    batch,
+                    **LOCAL_OPTIONS["record_audit_event"],
+                    result_type=RecordResult,
+                )
+            # Local writes only: the store kept the rows of a task that never completed and put
+            # these after them (store.audit_tail). Deterministic: the result is in history.
             self._chain.shift_seq(recorded.shift)
+
+    def _audit_write_in_history(self) -> bool:
+        """Whether this run writes its audit trail with a regular activity. Never asks
+        ``patched`` for a declaration started with ``audit_write="local_activity"``, so such a run
+        records no marker and replays on the old path."""
+        if self._start.audit_write == "local_activity":
+            return False
+        return workflow.patched(AUDIT_WRITE_IN_HISTORY)
 
     # ------------------------------------------------------------------ updates
 
