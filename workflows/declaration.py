@@ -447,8 +447,9 @@ class DeclarationWorkflow:
                     **LOCAL_OPTIONS["record_audit_event"],
                     result_type=RecordResult,
                 )
-            # Local writes only: the store kept the rows of a task that never completed and put
-            # these after them (store.audit_tail). Deterministic: the result is in history.
+            # Only a local write can move (a regular one's batch is in history before it runs):
+            # the store kept the rows of a task that never completed and put these after them
+            # (store.audit_tail). Deterministic: the result is in history.
             self._chain.shift_seq(recorded.shift)
 
     def _audit_write_in_history(self) -> bool:
