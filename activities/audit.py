@@ -27,8 +27,11 @@ class AuditActivities:
         the registry's ``live`` flag), cancel the ``cancel_reminders`` groups, then enqueue the
         notifications. Idempotent: a retry writes nothing twice and cancels nothing it wrote.
         ``AuditConflict`` (non-retryable) when a sequence number is already taken by different
-        content; a missing predecessor (``AuditGap``) is retried. Rows a dead workflow task wrote
-        are kept and followed (:func:`store.audit_tail.reconcile`; ``shift`` in the result)."""
+        content; a missing predecessor (``AuditGap``) is retried. The workflow runs it as a
+        regular activity (its batch is in the history before it runs); runs from before the
+        ``audit-write-in-history`` patch run it as a local activity, and rows their dead workflow
+        tasks wrote are kept and followed (:func:`store.audit_tail.reconcile`; ``shift`` in the
+        result)."""
         return await run_blocking(self._record, batch, declaration_id=batch.view.id)
 
     def _record(self, batch: RecordBatch) -> RecordResult:

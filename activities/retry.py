@@ -71,12 +71,14 @@ REMOTE_OPTIONS: dict[str, dict[str, Any]] = {
         "notify",
         "record_blacklist",
         "send_campaign_change",
+        "record_audit_event",
     )
 }
 
 #: Keyword arguments for ``workflow.execute_local_activity_method``: the frequent, fast store
-#: calls (audit trail and read model, screening a submission) and deadline computations run as
-#: local activities, which keeps a declaration's history short (one marker event each).
+#: calls (screening a submission) and deadline computations run as local activities, which keeps
+#: a declaration's history short (one marker event each). The audit write ran here too until the
+#: ``audit-write-in-history`` patch; runs that started before it still use these options.
 LOCAL_OPTIONS: dict[str, dict[str, Any]] = {
     name: _local(name)
     for name in (

@@ -29,6 +29,10 @@ each alike, each driving its share of ``--n`` declarations with ``--concurrency`
 in flight:
 
 * *client*: ``workflows.client.start_declaration`` and ``gateway.send``;
+* *client, audit as local activity* (``--compare-audit-write``): the same, with declarations
+  started with ``audit_write="local_activity"``: the audit write from before the
+  ``audit-write-in-history`` patch (a local activity inside the workflow task instead of a
+  regular activity whose input is in history), to measure what the patch costs;
 * *HTTP*: ``POST /declarations`` and the decision endpoints, as each actor (JWT);
 * *skeleton*: the skeleton workflow (``bench/skeleton.py``) with the plan read off a certified
   declaration's history from the client pass: the same updates with the same payloads, the same
@@ -44,6 +48,7 @@ peak RSS (``VmHWM``). Not a test: run it by hand.
 
     python bench/chain_throughput.py                       # 200 declarations, SQLite store
     python bench/chain_throughput.py --n 200 --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/chain_throughput.py --compare-audit-write [--database-url …]
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -107,6 +112,8 @@ from workflows import search
 from workflows.client import start_declaration
 
 GOAL = 0.8
+#: The pass of ``--compare-audit-write``.
+LOCAL = "local"
 MARGIN = timedelta(minutes=1)
 #: Events a fast-forward adds to a history (not the chain's own).
 SKIP_EVENTS = {
@@ -183,7 +190,14 @@ async def wait_state(client: Client, declaration_id: str, state: str, within: fl
 
 class ClientChain(Driver):
     """One declaration through the whole chain with ``workflows.client``; records the updates
-    (name, command) it sent, in order, for the skeleton."""
+    (name, command) it sent, in order, for the skeleton. ``audit_write``: the declarations'
+    :attr:`DeclarationStart.audit_write`."""
+
+    def __init__(
+        self, stack: Stack, campaign: Campaign, audit_write: Literal["local_activity"] | None = None
+    ) -> None:
+        super().__init__(stack, campaign)
+        self.audit_write = audit_write
 
     async def run(self, into: Pass, sent: list[tuple[str, Command]] | None = None) -> str:
         """``sent``: record the updates, and let the first workflow task finish before the first
@@ -195,6 +209,7 @@ class ClientChain(Driver):
             declaration=self.declaration(),
             filed_by=f.APPLICANT,
             created_at=datetime.now(UTC),
+            audit_write=self.audit_write,
         )
         d = start.declaration_id
         await timed(into.creates, start_declaration(client, queue, start))
@@ -465,6 +480,10 @@ async def run(args: argparse.Namespace) -> int:
                 "http": lambda _: http_chain.run(passes["http"]),
                 "skeleton": lambda _: skeleton_chain.run(passes["skeleton"]),
             }
+            if args.compare_audit_write:
+                local_chain = ClientChain(stack, campaign, audit_write="local_activity")
+                passes[LOCAL] = Pass.named("client, audit as local act.")
+                chains[LOCAL] = lambda _: local_chain.run(passes[LOCAL])
             temporal = next(p for p in stack.procs if p.name == "temporal")
             groups: dict[str, Pids] = {
                 **{w.name: [w.pid] for w in stack.workers},
@@ -536,6 +555,21 @@ async def run(args: argparse.Namespace) -> int:
         print(f"    bound: with workers as cheap as the skeleton's, at most {bound:.2f} "
               f"(machine busy {meters[key].busy_share():.0%} / "
               f"{meters['skeleton'].busy_share():.0%} of {os.cpu_count()} cores)")  # fmt: skip
+    if LOCAL in passes:
+        # The chain's own events per declaration (without the fast-forwards'), worker CPU.
+        per_chain = {
+            key: (sum(figures[key][0]) - sum(figures[key][2])) / max(1, len(figures[key][0]))
+            for key in ("client", LOCAL)
+        }
+        worker_ms = {
+            key: sum(per_declaration[key][n] for n in worker_names) for key in ("client", LOCAL)
+        }
+        print(
+            f"  audit write in history (client) / as a local activity: declarations/s "
+            f"{rates['client'] / rates[LOCAL]:.2f}, events per declaration "
+            f"{per_chain['client']:.1f} / {per_chain[LOCAL]:.1f}, worker CPU per declaration "
+            f"{worker_ms['client']:.0f} / {worker_ms[LOCAL]:.0f} ms"
+        )
     for name, status in memory.items():
         print(f"  {name}: peak RSS (VmHWM) {status.get('VmHWM', 0) / 1024:.0f} MB, "
               f"now {status.get('VmRSS', 0) / 1024:.0f} MB")  # fmt: skip
@@ -556,6 +590,12 @@ def main() -> int:
                         help="histories fetched per pass for the event and byte counts")  # fmt: skip
     parser.add_argument("--database-url", default=None, help="postgresql://… (default SQLite)")
     parser.add_argument("--temporal-db", choices=["file", "memory"], default="memory")
+    parser.add_argument(
+        "--compare-audit-write",
+        action="store_true",
+        help="add a client pass whose declarations write their audit trail as a local activity "
+        "(the way before the audit-write-in-history patch)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the logs and databases")
     args = parser.parse_args()
     return asyncio.run(run(args))

@@ -23,6 +23,11 @@ the same update names and the same command payloads:
 * *client send (real chain)*: the same decisions on other declarations through
   ``gateway.send``, the call the API makes: the difference to HTTP is the API's share;
 
+* *client send, audit write as a local activity* (``--compare-audit-write``): the same, on
+  declarations started through the client with ``audit_write="local_activity"``, which keeps them
+  on the audit write from before the ``audit-write-in-history`` patch (a local activity inside the
+  workflow task instead of a regular activity whose input is in history): what the patch costs;
+
 * *skeleton (matched)*: the skeleton workflow running, for each update, exactly what the real
   workflow's history shows for it (read off a probe declaration's history: two local
   activities, an upsert, a timer cancelled and re-armed), with no logic and no store;
@@ -45,6 +50,8 @@ Not a test: run it by hand.
 
     python bench/http_vs_skeleton.py                       # SQLite store, ~4 minutes
     python bench/http_vs_skeleton.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/http_vs_skeleton.py --compare-audit-write [--database-url …]
+    python bench/http_vs_skeleton.py --compare-audit-write --audit-write-only --rounds 10
 """
 
 from __future__ import annotations
@@ -88,13 +95,21 @@ from bench.stack import (
     proc_status,
     unique_id_number,
 )
-from domain.models import DecisionCommand, DeclarationView, SubmitCommand
+from domain.models import (
+    Campaign,
+    DecisionCommand,
+    DeclarationStart,
+    DeclarationView,
+    SubmitCommand,
+)
 from gateway import send, workflow_id
 from tests import factories as f
 from workflows import search
+from workflows.client import start_declaration
 
 OPINION = "请补充近五年业绩证明材料 / please add the proof of achievements"
 GOAL = 1.25
+LOCAL_AUDIT = "client send, audit as local activity"
 
 
 # --------------------------------------------------------------------------- targets
@@ -158,8 +173,10 @@ class HttpTarget(Target):
 class ClientTarget(Target):
     """The real chain through ``gateway.send`` (what the API calls), without HTTP."""
 
-    def __init__(self, client: Client, ids: list[str]) -> None:
-        self.name = "client send (real chain)"
+    def __init__(
+        self, client: Client, ids: list[str], name: str = "client send (real chain)"
+    ) -> None:
+        self.name = name
         self.client = client
         self.lanes = [Lane(i) for i in ids]
         self.decide = DecisionCommand(
@@ -276,10 +293,16 @@ async def closed_loop(
 # --------------------------------------------------------------------------- preparation
 
 
-async def prepare_http(stack: Stack, http: httpx.AsyncClient, n: int) -> list[str]:
-    """A campaign and ``n`` declarations waiting in ``unit_review``; the probe's plan."""
+def bench_campaign() -> Campaign:
     now = datetime.now(UTC)
-    campaign = f.campaign(now, declaration_closes_at=now + timedelta(days=120))
+    return f.campaign(now, declaration_closes_at=now + timedelta(days=120))
+
+
+async def prepare_http(
+    stack: Stack, http: httpx.AsyncClient, n: int, campaign: Campaign | None = None
+) -> list[str]:
+    """A campaign (created here) and ``n`` declarations waiting in ``unit_review``."""
+    campaign = campaign or bench_campaign()
     created = await http.post(
         "/campaigns", json=campaign.model_dump(mode="json"), headers=stack.headers(f.ADMIN)
     )
@@ -300,6 +323,45 @@ async def prepare_http(stack: Stack, http: httpx.AsyncClient, n: int) -> list[st
         raise RuntimeError(f"{declaration_id}: submit answered {submitted.status_code}")
 
     return list(await gather_limited(n, file))
+
+
+async def prepare_local_audit(stack: Stack, campaign: Campaign, n: int) -> list[str]:
+    """``n`` declarations of ``campaign`` (already created) waiting in ``unit_review``, started
+    through the client with ``audit_write="local_activity"`` (the pre-patch audit write)."""
+    client = stack.client
+    assert client is not None
+
+    async def file(_: int) -> str:
+        start = DeclarationStart(
+            declaration_id=f"D-local-{uuid.uuid4().hex[:12]}",
+            campaign=campaign,
+            declaration=f.declaration(
+                campaign, applicant=f.applicant(id_number=unique_id_number())
+            ),
+            filed_by=f.APPLICANT,
+            created_at=datetime.now(UTC),
+            audit_write="local_activity",
+        )
+        await start_declaration(client, stack.task_queue, start)
+        await send(client, start.declaration_id, "submit", SubmitCommand(actor=f.APPLICANT))
+        return start.declaration_id
+
+    return list(await gather_limited(n, file))
+
+
+async def events_per_decision(stack: Stack, declaration_id: str, target: Target) -> float:
+    """History events per decision of the repeated return / resubmission, after two rounds on
+    ``declaration_id`` (counted from the second decision's workflow task on)."""
+    lane = Lane(declaration_id)
+    for _ in range(4):
+        ok, op = await target.one(lane)
+        if not ok:
+            raise RuntimeError(f"{declaration_id}: {op} refused")
+    assert stack.client is not None
+    history = await stack.client.get_workflow_handle(workflow_id(declaration_id)).fetch_history()
+    names = from_first_decision(event_names(history.events))
+    updates = sum(1 for n in names if n == "WORKFLOW_EXECUTION_UPDATE_ACCEPTED")
+    return len(names) / max(1, updates)
 
 
 async def probe_plan(stack: Stack, http: httpx.AsyncClient, probe: str) -> tuple[Plan, list[str]]:
@@ -380,9 +442,20 @@ async def run(args: argparse.Namespace) -> int:
             print(f"store: {stack.db.describe() if stack.db else '?'}; Temporal dev server "
                   f"({args.temporal_db}); {args.n} declarations per target")  # fmt: skip
             t = time.monotonic()
-            ids = await prepare_http(stack, http, 2 * args.n + 1)
+            campaign = bench_campaign()
+            extra = 1 if args.compare_audit_write else 0  # a probe for the events per decision
+            ids = await prepare_http(stack, http, 2 * args.n + 1 + extra, campaign)
             probe, ids, client_ids = ids[0], ids[1 : args.n + 1], ids[args.n + 1 :]
             plan, real_shape = await probe_plan(stack, http, probe)
+            local_ids: list[str] = []
+            events_each: dict[str, float] = {}
+            if args.compare_audit_write:
+                local_ids = await prepare_local_audit(stack, campaign, args.n + 1)
+                probes = {"regular activity": client_ids.pop(), "local activity": local_ids.pop()}
+                for way, one in probes.items():
+                    events_each[way] = await events_per_decision(
+                        stack, one, ClientTarget(stack.client, [one])
+                    )
             matched = await start_skeletons(stack, plan, args.n + 1, "matched")
             minimal_plan = one_local_activity_plan(["decide", "submit"], first=["submit"])
             minimal = await start_skeletons(stack, minimal_plan, args.n, "minimal")
@@ -393,12 +466,22 @@ async def run(args: argparse.Namespace) -> int:
             print(f"event shape of the repeated decisions, real vs matched skeleton "
                   f"({len(real_shape)} events): "
                   f"{'identical' if not diff else 'DIFFERENT: ' + diff}")  # fmt: skip
-            targets = [
-                HttpTarget(http, stack, ids),
-                ClientTarget(stack.client, client_ids),
+            for label, value in events_each.items():
+                print(
+                    f"history events per repeated decision, audit write as a {label}: {value:.1f}"
+                )
+            client_target = ClientTarget(stack.client, client_ids)
+            targets: list[Target] = [HttpTarget(http, stack, ids), client_target]
+            if local_ids:
+                targets.append(ClientTarget(stack.client, local_ids, LOCAL_AUDIT))
+            targets += [
                 SkeletonTarget("skeleton (matched events)", stack.client, matched),
                 SkeletonTarget("skeleton (1 local activity)", stack.client, minimal),
             ]
+            if args.audit_write_only:  # the two ways of writing the trail, nothing else
+                targets = [t for t in targets if isinstance(t, ClientTarget)]
+            skeletons = [t for t in targets if isinstance(t, SkeletonTarget)]
+            http_target = next((t for t in targets if isinstance(t, HttpTarget)), None)
             temporal = next(p for p in stack.procs if p.name == "temporal")
             groups: dict[str, Pids] = {
                 "worker": [stack.worker.pid],
@@ -461,12 +544,23 @@ async def run(args: argparse.Namespace) -> int:
     print()
     met_all = True
     for phase, label in phases.items():
-        http_row = rows[(phase, targets[0].name)]
-        client_row = rows[(phase, targets[1].name)]
-        print(f"  {label:16} HTTP / client send (the API's own share)  p50 "
-              f"{ratio(http_row.p(50), client_row.p(50))}  p99 "
-              f"{ratio(http_row.p(99), client_row.p(99))}")  # fmt: skip
-        for target in targets[2:]:
+        client_row = rows[(phase, client_target.name)]
+        if http_target is None:
+            http_row = client_row
+        else:
+            http_row = rows[(phase, http_target.name)]
+            print(f"  {label:16} HTTP / client send (the API's own share)  p50 "
+                  f"{ratio(http_row.p(50), client_row.p(50))}  p99 "
+                  f"{ratio(http_row.p(99), client_row.p(99))}")  # fmt: skip
+        if local_ids:
+            local_row = rows[(phase, LOCAL_AUDIT)]
+            print(
+                f"  {label:16} client send / {LOCAL_AUDIT} (what the audit write in history "
+                f"costs)  p50 {ratio(client_row.p(50), local_row.p(50))}  p99 "
+                f"{ratio(client_row.p(99), local_row.p(99))}  throughput "
+                f"{client_row.rate / local_row.rate:5.2f}"
+            )
+        for target in skeletons:
             skeleton_row = rows[(phase, target.name)]
             p99_ratio = http_row.p(99) / skeleton_row.p(99)
             met = p99_ratio <= GOAL
@@ -475,12 +569,12 @@ async def run(args: argparse.Namespace) -> int:
                   f"{ratio(http_row.p(50), skeleton_row.p(50))}  p99 "
                   f"{ratio(http_row.p(99), skeleton_row.p(99))}  "
                   f"goal p99 <= {GOAL}x: {'met' if met else 'NOT met'}")  # fmt: skip
-        if phase == "sat":
-            for target in targets[2:]:
+        if phase == "sat" and skeletons and http_target is not None:
+            for target in skeletons:
                 skeleton_row = rows[(phase, target.name)]
                 print(f"  {'':16} throughput HTTP / {target.name:28} "
                       f"{http_row.rate / skeleton_row.rate:5.2f}")  # fmt: skip
-            real_key, twin_key = (phase, targets[0].name), (phase, targets[2].name)
+            real_key, twin_key = (phase, http_target.name), (phase, skeletons[0].name)
             bound = ideal_worker_bound(
                 per_decision[real_key], per_decision[twin_key], ["worker"], "skeleton worker"
             )
@@ -510,8 +604,22 @@ def main() -> int:
         default="memory",
         help="the dev server's own state: in memory (default) or a SQLite file",
     )
+    parser.add_argument(
+        "--compare-audit-write",
+        action="store_true",
+        help="also measure the client send on declarations that write their audit trail as a "
+        "local activity (the way before the audit-write-in-history patch)",
+    )
+    parser.add_argument(
+        "--audit-write-only",
+        action="store_true",
+        help="with --compare-audit-write: measure only the two client-send targets (more "
+        "samples of the comparison in the same time)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the logs and databases")
     args = parser.parse_args()
+    if args.audit_write_only and not args.compare_audit_write:
+        parser.error("--audit-write-only needs --compare-audit-write")
     return asyncio.run(run(args))
 
 

@@ -1,13 +1,17 @@
 """Events a dead workflow task already wrote: keep them, say so, and do not stall on them.
 
-A declaration's audit events are written by the ``record_audit_event`` **local** activity, inside
-the workflow task that produced them. When the worker dies after that write but before the task
+Runs of a declaration's workflow that started before the ``audit-write-in-history`` patch write
+their audit events with the ``record_audit_event`` **local** activity, inside the workflow task
+that produced them, and keep doing so until they end or continue as new (``workflow.patched``
+answers once per run). When the worker dies after that write but before the task
 completes (``kill -9``, a crash, a lost connection), Temporal has no record of the write: the
 task is retried and produces its events again with the same sequence numbers, but computed at
 the retried task's instant (``workflow.now()``), and, when more decisions arrived meanwhile,
 perhaps in another order. Appending them failed with ``AuditConflict`` (non-retryable), which
 failed the decision and left the trail behind the declaration (reliability finding,
-docs/reliability.md).
+docs/reliability.md). Later runs write with a regular activity whose batch is in the history
+before anything is written, so every attempt writes the same rows and none meets rows like these;
+this module goes when the patch's old branch does.
 
 Stored rows that a retried batch would overwrite and that are all **older** than it were written
 by an earlier attempt that never completed (an acknowledged task is never run again). The trail is

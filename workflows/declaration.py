@@ -28,7 +28,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.audit import AuditActivities
     from activities.messages import RecordBatch
-    from activities.retry import local
+    from activities.retry import local, remote
     from domain.chain import HISTORY_EVENT_BUDGET, Chain, Prepared, Refusal, view
     from domain.commands import COMMANDS, CommandSpec
     from domain.models import (
@@ -66,6 +66,13 @@ def _error(spec: CommandSpec[Any], refusal: Refusal, kind: str) -> ApplicationEr
     """The update's failure: the reviewer's message, the stable code in its details."""
     code = {"code": f"{spec.name}.{refusal.code}"}
     return ApplicationError(refusal.message, code, type=kind, non_retryable=True)
+
+
+#: Each step's audit events, view and notifications are written by a regular activity whose input
+#: puts them in history before anything is written; before this patch a local activity wrote them
+#: inside the workflow task, so a task the server never accepted (a dead or a zombie worker) could
+#: leave rows that no history holds (docs/reliability.md, bench/RESULTS.md).
+AUDIT_WRITE_IN_HISTORY = "audit-write-in-history"
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -240,19 +247,36 @@ class DeclarationWorkflow:
             events, notifications, cancel = self._chain.drain()
             if not events:
                 return
-            recorded = await workflow.execute_local_activity_method(
-                AuditActivities.record_audit_event,
-                RecordBatch(
-                    events=events,
-                    view=self._chain.view(),
-                    notifications=notifications,
-                    cancel_reminders=sorted(set(cancel)),
-                ),
-                **local(AuditActivities.record_audit_event),
+            batch = RecordBatch(
+                events=events,
+                view=self._chain.view(),
+                notifications=notifications,
+                cancel_reminders=sorted(set(cancel)),
             )
-            # The store kept the rows of a task that never completed and put these after them
-            # (store.audit_tail): count on from there. Deterministic: the result is in history.
+            if self._audit_write_in_history():
+                recorded = await workflow.execute_activity_method(
+                    AuditActivities.record_audit_event,
+                    batch,
+                    **remote(AuditActivities.record_audit_event),
+                )
+            else:  # a run from before the patch, or one that asked for the old way
+                recorded = await workflow.execute_local_activity_method(
+                    AuditActivities.record_audit_event,
+                    batch,
+                    **local(AuditActivities.record_audit_event),
+                )
+            # Only a local write can move (a regular one's batch is in history before it runs):
+            # the store kept the rows of a task that never completed and put these after them
+            # (store.audit_tail). Deterministic: the result is in history.
             self._chain.shift_seq(recorded.shift)
+
+    def _audit_write_in_history(self) -> bool:
+        """Whether this run writes its audit trail with a regular activity. Never asks
+        ``patched`` for a declaration started with ``audit_write="local_activity"``, so such a run
+        records no marker and replays on the old path."""
+        if self._start.audit_write == "local_activity":
+            return False
+        return workflow.patched(AUDIT_WRITE_IN_HISTORY)
 
     # ------------------------------------------------------------------ updates (domain.commands)
 

@@ -127,3 +127,8 @@ class DeclarationStart(Model):
     reopen: Reopening | None = None
     #: Set by the starter once the custom search attributes exist on the namespace.
     search_attributes: bool = False
+    #: ``"local_activity"`` keeps this declaration on the audit write from before the
+    #: ``audit-write-in-history`` patch (a local activity inside the workflow task, with the
+    #: store's reconciliation of rows a task that never completed wrote): for the benchmark
+    #: that compares the two (bench/RESULTS.md). ``None``: the current way.
+    audit_write: Literal["local_activity"] | None = None

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import (
@@ -109,13 +109,34 @@ async def create(
 
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
+#: Where declaration histories are recorded now. The ``audit-write-in-history`` patch changed the
+#: shape of every step of every path, so each path has two histories: the one recorded before
+#: it, frozen in ``HISTORIES`` itself (running declarations from before the patch), and the one
+#: recorded after it, here. A later patch that changes every path starts a directory of its own.
+RECORDED = HISTORIES / "audit_write_in_history"
+
+
+def stored_histories() -> list[Path]:
+    """Every stored declaration history, the frozen ones first."""
+    return sorted(HISTORIES.glob("*.json")) + sorted(RECORDED.glob("*.json"))
+
+
+def history_name(path: Path) -> str:
+    """A stored history's name relative to ``HISTORIES`` (``audit_write_in_history/withdrawn``)."""
+    return path.relative_to(HISTORIES).with_suffix("").as_posix()
+
+
+def write_history(name: str, history: WorkflowHistory) -> None:
+    """With REVIEWCHAIN_RECORD_HISTORIES=1, store ``history`` as ``RECORDED/<name>.json`` for the
+    replay test (tests/workflows/test_history_and_replay.py); otherwise do nothing."""
+    if os.environ.get("REVIEWCHAIN_RECORD_HISTORIES") != "1":
+        return
+    RECORDED.mkdir(parents=True, exist_ok=True)
+    (RECORDED / f"{name}.json").write_text(history.to_json())
 
 
 async def record_history(d: Declaration, name: str) -> None:
-    """With REVIEWCHAIN_RECORD_HISTORIES=1, store this declaration's history for the replay test
-    (tests/workflows/test_history_and_replay.py); otherwise do nothing."""
-    if os.environ.get("REVIEWCHAIN_RECORD_HISTORIES") != "1":
-        return
-    history = await d.handle.fetch_history()
-    HISTORIES.mkdir(exist_ok=True)
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
+    """With REVIEWCHAIN_RECORD_HISTORIES=1, store this declaration's history (:func:`write_history`);
+    otherwise do nothing."""
+    if os.environ.get("REVIEWCHAIN_RECORD_HISTORIES") == "1":
+        write_history(name, await d.handle.fetch_history())

@@ -229,7 +229,13 @@ async def test_validator_refusal_carries_the_reason_and_is_audited(
     assert "草稿" in refused.value.reason
     view = await wait_for(client, d.id, lambda v: v.version >= 2)
     assert view.state == "draft"
-    rows = await asyncio.to_thread(audit_rows, settings, d.id)
+    # The refusal arrives by signal: the query shows it once its workflow task ran, the store
+    # once the audit activity that task scheduled has run too.
+    for _ in range(200):
+        rows = await asyncio.to_thread(audit_rows, settings, d.id)
+        if len(rows) >= 2:
+            break
+        await asyncio.sleep(0.05)
     assert rows[-1]["outcome"] == "refused" and rows[-1]["actor_id"] == f.COMMITTEE.id
 
 

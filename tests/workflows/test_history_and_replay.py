@@ -3,15 +3,16 @@
 * The longest legal path (returns at every level, the committee's full submission cap, objections
   in both publicities, refused attempts, a deadline change) stays under 300 history events and
   no event payload reaches 32 KB.
-* Stored histories of every path replay with the current workflow code (tests/histories/*.json),
-  so a change that would break running declarations fails here. Set
-  REVIEWCHAIN_RECORD_HISTORIES=1 to refresh them after a deliberate, patched change.
+* Stored histories of every path replay with the current workflow code (tests/histories: those
+  recorded before the audit-write-in-history patch, frozen, and those recorded since, in
+  tests/histories/audit_write_in_history), so a change that would break running declarations
+  fails here. Set REVIEWCHAIN_RECORD_HISTORIES=1 to record them after a deliberate, patched
+  change (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,17 @@ from domain.models import (
 )
 from gateway import DecisionRefused
 from tests import factories as f
-from tests.workflows.helpers import HISTORIES, Declaration, after, create, now, skip_to, wait_state
+from tests.workflows.helpers import (
+    Declaration,
+    after,
+    create,
+    history_name,
+    now,
+    skip_to,
+    stored_histories,
+    wait_state,
+    write_history,
+)
 from workflows.declaration import DeclarationWorkflow
 
 MAX_EVENTS = 300
@@ -95,12 +106,6 @@ async def longest_path(env: WorkflowEnvironment, client: Client, task_queue: str
     return d
 
 
-def _record(name: str, history: WorkflowHistory) -> None:
-    if os.environ.get("REVIEWCHAIN_RECORD_HISTORIES") == "1":
-        HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
-
-
 async def runs_of(client: Client, d: Declaration) -> list[WorkflowHistory]:
     """Every run of a declaration's workflow, following continue-as-new from the first."""
     runs, run_id = [], d.first_run_id
@@ -133,17 +138,14 @@ async def test_longest_path_stays_under_300_events_and_32kb_payloads(
     assert view.state == "certified" and view.committee_submissions == 3
     replayer = Replayer(workflows=[DeclarationWorkflow], data_converter=pydantic_data_converter)
     for n, run in enumerate(runs, 1):
-        _record(f"longest_path_run{n}", run)
+        write_history(f"longest_path_run{n}", run)
         await replayer.replay_workflow(run)
 
 
-def _stored() -> list[Path]:
-    return sorted(HISTORIES.glob("*.json"))
-
-
-@pytest.mark.parametrize("path", _stored(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", stored_histories(), ids=history_name)
 async def test_stored_histories_replay_with_the_current_code(path: Path) -> None:
-    """Determinism: every stored history replays without a non-determinism error."""
+    """Determinism: every stored history, from before and after each patch, replays without a
+    non-determinism error."""
     history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
     await Replayer(
         workflows=[DeclarationWorkflow], data_converter=pydantic_data_converter
@@ -152,4 +154,4 @@ async def test_stored_histories_replay_with_the_current_code(path: Path) -> None
 
 def test_there_are_stored_histories_to_replay() -> None:
     """CI must replay something: the stored histories are part of the repository."""
-    assert _stored(), "no stored histories under tests/histories"
+    assert stored_histories(), "no stored histories under tests/histories"

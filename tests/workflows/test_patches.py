@@ -13,41 +13,70 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
 from temporalio.workflow import NondeterminismError
 
-from tests.workflows.helpers import HISTORIES
-from workflows.declaration import DeclarationWorkflow
+from domain.models import SubmitCommand
+from gateway import send, workflow_id
+from tests import factories as f
+from tests.workflows.helpers import HISTORIES, RECORDED, history_name, now
+from workflows.client import start_declaration
+from workflows.declaration import AUDIT_WRITE_IN_HISTORY, DeclarationWorkflow
 from workflows.effects import CLOSE_INTERRUPTED_PUBLICITY
 
-#: patch id -> (histories recorded before it, histories recorded with it, the new activity).
-PATCHES: dict[str, tuple[list[str], list[str], str]] = {
-    CLOSE_INTERRUPTED_PUBLICITY: (
-        [
+
+@dataclass(frozen=True)
+class Patch:
+    #: Histories recorded before the patch (names relative to tests/histories).
+    before: list[str]
+    #: Histories recorded with it.
+    after: list[str]
+    #: The activity the patch schedules where the old code did not.
+    new_activity: str
+    #: A history the patch leaves alone: it replays even with the guard forced open (None when
+    #: the patch touches every history).
+    untouched: str | None
+
+
+PATCHES: dict[str, Patch] = {
+    CLOSE_INTERRUPTED_PUBLICITY: Patch(
+        before=[
             "withdrawn_during_unit_publicity",
             "misconduct_disqualified",
             "declaration_deadline_during_unit_publicity",
         ],
-        [
+        after=[
             "withdrawn_during_unit_publicity_patched",
             "misconduct_disqualified_patched",
             "declaration_deadline_during_unit_publicity_patched",
         ],
-        "close_publicity",
+        new_activity="close_publicity",
+        untouched="withdrawn",
+    ),
+    # Every step of every path writes its audit trail differently: every history recorded before
+    # the patch is a "before" one, every path was recorded again after it.
+    AUDIT_WRITE_IN_HISTORY: Patch(
+        before=[history_name(p) for p in sorted(HISTORIES.glob("*.json"))],
+        after=[history_name(p) for p in sorted(RECORDED.glob("*.json"))],
+        new_activity="record_audit_event",
+        untouched=None,  # every step of every path writes its audit trail
     ),
 }
 
 CASES = [
     (patch, name, kind)
-    for patch, (before, after, _) in PATCHES.items()
-    for kind, names in (("before", before), ("after", after))
+    for patch, p in PATCHES.items()
+    for kind, names in (("before", p.before), ("after", p.after))
     for name in names
 ]
 
@@ -79,6 +108,19 @@ def scheduled_activities(history: WorkflowHistory) -> list[str]:
     ]
 
 
+def local_activities(history: WorkflowHistory) -> list[str]:
+    """The local activities a history's markers record, in order."""
+    found = []
+    for event in history.events:
+        if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+            continue
+        attrs = event.marker_recorded_event_attributes
+        if attrs.marker_name == "core_local_activity":
+            data = json.loads(attrs.details["data"].payloads[0].data)
+            found.append(data["activity_type"])
+    return found
+
+
 def replayer() -> Replayer:
     return Replayer(workflows=[DeclarationWorkflow], data_converter=pydantic_data_converter)
 
@@ -88,7 +130,7 @@ async def test_histories_before_and_after_a_patch_replay(patch: str, name: str, 
     """Both generations replay with the current code; only the later one holds the marker and
     the new activity."""
     history = await load(name)
-    new_activity = PATCHES[patch][2]
+    new_activity = PATCHES[patch].new_activity
     if kind == "before":
         assert patch not in patch_markers(history), f"{name} must stay a pre-patch history"
         assert new_activity not in scheduled_activities(history)
@@ -102,11 +144,56 @@ async def test_histories_before_and_after_a_patch_replay(patch: str, name: str, 
 async def test_without_the_guard_pre_patch_histories_would_not_replay(
     patch: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The control: with ``workflow.patched`` answering True everywhere (the new code
-    unguarded), every pre-patch history fails replay with a non-determinism error, while a
-    history the patch does not touch (a withdrawal from the draft) still replays."""
-    monkeypatch.setattr(workflow, "patched", lambda patch_id: True)
-    for name in PATCHES[patch][0]:
+    """The control: with ``workflow.patched`` answering True for this patch (its new code
+    unguarded; the other patches asked as usual), every pre-patch history fails replay with a
+    non-determinism error, while a history the patch does not touch (if there is one) still
+    replays."""
+    asked = workflow.patched
+    monkeypatch.setattr(workflow, "patched", lambda patch_id: patch_id == patch or asked(patch_id))
+    for name in PATCHES[patch].before:
         with pytest.raises(NondeterminismError):
             await replayer().replay_workflow(await load(name))
-    await replayer().replay_workflow(await load("withdrawn"))
+    untouched = PATCHES[patch].untouched
+    if untouched is not None:
+        await replayer().replay_workflow(await load(untouched))
+
+
+def test_every_path_was_recorded_after_the_audit_write_patch() -> None:
+    """A patch that changes every step leaves no path without a history of its new shape: each
+    frozen history has its counterpart recorded after the patch (the close-interrupted-publicity
+    paths under their ``…_patched`` names)."""
+    frozen = PATCHES[AUDIT_WRITE_IN_HISTORY].before
+    close = PATCHES[CLOSE_INTERRUPTED_PUBLICITY]
+    renamed = dict(zip(close.before, close.after, strict=True))
+    wanted = {f"audit_write_in_history/{renamed.get(name, name)}" for name in frozen}
+    assert sorted(wanted - set(PATCHES[AUDIT_WRITE_IN_HISTORY].after)) == []
+
+
+@pytest.mark.parametrize("audit_write", [None, "local_activity"])
+async def test_a_declaration_started_for_the_old_audit_write_never_asks_for_the_patch(
+    env: WorkflowEnvironment,
+    client: Client,
+    worker: Worker,
+    audit_write: Literal["local_activity"] | None,
+) -> None:
+    """The benchmark's switch (bench/RESULTS.md §8): ``audit_write="local_activity"`` keeps a
+    new declaration on the pre-patch write (local activities, no marker, so it replays on the old
+    path with or without the switch); without it, a new declaration records the marker and
+    schedules ``record_audit_event`` as a regular activity, before its first answer."""
+    at = await now(env)
+    c = f.campaign(at)
+    start = f.start(c, f.declaration(c), at).model_copy(update={"audit_write": audit_write})
+    await start_declaration(client, worker.task_queue, start)
+    await send(client, start.declaration_id, "submit", SubmitCommand(actor=f.APPLICANT))
+    handle = client.get_workflow_handle(workflow_id(start.declaration_id))
+    history = await handle.fetch_history()
+    markers = patch_markers(history)
+    scheduled = scheduled_activities(history)
+    if audit_write is None:
+        assert AUDIT_WRITE_IN_HISTORY in markers
+        assert scheduled.count("record_audit_event") == 2  # created, then submitted
+    else:
+        assert AUDIT_WRITE_IN_HISTORY not in markers
+        assert "record_audit_event" not in scheduled
+        assert local_activities(history).count("record_audit_event") == 2
+    await replayer().replay_workflow(history)
