@@ -5,33 +5,30 @@
     python dossier_verify.py dossier.json        # this one file, copied anywhere
 
 prints ``ok: N events, head <hash>, signed by key <id>`` and exits 0 when every event of the
-dossier's timeline hashes to its recorded ``hash`` and links to the one before it, the chain is
-as long as the proof and the declaration's read-model version say, its head is the proof's
-``head_hash`` and the chain's signed checkpoint, the dossier's decisions and deadline entries
-repeat the timeline faithfully, and the whole dossier carries a valid Ed25519 signature.
-Its ``materials``
-section (docs/rules.md §19) is checked the same way: the materials chain's every hash and link,
-its length and head against its proof, every file item recorded by an upload event of that chain
-with the same id, kind, size and SHA-256 (and every upload event naming an item); given a bundle
-(a zip with ``dossier.json`` and ``materials/<sha256>``), every file's bytes are hashed against
-its item too. Otherwise it prints the first bad sequence number and why, and exits 1.
+timeline hashes to its ``hash`` and links to the one before it, the chain is as long as the proof
+and the read-model version say, its head is the proof's ``head_hash`` and the chain's signed
+checkpoint, the decisions and deadline entries repeat the timeline faithfully, the ``materials``
+section (docs/rules.md §19) holds together the same way (its own chain, every file item recorded
+by an upload event with the same id, kind, size and SHA-256; in a zip bundle with
+``materials/<sha256>``, every file's bytes hashed too), and the whole dossier carries a valid
+Ed25519 signature. Otherwise it prints the first bad sequence number and why, and exits 1.
 
-**The signature** is what makes a dossier evidence: anyone can recompute hashes, so a dossier
-edited and fully re-hashed would otherwise verify. The service signs the canonical JSON of the
-whole document (without its ``signature`` member; sorted keys, no whitespace, UTF-8) with its
-Ed25519 key. ``--public-key`` takes the service's public key as published at
-``GET /audit/public-key`` (``public_key``); without it the key embedded in the dossier is used and
-the output says to compare its id with the published one (a forger could sign with a key of
-their own). Ed25519 is verified here in pure Python (RFC 8032 §5.1.7), so the file still needs
-nothing but the standard library.
+**The signature** makes a dossier evidence: anyone can recompute hashes, so an edited and fully
+re-hashed dossier would otherwise verify. The service signs the canonical JSON of the document
+without its ``signature`` member (sorted keys, no whitespace, UTF-8) with its Ed25519 key.
+``--public-key`` takes the key published at ``GET /audit/public-key``; without it the key embedded
+in the dossier is used and the output says to compare its id with the published one. Ed25519 is
+verified in pure Python (RFC 8032 §5.1.7).
 
-This module imports nothing from the project on purpose: a regulator can read it whole and run
-it without installing anything. Its canonical form is the one ``store.audit`` writes (a test
-keeps the two in step), described in :data:`CANONICAL_FORM`, which every dossier embeds.
+This module imports nothing from the project on purpose: a regulator can read it whole and run it
+without installing anything. The store hashes with its :data:`CANONICAL_FIELDS` and
+:func:`canonical_bytes` (``store.audit`` imports them from here), described in
+:data:`CANONICAL_FORM`, which every dossier embeds.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import binascii
 import hashlib
@@ -56,21 +53,10 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 
-CANONICAL_FIELDS = (
-    "declaration_id",
-    "campaign_id",
-    "seq",
-    "at",
-    "actor_id",
-    "actor_role",
-    "actor_org",
-    "action",
-    "stage_before",
-    "stage_after",
-    "outcome",
-    "opinion",
-    "reasons",
-    "detail",
+#: The columns an event's hash covers (:data:`CANONICAL_FORM`), in the audit table's order.
+CANONICAL_FIELDS: tuple[str, ...] = (
+    *("declaration_id", "campaign_id", "seq", "at", "actor_id", "actor_role", "actor_org"),
+    *("action", "stage_before", "stage_after", "outcome", "opinion", "reasons", "detail"),
     "prev_hash",
 )
 
@@ -207,28 +193,45 @@ def _bad(events: int, head: str, seq: int, problem: str) -> Verdict:
     return Verdict(False, events, head, seq, problem)
 
 
+def _chain_fault(timeline: list[dict[str, Any]], chain: str, name: str) -> _Fault | None:
+    """The first event of ``timeline`` that breaks chain ``chain`` (a declaration's trail or its
+    materials chain): a missing column, a gap in ``seq``, another chain's event, a hash that does
+    not match the content or a link that is not the hash before it."""
+    prev = GENESIS_HASH
+    for index, event in enumerate(timeline, start=1):
+        where = f"{name} {index}"
+        missing = [field for field in (*CANONICAL_FIELDS, "hash") if field not in event]
+        if missing:
+            return _Fault(index, prev, f"{where} lacks {', '.join(missing)}")
+        if event["seq"] != index:
+            return _Fault(index, prev, f"{where} expected, found seq {event['seq']}")
+        if event["declaration_id"] != chain:
+            return _Fault(index, prev, f"{where} belongs to another chain")
+        if hashlib.sha256(canonical_bytes(event)).hexdigest() != event["hash"]:
+            return _Fault(index, prev, f"{where}: hash does not match its content")
+        if event["prev_hash"] != prev:
+            return _Fault(index, prev, f"{where}: prev_hash is not the hash before it")
+        prev = event["hash"]
+    return None
+
+
+class _Fault(NamedTuple):
+    seq: int
+    #: The hash of the last good event.
+    head: str
+    problem: str
+
+
 def _walk(dossier: dict[str, Any]) -> Verdict:
     """The chain itself: every hash and link, and its length against the proof."""
-    declaration_id = dossier["declaration_id"]
     proof = dossier["proof"]
     timeline = dossier["timeline"]
     if proof.get("genesis_prev_hash") != GENESIS_HASH:
         return _bad(0, GENESIS_HASH, 1, "the proof's genesis_prev_hash is not 64 zeros")
-    prev = GENESIS_HASH
-    for index, event in enumerate(timeline, start=1):
-        seq = event.get("seq")
-        if seq != index:
-            return _bad(index - 1, prev, index, f"event {index} expected, found seq {seq}")
-        missing = [name for name in (*CANONICAL_FIELDS, "hash") if name not in event]
-        if missing:
-            return _bad(index - 1, prev, seq, f"event {seq} lacks {', '.join(missing)}")
-        if event["declaration_id"] != declaration_id:
-            return _bad(index - 1, prev, seq, f"event {seq} belongs to another declaration")
-        if hashlib.sha256(canonical_bytes(event)).hexdigest() != event["hash"]:
-            return _bad(index - 1, prev, seq, f"event {seq}: hash does not match its content")
-        if event["prev_hash"] != prev:
-            return _bad(index - 1, prev, seq, f"event {seq}: prev_hash is not the hash before it")
-        prev = event["hash"]
+    fault = _chain_fault(timeline, dossier["declaration_id"], "event")
+    if fault is not None:
+        return _bad(fault.seq - 1, fault.head, fault.seq, fault.problem)
+    prev = timeline[-1]["hash"] if timeline else GENESIS_HASH
     count = len(timeline)
     expected = max(int(proof.get("event_count") or 0), int(dossier.get("read_model_version") or 0))
     if count < expected:
@@ -252,9 +255,7 @@ def _agrees(dossier: dict[str, Any], verdict: Verdict) -> Verdict:
     for entry, kind in entries:
         seq = entry.get("seq")
         if not isinstance(seq, int) or not 1 <= seq <= len(timeline):
-            return Verdict(
-                False, verdict.events, verdict.head, None, f"a {kind} names no event (seq {seq})"
-            )
+            return verdict._replace(ok=False, problem=f"a {kind} names no event (seq {seq})")
         event = timeline[seq - 1]
         for name, value in entry.items():
             if name == "explanation":
@@ -264,12 +265,8 @@ def _agrees(dossier: dict[str, Any], verdict: Verdict) -> Verdict:
             else:
                 continue  # derived for reading (e.g. the instant a deadline entry names)
             if source != value:
-                return _bad(
-                    verdict.events,
-                    verdict.head,
-                    seq,
-                    f"{kind} {seq}: {name} differs from the event",
-                )
+                problem = f"{kind} {seq}: {name} differs from the event"
+                return _bad(verdict.events, verdict.head, seq, problem)
     return verdict
 
 
@@ -309,13 +306,9 @@ def _signed(dossier: dict[str, Any], verdict: Verdict, public_key: str | None) -
     ):
         return verdict._replace(ok=False, problem="the chain's checkpoint signature is invalid")
     if (checkpoint["seq"], checkpoint["hash"]) != (verdict.events, verdict.head):
-        return _bad(
-            verdict.events,
-            verdict.head,
-            min(checkpoint["seq"], verdict.events) + 1,
-            f"the signed checkpoint names event {checkpoint['seq']}, the timeline ends at "
-            f"event {verdict.events}",
-        )
+        named, ends = checkpoint["seq"], verdict.events
+        problem = f"the signed checkpoint names event {named}, the timeline ends at event {ends}"
+        return _bad(ends, verdict.head, min(named, ends) + 1, problem)
     return verdict._replace(key_id=_key_id(embedded))
 
 
@@ -335,27 +328,16 @@ def _materials(dossier: dict[str, Any], verdict: Verdict, files: Files | None) -
     ok = verdict._replace
     if section.get("chain_id") != chain:
         return ok(ok=False, problem=f"materials: the chain is not {chain}")
-    prev = GENESIS_HASH
-    uploads: dict[str, dict[str, Any]] = {}
     timeline = section["timeline"]
-    for index, event in enumerate(timeline, start=1):
-        where = f"materials event {index}"
-        missing = [name for name in (*CANONICAL_FIELDS, "hash") if name not in event]
-        if missing:
-            return ok(ok=False, first_bad_seq=index, problem=f"{where} lacks {', '.join(missing)}")
-        if event["seq"] != index or event["declaration_id"] != chain:
-            return ok(ok=False, first_bad_seq=index, problem=f"{where}: out of order or chain")
-        if hashlib.sha256(canonical_bytes(event)).hexdigest() != event["hash"]:
-            return ok(ok=False, first_bad_seq=index, problem=f"{where}: hash does not match")
-        if event["prev_hash"] != prev:
-            return ok(
-                ok=False,
-                first_bad_seq=index,
-                problem=f"{where}: prev_hash is not the hash before it",
-            )
-        prev = event["hash"]
-        if event["action"] == "upload_material":
-            uploads[event["detail"].get("material_id", "")] = event["detail"]
+    fault = _chain_fault(timeline, chain, "materials event")
+    if fault is not None:
+        return ok(ok=False, first_bad_seq=fault.seq, problem=fault.problem)
+    prev = timeline[-1]["hash"] if timeline else GENESIS_HASH
+    uploads = {
+        event["detail"].get("material_id", ""): event["detail"]
+        for event in timeline
+        if event["action"] == "upload_material"
+    }
     proof = section["proof"]
     if proof.get("event_count") != len(timeline) or proof.get("head_hash") != prev:
         return ok(ok=False, problem="materials: the proof does not match the chain (count or head)")
@@ -363,9 +345,8 @@ def _materials(dossier: dict[str, Any], verdict: Verdict, files: Files | None) -
     for item in items:
         detail = uploads.pop(item.get("material_id", ""), None)
         if detail is None:
-            return ok(
-                ok=False, problem=f"materials: no upload event records {item.get('material_id')}"
-            )
+            missing = f"materials: no upload event records {item.get('material_id')}"
+            return ok(ok=False, problem=missing)
         differs = [n for n in _UPLOAD_FIELDS if n in detail and detail[n] != item.get(n)]
         if differs:
             named = f"materials: {item['material_id']}: {', '.join(differs)}"
@@ -427,30 +408,25 @@ def _blocks(bundle: zipfile.ZipFile, name: str) -> Iterable[bytes]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
-    public_key = None
-    if "--public-key" in args:
-        at = args.index("--public-key")
-        if at + 1 >= len(args):
-            print("error: --public-key needs the key (base64)", file=sys.stderr)
-            return 1
-        public_key = args[at + 1]
-        del args[at : at + 2]
-    if len(args) != 1:
-        print(
-            "usage: python -m store.dossier_verify DOSSIER.json|DOSSIER.zip [--public-key BASE64]",
-            file=sys.stderr,
-        )
-        return 1
+    parser = argparse.ArgumentParser(
+        prog="python -m store.dossier_verify", description="Verify a dossier offline."
+    )
+    parser.add_argument("dossier", help="DOSSIER.json, or DOSSIER.zip with its materials")
+    parser.add_argument("--public-key", help="the service's key (base64, GET /audit/public-key)")
     try:
-        if zipfile.is_zipfile(args[0]):
-            verdict = verify_bundle(args[0], public_key)
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # a usage error: argparse has printed why
+        return 1 if stop.code else 0
+    path, public_key = args.dossier, args.public_key
+    try:
+        if zipfile.is_zipfile(path):
+            verdict = verify_bundle(path, public_key)
         else:
-            with open(args[0], encoding="utf-8") as handle:
+            with open(path, encoding="utf-8") as handle:
                 dossier = json.load(handle)
             verdict = verify_dossier(dossier, public_key)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
-        print(f"error: cannot read {args[0]}: {err}", file=sys.stderr)
+        print(f"error: cannot read {path}: {err}", file=sys.stderr)
         return 1
     if verdict.ok:
         line = f"ok: {verdict.events} events, head {verdict.head}, signed by key {verdict.key_id}"

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from store.audit import canonical_instant
+from store.audit import CANONICAL_FIELDS, canonical_instant
 from store.db import Store
 from store.tables import AuditEvent
 
@@ -50,22 +50,10 @@ __all__ = [
     "unguard",
 ]
 
-#: The audit store's columns (docs/rules.md §18), in order.
+#: The audit store's columns (docs/rules.md §18), in order: the hashed ones but the campaign,
+#: and the hash.
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "declaration_id",
-    "seq",
-    "at",
-    "actor_id",
-    "actor_role",
-    "actor_org",
-    "action",
-    "stage_before",
-    "stage_after",
-    "outcome",
-    "opinion",
-    "reasons",
-    "detail",
-    "prev_hash",
+    *(name for name in CANONICAL_FIELDS if name != "campaign_id"),
     "hash",
 )
 

@@ -4,7 +4,8 @@
 :data:`CANONICAL_FIELDS` (every column of ``audit_event`` except ``id`` and ``hash``): keys sorted
 at every depth, no whitespace, non-ASCII written as itself, UTF-8; ``at`` in UTC as
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; ``reasons`` and ``detail`` as JSON values. An event's hash is the
-SHA-256 of those bytes.
+SHA-256 of those bytes. The field names, the genesis hash and the serialisation are defined once,
+in :mod:`store.dossier_verify` (which a regulator runs without the project), and imported here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from domain.models import AuditEventIn
+from store.dossier_verify import CANONICAL_FIELDS, GENESIS_HASH
+from store.dossier_verify import canonical_bytes as _verifier_bytes
 from store.tables import AuditEvent, utc
 
 __all__ = [
@@ -31,26 +34,6 @@ __all__ = [
     "events_of",
     "row_dict",
 ]
-
-GENESIS_HASH = "0" * 64
-
-CANONICAL_FIELDS: tuple[str, ...] = (
-    "declaration_id",
-    "campaign_id",
-    "seq",
-    "at",
-    "actor_id",
-    "actor_role",
-    "actor_org",
-    "action",
-    "stage_before",
-    "stage_after",
-    "outcome",
-    "opinion",
-    "reasons",
-    "detail",
-    "prev_hash",
-)
 
 
 class ChainCheck(BaseModel):
@@ -87,7 +70,7 @@ def canonical_bytes(event: Mapping[str, Any]) -> bytes:
     for name in ("reasons", "detail"):
         if isinstance(body[name], str):
             body[name] = json.loads(body[name])
-    return _dumps(body).encode("utf-8")
+    return _verifier_bytes(body)
 
 
 def event_hash(event: Mapping[str, Any]) -> str:
