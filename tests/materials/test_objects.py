@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api import materials as api_materials
+from api.materials import intake as api_materials
 from settings import Settings
 from store.db import Store
 from store.materials import records
