@@ -35,19 +35,17 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 from temporalio.service import RPCError
 
 from api.services import Services, in_session
 from api.subjects import DeclarationFacts
-from domain.models import Actor, AuditEventIn, RefusalRecord
+from domain.models import Actor, RefusalRecord
 from gateway import handle_for
-from store.audit import append_events
-from store.db import advisory_xact_lock
+from store.audit import append_next
 from store.errors import AuditConflict
-from store.tables import AuditEvent, DeclarationRead
+from store.tables import DeclarationRead
 
 __all__ = ["ACCESS_CHAIN", "RefusalWindows", "Refusals", "campaign_chain"]
 
@@ -76,34 +74,20 @@ def _append_refused(
     at: datetime,
     detail: dict[str, Any],
 ) -> int:
-    advisory_xact_lock(session, f"audit:{chain}")
-    last = session.exec(
-        select(func.max(AuditEvent.seq)).where(AuditEvent.declaration_id == chain)
-    ).one()
     row = session.get(DeclarationRead, chain)
     stage = row.state if row is not None else None
-    seq = int(last or 0) + 1
-    append_events(
+    return append_next(
         session,
-        [
-            AuditEventIn(
-                declaration_id=chain,
-                campaign_id=campaign_id,
-                seq=seq,
-                at=at,
-                actor_id=actor.id,
-                actor_role=actor.role,
-                actor_org=actor.org,
-                action=action,
-                stage_before=stage,
-                stage_after=stage,
-                outcome="refused",
-                opinion=reason,
-                detail=detail,
-            )
-        ],
+        chain=chain,
+        campaign_id=campaign_id,
+        actor=actor,
+        action=action,
+        stage=stage,
+        at=at,
+        outcome="refused",
+        opinion=reason,
+        detail=detail,
     )
-    return seq
 
 
 #: Writes one refused event: ``(reason, at, extra detail)``.

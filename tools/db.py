@@ -16,6 +16,7 @@ Exit status: 0 done (or in order), 1 not in order (``check``) or refused, 2 wron
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -84,11 +85,7 @@ def upgrade(
     store = _open()
     try:
         before = schema_status(store).current
-        try:
-            store.upgrade(revision)
-        except CommandError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(1) from None
+        _migrate(store.upgrade, revision)
         after = schema_status(store)
     finally:
         store.dispose()
@@ -99,6 +96,15 @@ def upgrade(
             f"upgraded {_where(store)}: {_revisions(before)} → {_revisions(after.current)}"
             f"{' (head)' if after.at_head else ''}"
         )
+
+
+def _migrate(step: Callable[[str], None], revision: str) -> None:
+    """Run one alembic step; its refusal (an unknown revision, say) is the command's error."""
+    try:
+        step(revision)
+    except CommandError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @db_app.command(
@@ -127,11 +133,7 @@ def downgrade(
             typer.echo(f"  {step}")
         if not yes:
             typer.confirm("Go ahead?", abort=True)
-        try:
-            store.downgrade(revision)
-        except CommandError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(1) from None
+        _migrate(store.downgrade, revision)
         after = schema_status(store)
     finally:
         store.dispose()

@@ -4,6 +4,8 @@ deadline computed here enters the history once and is never computed again on re
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -23,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.retry import local, remote
     from activities.review_form import ReviewFormActivities
     from domain.chain import Chain, Effect, timers
+    from domain.models import AtRiskTable
 
 __all__ = ["CLOSE_INTERRUPTED_PUBLICITY", "run_effect"]
 
@@ -143,42 +146,32 @@ async def _compute_correction(chain: Chain) -> None:
 
 
 async def _compute_at_risk(chain: Chain) -> None:
-    s = chain.s
     until = chain.active_declaration_deadline()
-    if until is None:
-        return
-    table = await workflow.execute_local_activity_method(
-        DeadlineActivities.compute_at_risk_table,
-        DeadlineRequest(
-            declaration_id=s.declaration_id,
-            kind="at_risk_from",
-            start=workflow.now(),
-            campaign=s.campaign,
-            working_days_needed=chain.max_working_days_needed(),
-            until=until,
-        ),
-        **local(DeadlineActivities.compute_at_risk_table),
-    )
-    chain.on_at_risk_table(table, workflow.now())
+    if until is not None:
+        table = await _at_risk_table(chain, until, chain.max_working_days_needed())
+        chain.on_at_risk_table(table, workflow.now())
 
 
 async def _compute_acceptance(chain: Chain) -> None:
     """docs/rules.md §2.6: from when fewer than 1 (refused) and 3 (at risk) full working days
     remain before the fee or materials deadline, for formal acceptance."""
-    s = chain.s
     until = timers.acceptance_deadline(chain)
-    if until is None:
-        return
-    table = await workflow.execute_local_activity_method(
+    if until is not None:
+        table = await _at_risk_table(chain, until, timers.ACCEPTANCE_AT_RISK_DAYS)
+        chain.on_acceptance_table(table, workflow.now())
+
+
+async def _at_risk_table(chain: Chain, until: datetime, days: int) -> AtRiskTable:
+    """From when fewer than 1..``days`` full working days remain before ``until``."""
+    return await workflow.execute_local_activity_method(
         DeadlineActivities.compute_at_risk_table,
         DeadlineRequest(
-            declaration_id=s.declaration_id,
+            declaration_id=chain.s.declaration_id,
             kind="at_risk_from",
             start=workflow.now(),
-            campaign=s.campaign,
-            working_days_needed=timers.ACCEPTANCE_AT_RISK_DAYS,
+            campaign=chain.s.campaign,
+            working_days_needed=days,
             until=until,
         ),
         **local(DeadlineActivities.compute_at_risk_table),
     )
-    chain.on_acceptance_table(table, workflow.now())

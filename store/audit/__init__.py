@@ -34,7 +34,7 @@ The package, by concern: :mod:`~store.audit.canonical` (the canonical form and h
 :mod:`~store.audit.verify` (verification). Everything is importable from ``store.audit``.
 """
 
-from store.audit.append import append_events, chain_rows, insert_rows, tail_rows
+from store.audit.append import append_events, append_next, chain_rows, insert_rows, tail_rows
 from store.audit.canonical import (
     CANONICAL_FIELDS,
     GENESIS_HASH,
@@ -59,6 +59,7 @@ __all__ = [
     "ChainReport",
     "Progress",
     "append_events",
+    "append_next",
     "canonical_bytes",
     "canonical_instant",
     "chain_rows",

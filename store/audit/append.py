@@ -4,13 +4,15 @@ each chain's signed checkpoint in the same transaction (:mod:`store.audit.heads`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy import func
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from domain.models import AuditEventIn
+from domain.models import Actor, AuditEventIn
 from store.audit.canonical import (
     CANONICAL_FIELDS,
     GENESIS_HASH,
@@ -25,7 +27,7 @@ from store.db import advisory_xact_lock
 from store.errors import AuditConflict, AuditGap
 from store.tables import AuditEvent
 
-__all__ = ["append_events", "chain_rows", "insert_rows", "tail_rows"]
+__all__ = ["append_events", "append_next", "chain_rows", "insert_rows", "tail_rows"]
 
 _TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
 #: The columns read back from the trail, in this order: the fifteen canonical fields, then
@@ -155,3 +157,43 @@ def append_events(session: Session, events: Iterable[AuditEventIn]) -> tuple[int
         present += already
     insert_rows(session, rows)
     return len(rows), present
+
+
+def append_next(
+    session: Session,
+    *,
+    chain: str,
+    campaign_id: str,
+    actor: Actor,
+    action: str,
+    stage: str | None,
+    at: datetime,
+    outcome: Literal["accepted", "refused"],
+    detail: dict[str, Any],
+    opinion: str = "",
+) -> int:
+    """Append one event at the end of ``chain`` (one no workflow writes: a materials chain, a
+    refusal on an ended declaration or a campaign); returns its ``seq``. The chain's lock is
+    taken before its last ``seq`` is read, so concurrent writers queue instead of colliding."""
+    advisory_xact_lock(session, f"audit:{chain}")
+    last = session.exec(
+        select(func.max(col(AuditEvent.seq))).where(col(AuditEvent.declaration_id) == chain)
+    ).one()
+    seq = int(last or 0) + 1
+    event = AuditEventIn(
+        declaration_id=chain,
+        campaign_id=campaign_id,
+        seq=seq,
+        at=at,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        actor_org=actor.org,
+        action=action,
+        stage_before=stage,
+        stage_after=stage,
+        outcome=outcome,
+        opinion=opinion,
+        detail=detail,
+    )
+    append_events(session, [event])
+    return seq

@@ -204,13 +204,18 @@ class FileObjects:
                     yield path.name, datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
     def stale_spools(self, older_than: datetime) -> list[Path]:
-        if not self.incoming.is_dir():
-            return []
-        return [
-            p
-            for p in self.incoming.glob("upload-*.part")
-            if datetime.fromtimestamp(p.stat().st_mtime, UTC) < older_than
-        ]
+        return _stale_spools(self.incoming, older_than)
+
+
+def _stale_spools(incoming: Path, older_than: datetime) -> list[Path]:
+    """Spool files of uploads that never finished (a crash, a dropped connection)."""
+    if not incoming.is_dir():
+        return []
+    return [
+        p
+        for p in incoming.glob("upload-*.part")
+        if datetime.fromtimestamp(p.stat().st_mtime, UTC) < older_than
+    ]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -352,13 +357,7 @@ class S3Objects:
                     yield name, item["LastModified"]
 
     def stale_spools(self, older_than: datetime) -> list[Path]:
-        if not self.incoming.is_dir():
-            return []
-        return [
-            p
-            for p in self.incoming.glob("upload-*.part")
-            if datetime.fromtimestamp(p.stat().st_mtime, UTC) < older_than
-        ]
+        return _stale_spools(self.incoming, older_than)
 
 
 def open_objects(settings: Settings) -> ObjectStore:

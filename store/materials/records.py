@@ -23,16 +23,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.materials import Uploader, applicable, missing_kinds, new_material_id
-from domain.models import Actor, AuditEventIn, Campaign
-from store.audit import append_events, events_of, row_dict
+from domain.models import Actor, Campaign
+from store.audit import append_next, events_of, row_dict
 from store.db import advisory_xact_lock
 from store.materials.objects import ObjectStore
 from store.materials.tables import Material
-from store.tables import AuditEvent, DeclarationRead
+from store.tables import DeclarationRead
 
 __all__ = [
     "MaterialSubject",
@@ -172,32 +171,17 @@ def _append(
     at: datetime,
     detail: dict[str, Any],
 ) -> int:
-    chain = materials_chain(declaration_id)
-    advisory_xact_lock(session, f"audit:{chain}")
-    last = session.exec(
-        select(func.max(col(AuditEvent.seq))).where(col(AuditEvent.declaration_id) == chain)
-    ).one()
-    seq = int(last or 0) + 1
-    append_events(
+    return append_next(
         session,
-        [
-            AuditEventIn(
-                declaration_id=chain,
-                campaign_id=campaign_id,
-                seq=seq,
-                at=at,
-                actor_id=actor.id,
-                actor_role=actor.role,
-                actor_org=actor.org,
-                action=action,
-                stage_before=stage,
-                stage_after=stage,
-                outcome="accepted",
-                detail=detail,
-            )
-        ],
+        chain=materials_chain(declaration_id),
+        campaign_id=campaign_id,
+        actor=actor,
+        action=action,
+        stage=stage,
+        at=at,
+        outcome="accepted",
+        detail=detail,
     )
-    return seq
 
 
 def chain_events(session: Session, declaration_id: str) -> list[dict[str, Any]]:
