@@ -483,13 +483,23 @@ def run_local(argv: list[str]) -> int:
         temporal = services.start(
             "Temporal dev server",
             [
-                str(BIN / "temporal"), "server", "start-dev",
-                "--ip", HOST, "--port", str(ports.temporal), "--ui-port", str(ports.ui),
-                "--db-filename", str(var / "temporal.sqlite3"),
-                "--log-level", "warn",
+                str(BIN / "temporal"),
+                "server",
+                "start-dev",
+                "--ip",
+                HOST,
+                "--port",
+                str(ports.temporal),
+                "--ui-port",
+                str(ports.ui),
+                "--db-filename",
+                str(var / "temporal.sqlite3"),
+                "--log-level",
+                "warn",
             ],
-            env, grace=15,
-        )  # fmt: skip
+            env,
+            grace=15,
+        )
         if not _wait_listening(ports.temporal, temporal, services, stopping):
             return _ended(services, stopping)
         services.start(
@@ -500,11 +510,21 @@ def run_local(argv: list[str]) -> int:
         )
         api = services.start(
             "API",
-            [str(PY), "-m", "uvicorn", "api.app:create_app", "--factory",
-             "--host", HOST, "--port", str(ports.api), "--no-access-log"],
+            [
+                str(PY),
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--host",
+                HOST,
+                "--port",
+                str(ports.api),
+                "--no-access-log",
+            ],
             {**env, "REVIEWCHAIN_SDK_METRICS_BIND_ADDRESS": f"{HOST}:{ports.api_metrics}"},
             grace=15,
-        )  # fmt: skip
+        )
         if not _wait_listening(ports.api, api, services, stopping):
             return _ended(services, stopping)
         base = f"http://{HOST}:{ports.api}"

@@ -167,6 +167,9 @@ def average_onsite_score(
     """docs/rules.md §5 (003 六(一) 现场答辩环节实行量化赋分的，按照当年参加该专业现场答辩人员的平均分予以
     赋分): the mean of the year's on-site defense scores of the same specialty, from
     ``(specialty, mode, score)`` of the campaign's declarations; None before the first."""
-    found = [score for spec, mode, score in scores
-             if spec == specialty and mode == "onsite" and score is not None]  # fmt: skip
+    found = [
+        score
+        for spec, mode, score in scores
+        if spec == specialty and mode == "onsite" and score is not None
+    ]
     return round(sum(found) / len(found), 2) if found else None

@@ -48,8 +48,17 @@ log = structlog.get_logger()
 SUPERSEDED = "audit.superseded"
 
 #: Fields compared to decide that an incoming event is the stored one written again.
-_SAME = ("campaign_id", "actor_id", "actor_role", "actor_org", "action", "stage_before",
-         "stage_after", "outcome", "opinion")  # fmt: skip
+_SAME = (
+    "campaign_id",
+    "actor_id",
+    "actor_role",
+    "actor_org",
+    "action",
+    "stage_before",
+    "stage_after",
+    "outcome",
+    "opinion",
+)
 
 
 @dataclass

@@ -114,9 +114,12 @@ async def drive(
     """Send ``item(id)`` to each declaration of ``run`` in batches; continue as new, with the
     progress carried over, once a run has sent its budget."""
     remaining = await fan_out(
-        progress, run.declaration_ids, item,
-        batch_size=run.batch_size, budget=run.continue_as_new_every,
-    )  # fmt: skip
+        progress,
+        run.declaration_ids,
+        item,
+        batch_size=run.batch_size,
+        budget=run.continue_as_new_every,
+    )
     if remaining:
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from domain import defense as defense_rules
 from domain import fees, vote
 from domain.chain import publicity
 from domain.chain.state import (
@@ -141,14 +140,15 @@ def _after_fee_and_materials(
     s = chain.s
     d = s.declaration
     if not PATHS[d.route].defense_and_vote:
-        detail = {**detail, "defense": "not required", "vote": "not required",
-                  "rule": f"route {d.route}: no defense and no vote (docs/rules.md §12)"}  # fmt: skip
+        detail = {
+            **detail,
+            "defense": "not required",
+            "vote": "not required",
+            "rule": f"route {d.route}: no defense and no vote (docs/rules.md §12)",
+        }
         open_result_publicity(chain, actor, action, now, detail)
         return Step()
-    plan = defense_rules.plan_defense(
-        s.campaign, s.declaration_id, d.level, d.applicant, region=d.region,
-        confirmed=s.confirmed_categories,
-    )  # fmt: skip
+    plan = s.defense_plan()
     # docs/rules.md §5: the draw is reproducible and audited: its result, the rate and its seed.
     draw = _draw_detail(chain, plan.drawn)
     if s.defense.required:

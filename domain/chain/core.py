@@ -290,9 +290,15 @@ class Chain:
         if to != S.returned:
             self.s.computed.pop("correction", None)
         self.record(
-            actor, action, before.value, to.value, now, opinion=opinion, reasons=reasons,
+            actor,
+            action,
+            before.value,
+            to.value,
+            now,
+            opinion=opinion,
+            reasons=reasons,
             detail=detail,
-        )  # fmt: skip
+        )
         timers.refresh_at_risk(self, now)
         notifications.notify_transition(self, now)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from domain import defense as defense_rules
 from domain import submissions
 from domain.chain import timers
 from domain.chain.state import (
@@ -220,10 +219,7 @@ def _replan_defense(chain: Chain) -> None:
     d = s.declaration
     if not PATHS[d.route].defense_and_vote:
         return
-    plan = defense_rules.plan_defense(
-        s.campaign, s.declaration_id, d.level, d.applicant, region=d.region,
-        confirmed=s.confirmed_categories,
-    )  # fmt: skip
+    plan = s.defense_plan()
     s.defense.required, s.defense.exemption, s.defense.drawn = (
         plan.required,
         plan.exemption,

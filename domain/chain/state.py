@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import AwareDatetime, Field
 
+from domain.defense import DefensePlan, plan_defense
 from domain.models import (
     Actor,
     AtRiskTable,
@@ -194,6 +195,19 @@ class ChainState(Model):
     acceptance_table: AtRiskTable | None = None
     seq: int = 0
     last_event_at: AwareDatetime | None = None
+
+    def defense_plan(self) -> DefensePlan:
+        """Whether and where the applicant defends (docs/rules.md §5), from the unit's registered
+        region and the categories it confirmed."""
+        d = self.declaration
+        return plan_defense(
+            self.campaign,
+            self.declaration_id,
+            d.level,
+            d.applicant,
+            region=d.region,
+            confirmed=self.confirmed_categories,
+        )
 
 
 class Step(Model):

@@ -28,9 +28,14 @@ S = StateName
 
 #: States in which the committee (its office) acts.
 COMMITTEE_STATES = frozenset(
-    {S.committee_formal_review, S.materials_pending, S.defense_pending, S.committee_review,
-     S.result_publicity}
-)  # fmt: skip
+    {
+        S.committee_formal_review,
+        S.materials_pending,
+        S.defense_pending,
+        S.committee_review,
+        S.result_publicity,
+    }
+)
 
 
 def pending_org(chain: Chain) -> str:

@@ -110,8 +110,11 @@ def _older_continuing_education(value: Any) -> Any:
     by_level = value.get("years_by_level") or {}
     rules = [{"years": years, "levels": [level], **hours} for level, years in by_level.items()]
     if value.get("default_years"):
-        others = [lvl for lvl in ("junior", "intermediate", "deputy_senior", "senior")
-                  if lvl not in by_level]  # fmt: skip
+        others = [
+            lvl
+            for lvl in ("junior", "intermediate", "deputy_senior", "senior")
+            if lvl not in by_level
+        ]
         rules.append({"years": value["default_years"], "levels": others, **hours})
     return rules
 
@@ -242,8 +245,13 @@ class Campaign(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Campaign:
-        for name in ("declaration_opens_at", "declaration_closes_at", "review_closes_at",
-                     "fee_deadline", "materials_deadline"):  # fmt: skip
+        for name in (
+            "declaration_opens_at",
+            "declaration_closes_at",
+            "review_closes_at",
+            "fee_deadline",
+            "materials_deadline",
+        ):
             value = getattr(self, name)
             if value is not None and not INSTANT_MIN <= value <= INSTANT_MAX:
                 # Far instants overflowed converting to UTC and answered 500 (reliability).
