@@ -91,7 +91,12 @@ def advisory_xact_lock(session: Session, *names: str) -> None:
 
 
 #: Every module that defines table classes; alembic's env.py and the schema test import them.
-TABLE_MODULES: tuple[str, ...] = ("store.tables", "store.campaigns", "store.meetings")
+TABLE_MODULES: tuple[str, ...] = (
+    "store.tables",
+    "store.campaigns",
+    "store.meetings",
+    "store.organisations",
+)
 
 
 def register_tables() -> None:
