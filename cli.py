@@ -1,5 +1,5 @@
 """Command-line tools (typer). One app with a sub-app per concern (``audit``, ``tokens``,
-``demo``, ``campaigns``); others are added beside them with ``app.add_typer(…, name=…)``.
+``demo``, ``campaigns``, ``orgs``); others are added beside them with ``app.add_typer(…, name=…)``.
 
     python cli.py audit verify --declaration D-1
     python cli.py audit verify --campaign aks-2024-transport
@@ -9,6 +9,8 @@
     eval "$(python cli.py tokens demo)"       # export TOKEN_APPLICANT=… one per demo role
     python cli.py demo load [--api http://127.0.0.1:8000]
     python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml --api URL --token T
+    python cli.py orgs import examples/organisations/001_aksu_2024.yaml --api URL --token T
+    python cli.py orgs list [--kind unit] [--parent ORG]
 
 The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
 commands only read it. Tokens are signed with ``REVIEWCHAIN_JWT_SECRET``: the API must run with
@@ -36,6 +38,7 @@ from store.db import Store
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import export_trail
 from tools.campaigns import campaigns_app
+from tools.organisations import orgs_app
 
 if TYPE_CHECKING:
     from tools.demo import DemoReport
@@ -57,6 +60,7 @@ demo_app = typer.Typer(
 )
 app.add_typer(demo_app, name="demo")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(orgs_app, name="orgs")
 
 #: The progress bar goes to standard error, so that standard output stays the result.
 err = Console(stderr=True)
@@ -210,8 +214,10 @@ TtlHours = Annotated[
     typer.Option("--ttl-hours", min=0, help="Hours until the token expires; 0: no expiry."),
 ]
 
-#: Organisation-scoped roles: without ``--org`` their token can decide nothing.
-SCOPED_ROLES = ("unit_reviewer", "authority_reviewer")
+#: Organisation-scoped roles (docs/rules.md §11): without ``--org`` their token can decide
+#: nothing (a committee or finance token without one acts only on campaigns made before the
+#: registry).
+SCOPED_ROLES = ("unit_reviewer", "authority_reviewer", "committee", "finance")
 
 
 def _ttl(hours: float) -> timedelta | None:
@@ -235,7 +241,11 @@ def tokens_mint(
     ] = None,
     org: Annotated[
         str,
-        typer.Option("--org", help="The organisation (a unit id or an authority level)."),
+        typer.Option(
+            "--org",
+            help="The organisation it acts for (a registered unit, authority, committee or "
+            "finance office).",
+        ),
     ] = "",
     ttl_hours: TtlHours = 12.0,
 ) -> None:

@@ -37,6 +37,7 @@ from api.routes import (
     health,
     inbox,
     meetings,
+    organisations,
     payments,
 )
 from api.services import Services
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, meetings,
+        campaign_ops, meetings, organisations,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(console.router)  # the browser console (api/console), outside the schema

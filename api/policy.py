@@ -3,16 +3,30 @@ Pure functions of the caller and the declaration's facts
 (:class:`store.queries.declarations.DeclarationFacts`), or, for a list, the scope the store
 keeps it to (:class:`store.queries.declarations.ReadScope`).
 
-Roles without an organisation (committee, auditor, admin) are not scoped here; stage rules
-(which unit or authority level decides *now*) stay with the workflow and answer 409.
+Every role but auditor and admin acts only for its token's ``org`` (docs/rules.md §11, §14): the
+applicant for the declarations they filed, unit reviewers for their unit, authority reviewers for
+the levels of a declaration's chain, committee staff for the campaigns of their committee
+(``committee_org``), finance for the campaigns naming their office (``Campaign.fee_offices()``).
+A campaign made before the registry names neither, and any committee or finance office acts for
+it, as when it was made. Auditors and administrators read everything and decide nothing: no
+decision route admits them. Stage rules (which unit or authority level decides *now*) stay with
+the workflow and answer 409.
 """
 
 from __future__ import annotations
 
-from domain.models import Actor
+from domain.models import Actor, Campaign
 from store.queries.declarations import DeclarationFacts, ReadScope
 
-__all__ = ["ALL_ROLES", "READ_ROLES", "may_read", "org_refusal", "read_scope", "sees_masked"]
+__all__ = [
+    "ALL_ROLES",
+    "READ_ROLES",
+    "campaign_refusal",
+    "may_read",
+    "org_refusal",
+    "read_scope",
+    "sees_masked",
+]
 
 ALL_ROLES: tuple[str, ...] = (
     "applicant",
@@ -23,8 +37,37 @@ ALL_ROLES: tuple[str, ...] = (
     "auditor",
     "admin",
 )
-#: Roles that read every declaration.
+#: Roles that read every declaration of the campaigns they oversee (auditor and admin: all; the
+#: committee: its own committee's).
 READ_ROLES = frozenset({"auditor", "admin", "committee"})
+
+
+def _committee_refusal(actor: Actor, committee_org: str | None) -> str | None:
+    if committee_org is None or actor.org == committee_org:
+        return None
+    return (
+        f"评审委员会 {actor.org or '(none)'} 不负责该评审工作（由 {committee_org} 评审） / your "
+        f"committee does not review this campaign ({committee_org} does)"
+    )
+
+
+def _finance_refusal(actor: Actor, fee_offices: tuple[str, ...]) -> str | None:
+    if not fee_offices or actor.org in fee_offices:
+        return None
+    return (
+        f"财务 {actor.org or '(none)'} 不负责该评审工作的缴费（由 {', '.join(fee_offices)} 确认） / "
+        f"your office does not record this campaign's fees ({', '.join(fee_offices)} do)"
+    )
+
+
+def campaign_refusal(actor: Actor, campaign: Campaign) -> str | None:
+    """Why this committee or finance caller may not act on (or oversee) this campaign (403);
+    None for everyone else (their role gate decides)."""
+    if actor.role == "committee":
+        return _committee_refusal(actor, campaign.committee_org)
+    if actor.role == "finance":
+        return _finance_refusal(actor, tuple(campaign.fee_offices()))
+    return None
 
 
 def org_refusal(actor: Actor, facts: DeclarationFacts) -> str | None:
@@ -41,27 +84,33 @@ def org_refusal(actor: Actor, facts: DeclarationFacts) -> str | None:
             f"主管部门 {actor.org or '(none)'} 不在该申报的审核链上 / your organisation is not "
             "on this declaration's authority chain"
         )
+    if actor.role == "committee":
+        return _committee_refusal(actor, facts.committee_org)
+    if actor.role == "finance":
+        return _finance_refusal(actor, facts.fee_offices)
     return None
 
 
 def may_read(actor: Actor, facts: DeclarationFacts, *, finance: bool = False) -> bool:
-    """Auditor, admin and committee read everything; the applicant who filed it, the reviewers
-    of its unit and of its authority chain read it; finance only where ``finance`` (the view,
-    which shows the fee due; not the history)."""
-    if actor.role in READ_ROLES:
+    """Auditor and admin read everything; the campaign's committee, the applicant who filed it,
+    the reviewers of its unit and of any level of its authority chain read it; the campaign's
+    finance offices only where ``finance`` (the view, which shows the fee due; not the history)."""
+    if actor.role in ("auditor", "admin"):
         return True
-    if actor.role == "finance":
-        return finance
+    if actor.role == "finance" and not finance:
+        return False
     return org_refusal(actor, facts) is None
 
 
 def read_scope(actor: Actor) -> ReadScope:
     """Which declarations this caller's lists show, as :func:`may_read` decides for one:
-    auditor, admin and committee everything; a unit reviewer their unit's; an authority reviewer
-    those whose authority chain names their organisation; an applicant their own. Anyone else
-    (finance reads no list) nothing."""
-    if actor.role in READ_ROLES:
+    auditor and admin everything; the committee its committee's campaigns'; a unit reviewer their
+    unit's; an authority reviewer those whose authority chain names their organisation; an
+    applicant their own. Anyone else (finance reads no list) nothing."""
+    if actor.role in ("auditor", "admin"):
         return ReadScope(everything=True)
+    if actor.role == "committee":
+        return ReadScope(committee_org=actor.org)
     if actor.role == "unit_reviewer" and actor.org:
         return ReadScope(unit_id=actor.org)
     if actor.role == "authority_reviewer" and actor.org:
