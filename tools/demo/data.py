@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo
 
 from domain.campaign_files import load_campaign_file
 from domain.eligibility import continuing_education_years
-from domain.models import Actor, Campaign, Level
+from domain.identity import check_digit
+from domain.models import Actor, Campaign, Level, Organisation
+from domain.organisation_files import load_registry_file
+from domain.organisations import derive_chain
 
 __all__ = [
     "ADMIN",
@@ -22,6 +25,8 @@ __all__ = [
     "AUDITOR",
     "COLLEAGUE",
     "COMMITTEE",
+    "DEMO_COMMITTEE",
+    "DEMO_FINANCE",
     "DEMO_NAME_SUFFIX",
     "DEMO_SUFFIX",
     "DEMO_UNIT",
@@ -30,6 +35,7 @@ __all__ = [
     "NOTICE_FILE",
     "NOT_LOADED",
     "PLANS",
+    "REGISTRY_FILE",
     "UNIT_REVIEWER",
     "DemoCampaign",
     "Plan",
@@ -39,16 +45,25 @@ __all__ = [
     "declaration_body",
     "demo_actors",
     "demo_campaign",
+    "demo_chain",
+    "demo_registry",
     "id_number",
     "notice_campaign",
     "stored_demo",
 ]
 
-NOTICE_FILE = Path(__file__).resolve().parents[2] / "examples" / "campaigns" / "001_aksu_2024.yaml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NOTICE_FILE = EXAMPLES / "campaigns" / "001_aksu_2024.yaml"
+#: Notice 001's organisation registry, imported before the campaign (docs/rules.md §11).
+REGISTRY_FILE = EXAMPLES / "organisations" / "001_aksu_2024.yaml"
 DEMO_SUFFIX = "-demo"
 DEMO_NAME_SUFFIX = "（演示）"
-#: The demo unit (推荐单位) every demo declaration names.
-DEMO_UNIT = "U-001"
+#: The demo unit (推荐单位) every demo declaration names: a unit of notice 001's registry, below
+#: 阿克苏市人社局 below 阿克苏地区交通运输局 (the campaign's top authority).
+DEMO_UNIT = "aks-akesu-highway-station"
+#: Notice 001's committee and finance office (its campaign's committee_org and finance_orgs).
+DEMO_COMMITTEE = "aks-transport-committee"
+DEMO_FINANCE = "aks-transport-finance"
 
 #: The campaign instants the demo moves, all by the same shift.
 INSTANTS = (
@@ -63,8 +78,8 @@ INSTANTS = (
 
 APPLICANT = Actor(id="applicant-demo", role="applicant")
 UNIT_REVIEWER = Actor(id="unit-reviewer-demo", role="unit_reviewer", org=DEMO_UNIT)
-COMMITTEE = Actor(id="committee-office-demo", role="committee")
-FINANCE = Actor(id="finance-clerk-demo", role="finance")
+COMMITTEE = Actor(id="committee-office-demo", role="committee", org=DEMO_COMMITTEE)
+FINANCE = Actor(id="finance-clerk-demo", role="finance", org=DEMO_FINANCE)
 AUDITOR = Actor(id="auditor-demo", role="auditor")
 ADMIN = Actor(id="admin-demo", role="admin")
 #: Who lodges the demo objections (any authenticated person may).
@@ -84,12 +99,28 @@ def _env_name(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text.upper())
 
 
+def demo_registry() -> list[Organisation]:
+    """Notice 001's example registry (``examples/organisations/001_aksu_2024.yaml``)."""
+    parsed = load_registry_file(REGISTRY_FILE)
+    if parsed.problems:
+        raise ValueError("; ".join(str(p) for p in parsed.problems))
+    return parsed.organisations
+
+
+def demo_chain(campaign: Campaign | None = None) -> list[str]:
+    """The authority chain a demo declaration derives (docs/rules.md §2.4): the demo unit's
+    registered authorities up to the campaign's top authority."""
+    registry = {org.id: org for org in demo_registry()}
+    top = (campaign or notice_campaign()).top_authority or ""
+    return derive_chain(registry[DEMO_UNIT], registry, top)
+
+
 def demo_actors(campaign: Campaign | None = None) -> dict[str, Actor]:
     """One actor per role of the demo organisations, by the name of its shell variable:
     ``TOKEN_APPLICANT``, ``TOKEN_UNIT_REVIEWER`` (the demo unit), one
-    ``TOKEN_AUTHORITY_REVIEWER_<LEVEL>`` per authority level of the demo campaign,
+    ``TOKEN_AUTHORITY_REVIEWER_<LEVEL>`` per authority level of the demo unit's chain,
     ``TOKEN_COMMITTEE``, ``TOKEN_FINANCE``, ``TOKEN_AUDITOR``, ``TOKEN_ADMIN``."""
-    levels = (campaign or notice_campaign()).authority_levels
+    levels = demo_chain(campaign)
     actors = {"TOKEN_APPLICANT": APPLICANT, "TOKEN_UNIT_REVIEWER": UNIT_REVIEWER}
     for level in levels:
         actors[f"TOKEN_AUTHORITY_REVIEWER_{_env_name(level)}"] = authority_reviewer(level)
@@ -253,8 +284,10 @@ NOT_LOADED: tuple[tuple[str, str], ...] = (
 
 
 def id_number(number: int) -> str:
-    """The fixed id number of plan ``number`` (1-based): how a rerun recognises it."""
-    return f"65290119850101{number:04d}"
+    """The fixed id number of plan ``number`` (1-based): how a rerun recognises it (with its
+    GB 11643 check digit)."""
+    first17 = f"652901198501010{number:02d}"
+    return first17 + check_digit(first17)
 
 
 def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, Any]:
@@ -271,12 +304,12 @@ def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, A
         "campaign_id": campaign.id,
         "level": plan.level,
         "route": "directed",
+        "series": "engineering",
+        "specialty": "highway",
         "unit_id": DEMO_UNIT,
-        "authority_chain": list(campaign.authority_levels),
         "applicant": {
             "name": plan.name,
             "id_number": id_number(number),
-            "affiliation": "阿克苏地区",
             "employer_kind": "public_institution",
             "categories": [],
             "continuing_education": education,

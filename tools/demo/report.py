@@ -17,6 +17,7 @@ from tools.demo.data import (
     NOT_LOADED,
     NOTICE_FILE,
     DemoCampaign,
+    demo_chain,
 )
 
 __all__ = [
@@ -117,8 +118,8 @@ def describe_campaign(demo: DemoCampaign, timezone: str, now: datetime) -> list[
         f"  every other value is the notice's: fees {fees} CNY; "
         f"{c.correction_window_days}-day correction window; at most "
         f"{c.max_committee_submissions} committee submissions; publicities of "
-        f"{c.unit_publicity_working_days} working days; authorities "
-        f"{' → '.join(c.authority_levels)}; blind review {_yes(c.blind_review)}; paper "
+        f"{c.unit_publicity_working_days} working days; the demo unit's authorities "
+        f"{' → '.join(demo_chain(c))}; blind review {_yes(c.blind_review)}; paper "
         f"materials {_yes(c.paper_materials_required)}; campaign year {c.year}",
         f'  only the id ("{DEMO_SUFFIX}") and the name ("{DEMO_NAME_SUFFIX}") are marked as the demo',
     ]
