@@ -168,13 +168,14 @@ def _csv_rows(text: str) -> list[tuple[int | None, Any]]:
         )
     reader.fieldnames = header
     rows: list[tuple[int | None, Any]] = []
-    start = 2  # the line after the header
     for raw in reader:
+        cells = [v for v in raw.values() if isinstance(v, str)] + list(raw.get(None) or [])
+        # The row ends on line_num; a quoted cell spanning lines moves its start up.
+        start = reader.line_num - sum(cell.count("\n") for cell in cells)
         if None in raw:  # more cells than columns
             raw = {**raw, "_extra": raw.pop(None)}
-        if any((v or "").strip() for k, v in raw.items() if isinstance(v, str)) or "_extra" in raw:
+        if any(cell.strip() for cell in cells):
             rows.append((start, raw))
-        start = reader.line_num + 1
     return rows
 
 

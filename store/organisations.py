@@ -179,6 +179,17 @@ class Replaced:
         old, new = self.before.model_dump(), self.after.model_dump()
         return [name for name in old if old[name] != new[name]]
 
+    def values(self) -> dict[str, Any]:
+        """``{"id", "fields", "before", "after"}``: what changes, from what to what (JSON)."""
+        old, new = self.before.model_dump(mode="json"), self.after.model_dump(mode="json")
+        fields = self.fields
+        return {
+            "id": self.after.id,
+            "fields": fields,
+            "before": {name: old[name] for name in fields},
+            "after": {name: new[name] for name in fields},
+        }
+
 
 @dataclass(frozen=True)
 class RegistryChange:
@@ -235,10 +246,8 @@ def _audit_event(
         "counts": {k: len(v) for k, v in summary.items()},
     }
     if len(change.replaced) == 1 and not change.created:
-        one = change.replaced[0]
-        before, after = one.before.model_dump(mode="json"), one.after.model_dump(mode="json")
-        detail["before"] = {name: before[name] for name in one.fields}
-        detail["after"] = {name: after[name] for name in one.fields}
+        values = change.replaced[0].values()
+        detail["before"], detail["after"] = values["before"], values["after"]
     return AuditEventIn(
         declaration_id=REGISTRY_CHAIN,
         campaign_id="",

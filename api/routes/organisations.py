@@ -118,9 +118,12 @@ def _checked(session: Any, parsed: ParsedRegistry) -> tuple[list[RowProblem], Re
 
 
 def _answer(change: RegistryChange, *, dry_run: bool = False) -> dict[str, Any]:
+    """What a change did (or, with ``dry_run``, would do): the ids created and unchanged, and
+    for each replaced organisation the fields that change with their values before and after."""
     summary = change.summary()
     return {
         **summary,
+        "replaced": [one.values() for one in change.replaced],
         "counts": {k: len(v) for k, v in summary.items()},
         "dry_run": dry_run,
     }

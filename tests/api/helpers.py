@@ -172,10 +172,14 @@ DEEP_REVIEWER = Actor(id="unit-reviewer-deep", role="unit_reviewer", org=DEEP_UN
 
 def deep_registry() -> list[Organisation]:
     levels = [
-        Organisation(id=f"A{i}", kind="authority", name=f"第{i}级主管部门",
-                     parent_id=f"A{i + 1}" if i < 9 else None)
+        Organisation(
+            id=f"A{i}",
+            kind="authority",
+            name=f"第{i}级主管部门",
+            parent_id=f"A{i + 1}" if i < 9 else None,
+        )
         for i in range(10)
-    ]  # fmt: skip
+    ]
     return [*levels, Organisation(id=DEEP_UNIT, kind="unit", name="深层单位", parent_id="A0")]
 
 

@@ -261,8 +261,9 @@ async def test_every_endpoint_every_role_right_and_wrong_organisation(
                     continue
                 assert response.status_code == 403, (where, response.text)
                 if case.rule(role, True) and case.org_chain:  # the role may, the org may not
-                    chain = _chain(Case(case.method, case.path, case.action, None,
-                                        case.org_chain), c.id, d)  # fmt: skip
+                    chain = _chain(
+                        Case(case.method, case.path, case.action, None, case.org_chain), c.id, d
+                    )
                     before = 0
                 assert await _audited_403(settings, chain, before, actor, case.action), where
 

@@ -51,8 +51,9 @@ async def test_inbox_soonest_due_first_and_at_risk_first_among_equals(api: Api) 
     d_risk = await api.file(later, unit_id=DEEP_UNIT)
     d_same = await api.file(same, unit_id=DEEP_UNIT)
     d_other_unit = await api.file(elsewhere, unit_id="U-999")
-    d_draft = await api.file(later, unit_id=DEEP_UNIT,
-                             applicant=Actor(id="applicant-draft", role="applicant"))  # fmt: skip
+    d_draft = await api.file(
+        later, unit_id=DEEP_UNIT, applicant=Actor(id="applicant-draft", role="applicant")
+    )
     for d in (d_same, d_risk, d_soon, d_other_unit):  # submitted in another order on purpose
         await api.post(f"/declarations/{d}/submit", f.APPLICANT)
 

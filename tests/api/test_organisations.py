@@ -19,8 +19,12 @@ from tests import factories as f
 from tests.api.helpers import AUDITOR, Api, audit_rows, refused_by
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "organisations"
-UNIT_BODY = {"kind": "unit", "name": "新单位", "region": {"code": "652901", "name": "阿克苏市"},
-             "parent_id": "county-hr"}  # fmt: skip
+UNIT_BODY = {
+    "kind": "unit",
+    "name": "新单位",
+    "region": {"code": "652901", "name": "阿克苏市"},
+    "parent_id": "county-hr",
+}
 
 
 def locs(answer: dict[str, Any]) -> list[list[Any]]:
@@ -68,15 +72,18 @@ async def test_put_creates_then_replaces_and_get_reads_by_kind_and_parent_11(api
     assert [o["id"] for o in units["items"]] == ["U-001", "U-NEW", f.URUMQI_UNIT]
     committees = await api.get("/organisations", f.UNIT, kind="committee")
     assert {o["id"]: o["members"] for o in committees["items"]} == {
-        f.COMMITTEE_ORG: 25, "other-committee": 25,
-    }  # fmt: skip
+        f.COMMITTEE_ORG: 25,
+        "other-committee": 25,
+    }
     events = [e for e in await api.recorded("registry:organisations", 3)]
     assert [(e["action"], e["actor_id"]) for e in events[-2:]] == [
-        ("put_organisation", f.ADMIN.id), ("put_organisation", f.ADMIN.id),
-    ]  # fmt: skip
+        ("put_organisation", f.ADMIN.id),
+        ("put_organisation", f.ADMIN.id),
+    ]
     assert json.loads(events[-1]["detail"])["after"] == {
-        "name": "改名单位", "email": "office@example.org",
-    }  # fmt: skip
+        "name": "改名单位",
+        "email": "office@example.org",
+    }
 
 
 async def test_put_refuses_what_would_break_the_registry_with_422_11(api: Api) -> None:
@@ -85,19 +92,27 @@ async def test_put_refuses_what_would_break_the_registry_with_422_11(api: Api) -
     cases = [
         ("U-X", {**UNIT_BODY, "parent_id": "nowhere"}, ["body", "parent_id"]),
         ("U-X", {**UNIT_BODY, "parent_id": "U-001"}, ["body", "parent_id"]),
-        ("prefecture-transport", {"kind": "authority", "name": "环", "parent_id": "county-hr"},
-         ["body", "parent_id"]),
+        (
+            "prefecture-transport",
+            {"kind": "authority", "name": "环", "parent_id": "county-hr"},
+            ["body", "parent_id"],
+        ),
         ("C-X", {"kind": "committee", "name": "无人数委员会"}, ["body"]),
         ("U-X", {**UNIT_BODY, "members": 5}, ["body"]),
         ("bad id!", UNIT_BODY, ["path", "org_id"]),
         ("county-hr", {"kind": "finance_office", "name": "改为财务"}, ["body", "kind"]),
-    ]  # fmt: skip
+    ]
     for org_id, body, loc in cases:
         answer = await api.call("PUT", f"/organisations/{org_id}", f.ADMIN, body, expect=422)
         assert loc in locs(answer.json()), (org_id, answer.text)
     c = await api.campaign()
-    answer = await api.call("PUT", f"/organisations/{f.COMMITTEE_ORG}", f.ADMIN,
-                            {"kind": "authority", "name": "改为主管部门"}, expect=422)  # fmt: skip
+    answer = await api.call(
+        "PUT",
+        f"/organisations/{f.COMMITTEE_ORG}",
+        f.ADMIN,
+        {"kind": "authority", "name": "改为主管部门"},
+        expect=422,
+    )
     assert c.id in answer.text and "committee_org" in answer.text
     await api.get("/organisations/U-X", f.ADMIN, expect=404)
 
@@ -119,9 +134,13 @@ async def test_an_import_is_all_or_nothing_and_names_each_bad_row_11(api: Api) -
     answer = await api.post("/organisations/import", f.ADMIN, rows, expect=422)
     found = {(e["loc"][1], e["loc"][2], e["id"]) for e in answer["detail"]}
     assert found == {
-        (1, "parent_id", "U-ORPHAN"), (2, "id", "U-GOOD"), (3, "kind", "U-SHOP"),
-        (4, "parent_id", "U-UNDER"), (5, "parent_id", "A-1"), (6, "parent_id", "A-2"),
-    }  # fmt: skip
+        (1, "parent_id", "U-ORPHAN"),
+        (2, "id", "U-GOOD"),
+        (3, "kind", "U-SHOP"),
+        (4, "parent_id", "U-UNDER"),
+        (5, "parent_id", "A-1"),
+        (6, "parent_id", "A-2"),
+    }
     await api.get("/organisations/U-GOOD", f.ADMIN, expect=404)
     after = await asyncio.to_thread(audit_rows, api.settings, "registry:organisations")
     assert after == before and len(before) == 1  # the fixture's own import, nothing since
@@ -159,19 +178,39 @@ async def test_a_dry_run_says_what_would_change_and_writes_nothing_11(api: Api) 
     """``?dry_run=true`` (the console's preview): created, replaced with the fields that change,
     unchanged, and every problem, without writing."""
     rows = [
-        {"id": "U-001", "kind": "unit", "name": "阿克苏市公路管理站", "parent_id": "other-hr",
-         "region": {"code": "652900", "name": "阿克苏地区"}},
+        {
+            "id": "U-001",
+            "kind": "unit",
+            "name": "阿克苏市公路管理站",
+            "parent_id": "other-hr",
+            "region": {"code": "652900", "name": "阿克苏地区"},
+        },
         {"id": "U-NEW", **UNIT_BODY},
-        {"id": "U-999", "kind": "unit", "name": "库车市运输服务中心", "parent_id": "other-hr",
-         "region": {"code": "652900", "name": "阿克苏地区"}},
-    ]  # fmt: skip
+        {
+            "id": "U-999",
+            "kind": "unit",
+            "name": "库车市运输服务中心",
+            "parent_id": "other-hr",
+            "region": {"code": "652900", "name": "阿克苏地区"},
+        },
+    ]
     preview = await api.post("/organisations/import?dry_run=true", f.ADMIN, rows)
     assert preview["dry_run"] is True and preview["problems"] == []
     assert preview["created"] == ["U-NEW"] and preview["unchanged"] == ["U-999"]
-    assert preview["replaced"] == [{"id": "U-001", "fields": ["parent_id"]}]
+    assert preview["replaced"] == [
+        {
+            "id": "U-001",
+            "fields": ["parent_id"],
+            "before": {"parent_id": "county-hr"},
+            "after": {"parent_id": "other-hr"},
+        }
+    ]
     assert (await api.get("/organisations/U-001", f.ADMIN))["parent_id"] == "county-hr"
-    bad = await api.post("/organisations/import?dry_run=true", f.ADMIN,
-                         [{"id": "U-B", **UNIT_BODY, "parent_id": "nowhere"}])  # fmt: skip
+    bad = await api.post(
+        "/organisations/import?dry_run=true",
+        f.ADMIN,
+        [{"id": "U-B", **UNIT_BODY, "parent_id": "nowhere"}],
+    )
     assert [(p["index"], p["field"]) for p in bad["problems"]] == [(0, "parent_id")]
 
 
@@ -201,11 +240,15 @@ async def test_a_campaign_must_name_registered_bodies_of_their_kinds_11(api: Api
         ({"top_authority": "nowhere"}, "top_authority"),
         ({"finance_orgs": ["U-001"]}, "finance_orgs"),
         ({"result_confirmation_required": True}, "confirming_org"),
-        ({"result_confirmation_required": True, "confirming_org": "other-committee"},
-         "confirming_org"),
-        ({"routes": {"directed": {}, "private_enterprise": {"authority_chain": ["nowhere"]}}},
-         "routes"),
-    ):  # fmt: skip
+        (
+            {"result_confirmation_required": True, "confirming_org": "other-committee"},
+            "confirming_org",
+        ),
+        (
+            {"routes": {"directed": {}, "private_enterprise": {"authority_chain": ["nowhere"]}}},
+            "routes",
+        ),
+    ):
         answer = await api.post("/campaigns", f.ADMIN, {**body, **change}, expect=422)
         assert any(field in e["loc"] for e in answer["detail"]), (change, answer)
 
@@ -271,7 +314,8 @@ async def test_a_declaration_outside_the_registry_is_refused_with_422_2_1_2_4(
     assert ["body", "series"] in locs(await api.post("/declarations", f.APPLICANT, body, 422))
     body = f.declaration_body(c)
     body["applicant"]["id_number"] = body["applicant"]["id_number"][:17] + (
-        "0" if body["applicant"]["id_number"][17] != "0" else "1")  # fmt: skip
+        "0" if body["applicant"]["id_number"][17] != "0" else "1"
+    )
     answer = await api.post("/declarations", f.APPLICANT, body, expect=422)
     assert ["body", "applicant", "id_number"] in locs(answer)
     body = {**f.declaration_body(c), "region": {"code": "650100", "name": "乌鲁木齐市"}}
@@ -306,8 +350,12 @@ async def test_moving_a_unit_changes_the_chain_of_later_declarations_only_11(api
     (the county still decides it), one filed after goes through other-hr; lists follow."""
     c = await api.campaign()
     before = await api.file(c)
-    moved = {"kind": "unit", "name": "阿克苏市公路管理站", "parent_id": "other-hr",
-             "region": {"code": "652900", "name": "阿克苏地区"}}  # fmt: skip
+    moved = {
+        "kind": "unit",
+        "name": "阿克苏市公路管理站",
+        "parent_id": "other-hr",
+        "region": {"code": "652900", "name": "阿克苏地区"},
+    }
     await api.call("PUT", "/organisations/U-001", f.ADMIN, moved, expect=200)
     after = await api.file(c, applicant=Actor(id="applicant-after", role="applicant"))
     assert (await api.view(before))["authority_chain"] == f.CHAIN
@@ -346,8 +394,9 @@ async def test_committee_and_finance_act_only_for_their_campaigns_11(
     view = await api.decide(d, f.UNIT, "unit_review", opinion="同意")
     await api.skip_past(view["deadlines"]["publicity_ends"])
     await api.wait_state(d, "unit_recommendation")
-    await api.decide(d, f.UNIT, "unit_recommendation", opinion="同意推荐",
-                     publicity_result_ref="公示结果-1")  # fmt: skip
+    await api.decide(
+        d, f.UNIT, "unit_recommendation", opinion="同意推荐", publicity_result_ref="公示结果-1"
+    )
     await api.get(f"/declarations/{d}", f.PREFECTURE)  # a later level reads it
     await api.decide(d, f.PREFECTURE, "authority_review", expect=409)  # not its turn
     await api.decide(d, f.COUNTY, "authority_review")
@@ -366,8 +415,11 @@ async def test_committee_and_finance_act_only_for_their_campaigns_11(
     await api.get(f"/declarations/{d}", f.OTHER_FINANCE, expect=403)
     pay = {"amount": 550, "receipt_no": "R-OTHER"}
     await api.post(f"/declarations/{d}/payments", f.OTHER_FINANCE, pay, expect=403)
-    batch = {"receipt_no": "B-OTHER", "payer_org": "U-001",
-             "items": [{"declaration_id": d, "amount": 550}]}  # fmt: skip
+    batch = {
+        "receipt_no": "B-OTHER",
+        "payer_org": "U-001",
+        "items": [{"declaration_id": d, "amount": 550}],
+    }
     answer = await api.post("/payments", f.OTHER_FINANCE, batch, expect=403)
     assert d in answer["detail"]
     wanted = {"get_declaration", "record_payment", "record_batch_payment"}
@@ -405,7 +457,10 @@ async def test_the_quorum_counts_the_committees_registered_members_2_8_11(api: A
     tally = {"attending": 19, "in_favor": 19, "against": 0, "abstain": 0}
     refused = await api.post(f"/declarations/{d}/vote", f.COMMITTEE, tally, expect=409)
     assert "2/3" in refused["detail"]
-    view = await api.post(f"/declarations/{d}/vote", f.COMMITTEE,
-                          {"attending": 20, "in_favor": 20, "against": 0, "abstain": 0})  # fmt: skip
+    view = await api.post(
+        f"/declarations/{d}/vote",
+        f.COMMITTEE,
+        {"attending": 20, "in_favor": 20, "against": 0, "abstain": 0},
+    )
     assert view["vote"]["members"] == 30 and view["vote"]["quorum_met"] is True
     assert view["state"] == "result_publicity"

@@ -45,9 +45,13 @@ def by_id(*orgs: Organisation) -> dict[str, Organisation]:
 AKSU = by_id(
     org("aks-transport-bureau"),
     org("aks-akesu-hr", parent="aks-transport-bureau"),
-    org("aks-akesu-highway-station", "unit", "aks-akesu-hr",
-        region={"code": "652901", "name": "阿克苏市"}),
-)  # fmt: skip
+    org(
+        "aks-akesu-highway-station",
+        "unit",
+        "aks-akesu-hr",
+        region={"code": "652901", "name": "阿克苏市"},
+    ),
+)
 
 
 # --------------------------------------------------------------------------- a consistent registry
@@ -116,14 +120,16 @@ def test_the_chain_is_the_units_authorities_nearest_first_up_to_the_top_000_002_
     including the campaign's top authority, and no further."""
     unit = AKSU["aks-akesu-highway-station"]
     assert derive_chain(unit, AKSU, "aks-transport-bureau") == [
-        "aks-akesu-hr", "aks-transport-bureau",
-    ]  # fmt: skip
+        "aks-akesu-hr",
+        "aks-transport-bureau",
+    ]
     assert derive_chain(unit, AKSU, "aks-akesu-hr") == ["aks-akesu-hr"]
     above = {**AKSU, "xj-hrss": org("xj-hrss")}
     above["aks-transport-bureau"] = org("aks-transport-bureau", parent="xj-hrss")
     assert derive_chain(unit, above, "aks-transport-bureau") == [
-        "aks-akesu-hr", "aks-transport-bureau",
-    ]  # fmt: skip
+        "aks-akesu-hr",
+        "aks-transport-bureau",
+    ]
 
 
 def test_a_unit_whose_authorities_do_not_reach_the_top_has_no_chain_2_4() -> None:
@@ -221,8 +227,9 @@ def test_yaml_rows_carry_the_line_of_their_list_item_and_json_its_index_11() -> 
         '[{"id": "A", "kind": "authority", "name": "甲"}, {"id": "A"}]', "json"
     )
     assert [(p.index, p.line, p.field) for p in as_json.problems] == [
-        (1, None, "kind"), (1, None, "name"),
-    ]  # fmt: skip
+        (1, None, "kind"),
+        (1, None, "name"),
+    ]
     assert str(as_json.problems[0]).startswith("第 2 项 / item 2 A")
 
 

@@ -42,8 +42,11 @@ def test_a_campaign_naming_registered_bodies_of_their_kinds_is_accepted_11() -> 
     c = campaign()
     assert campaign_registry_problems(c, REGISTRY) == []
     assert {n.org_id for n in named_orgs(c)} == {
-        f.COMMITTEE_ORG, f.TOP_AUTHORITY, f.FINANCE_ORG, f.EMPLOYMENT_SERVICE,
-    }  # fmt: skip
+        f.COMMITTEE_ORG,
+        f.TOP_AUTHORITY,
+        f.FINANCE_ORG,
+        f.EMPLOYMENT_SERVICE,
+    }
 
 
 def test_a_campaign_must_name_its_committee_and_where_routes_derive_its_top_authority_11() -> None:
@@ -51,11 +54,18 @@ def test_a_campaign_must_name_its_committee_and_where_routes_derive_its_top_auth
     (directed here); confirming_org where results are confirmed (40号令 审核确认)."""
     c = campaign(committee_org=None, top_authority=None, result_confirmation_required=True)
     assert problems_at(campaign_registry_problems(c, REGISTRY)) == {
-        "committee_org", "top_authority", "confirming_org",
-    }  # fmt: skip
+        "committee_org",
+        "top_authority",
+        "confirming_org",
+    }
     # 援疆 alone and fixed chains derive nothing: no top authority needed (§12).
-    fixed = campaign(top_authority=None, routes={"aid_xinjiang": {}, "private_enterprise": {
-        "authority_chain": [f.EMPLOYMENT_SERVICE]}})  # fmt: skip
+    fixed = campaign(
+        top_authority=None,
+        routes={
+            "aid_xinjiang": {},
+            "private_enterprise": {"authority_chain": [f.EMPLOYMENT_SERVICE]},
+        },
+    )
     assert campaign_registry_problems(fixed, REGISTRY) == []
     assert derives_chain(fixed, "aid_xinjiang") is False
     assert derives_chain(campaign(), "directed") is True
@@ -65,15 +75,21 @@ def test_each_body_a_campaign_names_is_registered_with_its_roles_kind_11() -> No
     """§11: the committee is a committee, the top and confirming bodies and a route's fixed chain
     are authorities, a finance office is a finance office (or the committee's own office)."""
     c = campaign(
-        committee_org="U-001", top_authority="nowhere", finance_orgs=[f.COMMITTEE_ORG, "county-hr"],
+        committee_org="U-001",
+        top_authority="nowhere",
+        finance_orgs=[f.COMMITTEE_ORG, "county-hr"],
         confirming_org=f.FINANCE_ORG,
         routes={"directed": {}, "private_enterprise": {"authority_chain": ["U-999"]}},
-    )  # fmt: skip
+    )
     found = {".".join(p.loc): p.msg for p in campaign_registry_problems(c, REGISTRY)}
     assert set(found) == {
-        "committee_org", "top_authority", "finance_orgs.0", "finance_orgs.1", "confirming_org",
+        "committee_org",
+        "top_authority",
+        "finance_orgs.0",
+        "finance_orgs.1",
+        "confirming_org",
         "routes.private_enterprise.authority_chain.0",
-    }  # fmt: skip
+    }
     assert "not registered" in found["top_authority"]
     assert "is a unit" in found["committee_org"]
     own = campaign(finance_orgs=[f.COMMITTEE_ORG])  # the committee's own office records fees
@@ -137,8 +153,13 @@ def test_a_request_naming_another_chain_is_refused_and_the_derived_one_accepted_
 def test_a_route_with_a_fixed_chain_and_the_aid_route_001_002() -> None:
     """§12: 001 三(二) the private-enterprise route goes through the public employment service;
     援疆 (002 五(五)) files through the registered sending unit, with no authority level."""
-    c = campaign(routes={"directed": {}, "aid_xinjiang": {},
-                         "private_enterprise": {"authority_chain": [f.EMPLOYMENT_SERVICE]}})  # fmt: skip
+    c = campaign(
+        routes={
+            "directed": {},
+            "aid_xinjiang": {},
+            "private_enterprise": {"authority_chain": [f.EMPLOYMENT_SERVICE]},
+        }
+    )
     private = filing(c, decl(route="private_enterprise"))
     assert isinstance(private, Filing) and private.authority_chain == [f.EMPLOYMENT_SERVICE]
     aid = filing(c, decl(route="aid_xinjiang", unit_id="aid-sender"))
@@ -177,10 +198,12 @@ def test_series_specialty_route_and_id_number_are_checked_with_the_unit_1_2_1() 
     spec = filing(c, decl(specialty="textile", route="entrusted"))
     assert isinstance(spec, list) and problems_at(spec) == {"specialty", "route"}
     assert problems_at(filing(c, decl(series=None, specialty=None))) == {"series"}  # type: ignore[arg-type]
-    mixed = campaign(series_specialties={
-        "engineering": {"specialties": ["highway"], "levels": ["junior", "intermediate"]},
-        "economics": {"specialties": ["transport_economics"], "levels": ["deputy_senior"]},
-    })  # fmt: skip
+    mixed = campaign(
+        series_specialties={
+            "engineering": {"specialties": ["highway"], "levels": ["junior", "intermediate"]},
+            "economics": {"specialties": ["transport_economics"], "levels": ["deputy_senior"]},
+        }
+    )
     assert problems_at(filing(mixed, decl())) == {"level"}  # type: ignore[arg-type]
     ok = decl(series="economics", specialty="transport_economics")
     assert isinstance(filing(mixed, ok), Filing)

@@ -48,10 +48,17 @@ def apply(store: Store, orgs: list[Organisation], at: datetime = AT) -> Registry
 
 def audit(store: Store) -> list[dict[str, Any]]:
     with store.session(readonly=True) as session:
-        rows = session.execute(
-            text("SELECT seq, actor_id, action, outcome, detail FROM audit_event "
-                 "WHERE declaration_id = :d ORDER BY seq"), {"d": REGISTRY_CHAIN},
-        ).mappings().all()  # fmt: skip
+        rows = (
+            session.execute(
+                text(
+                    "SELECT seq, actor_id, action, outcome, detail FROM audit_event "
+                    "WHERE declaration_id = :d ORDER BY seq"
+                ),
+                {"d": REGISTRY_CHAIN},
+            )
+            .mappings()
+            .all()
+        )
     return [{**r, "detail": json.loads(r["detail"])} for r in rows]
 
 
@@ -88,8 +95,9 @@ def test_a_bad_row_refuses_the_whole_import_and_writes_nothing_11(store: Store) 
     with pytest.raises(RegistryRefused) as refused:
         apply(store, [good, orphan, under_unit])
     assert [(p.org_id, p.index, p.field) for p in refused.value.problems] == [
-        ("U-ORPHAN", 1, "parent_id"), ("U-UNDER", 2, "parent_id"),
-    ]  # fmt: skip
+        ("U-ORPHAN", 1, "parent_id"),
+        ("U-UNDER", 2, "parent_id"),
+    ]
     with store.session(readonly=True) as session:
         assert get_organisation(session, "U-NEW") is None
     assert len(audit(store)) == 1
@@ -104,8 +112,9 @@ def test_a_kind_a_campaign_or_a_child_depends_on_cannot_change_11(store: Store) 
     with store.session(readonly=True) as session:
         plan = plan_registry_change(session, [committee, county])
     assert {(p.org_id, p.field) for p in plan.problems} == {
-        (f.COMMITTEE_ORG, "kind"), ("county-hr", "kind"),
-    }  # fmt: skip
+        (f.COMMITTEE_ORG, "kind"),
+        ("county-hr", "kind"),
+    }
     with pytest.raises(RegistryRefused):
         apply(store, [committee])
 
@@ -116,8 +125,9 @@ def test_lineage_lists_and_members_read_what_is_registered_11(store: Store) -> N
         assert list(lineage(session, "U-001")) == ["U-001", "county-hr", "prefecture-transport"]
         assert lineage(session, "U-404") == {}
         assert [o.id for o in list_organisations(session, kind="committee")] == [
-            f.COMMITTEE_ORG, "other-committee",
-        ]  # fmt: skip
+            f.COMMITTEE_ORG,
+            "other-committee",
+        ]
         below = list_organisations(session, parent_id="county-hr")
         assert [o.id for o in below] == ["U-001", f.URUMQI_UNIT]
         assert set(registry(session, ["U-001", "nope"])) == {"U-001"}
@@ -137,7 +147,9 @@ def test_a_campaigns_committee_and_fee_offices_scope_the_lists_11(store: Store) 
             add_campaign(session, c, at=AT)
         rows = {r.id: r for r in session.exec(select(CampaignRow))}
         assert (rows[mine.id].committee_org, rows[mine.id].fee_offices) == (
-            f.COMMITTEE_ORG, f"|{f.FINANCE_ORG}|")  # fmt: skip
+            f.COMMITTEE_ORG,
+            f"|{f.FINANCE_ORG}|",
+        )
         assert rows[theirs.id].fee_offices == "|other-committee|"  # the committee's own office
         assert (rows[legacy.id].committee_org, rows[legacy.id].fee_offices) == (None, "")
         committee = set(session.execute(campaigns_of_committee(f.COMMITTEE_ORG)).scalars())
@@ -161,21 +173,34 @@ def test_the_migration_fills_existing_campaigns_and_keeps_filed_chains(blank_sto
     with blank_store.engine.begin() as connection:
         for c in (legacy, named):
             connection.execute(
-                text("INSERT INTO campaign (id, year, series, body, created_at, updated_at) "
-                     "VALUES (:id, :year, :series, :body, :at, :at)"),
-                {"id": c.id, "year": c.year, "series": c.series,
-                 "body": json.dumps(c.model_dump(mode="json")), "at": AT.replace(tzinfo=None)},
-            )  # fmt: skip
+                text(
+                    "INSERT INTO campaign (id, year, series, body, created_at, updated_at) "
+                    "VALUES (:id, :year, :series, :body, :at, :at)"
+                ),
+                {
+                    "id": c.id,
+                    "year": c.year,
+                    "series": c.series,
+                    "body": json.dumps(c.model_dump(mode="json")),
+                    "at": AT.replace(tzinfo=None),
+                },
+            )
     d = declaration_id()
     with blank_store.engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO declaration_read (declaration_id, campaign_id, state, unit_id, "
-                 "authority_chain, orgs, level, series, route, id_number, at_risk, version, "
-                 "view_json, held) VALUES (:d, :c, 'draft', 'U-001', :chain, '|U-001|', "
-                 "'deputy_senior', 'engineering', 'directed', 'X', false, 1, :v, '{}')"),
-            {"d": d, "c": legacy.id, "chain": json.dumps(["old-county", "old-top"]),
-             "v": view(d, version=1, campaign_id=legacy.id).model_dump_json()},
-        )  # fmt: skip
+            text(
+                "INSERT INTO declaration_read (declaration_id, campaign_id, state, unit_id, "
+                "authority_chain, orgs, level, series, route, id_number, at_risk, version, "
+                "view_json, held) VALUES (:d, :c, 'draft', 'U-001', :chain, '|U-001|', "
+                "'deputy_senior', 'engineering', 'directed', 'X', false, 1, :v, '{}')"
+            ),
+            {
+                "d": d,
+                "c": legacy.id,
+                "chain": json.dumps(["old-county", "old-top"]),
+                "v": view(d, version=1, campaign_id=legacy.id).model_dump_json(),
+            },
+        )
     blank_store.migrate()
     with blank_store.session() as session:
         append_events(session, trail(d, 1))
@@ -183,6 +208,8 @@ def test_the_migration_fills_existing_campaigns_and_keeps_filed_chains(blank_sto
         facts = declaration_facts(session, d)
     assert (rows[legacy.id].committee_org, rows[legacy.id].fee_offices) == (None, "")
     assert (rows[named.id].committee_org, rows[named.id].fee_offices) == (
-        f.COMMITTEE_ORG, f"|{f.FINANCE_ORG}|")  # fmt: skip
+        f.COMMITTEE_ORG,
+        f"|{f.FINANCE_ORG}|",
+    )
     assert facts is not None and facts.authority_chain == ("old-county", "old-top")
     assert (facts.committee_org, facts.fee_offices) == (None, ())
