@@ -24,6 +24,7 @@ __all__ = [
     "campaign_refusal",
     "may_read",
     "org_refusal",
+    "read_refusal",
     "read_scope",
     "sees_masked",
 ]
@@ -91,15 +92,21 @@ def org_refusal(actor: Actor, facts: DeclarationFacts) -> str | None:
     return None
 
 
-def may_read(actor: Actor, facts: DeclarationFacts, *, finance: bool = False) -> bool:
-    """Auditor and admin read everything; the campaign's committee, the applicant who filed it,
-    the reviewers of its unit and of any level of its authority chain read it; the campaign's
-    finance offices only where ``finance`` (the view, which shows the fee due; not the history)."""
+def read_refusal(actor: Actor, facts: DeclarationFacts, *, finance: bool = False) -> str | None:
+    """Why this caller may not read this declaration (None: they may). Auditor and admin read
+    everything; the campaign's committee, the applicant who filed it, the reviewers of its unit
+    and of any level of its authority chain read it; the campaign's finance offices only where
+    ``finance`` (the view, which shows the fee due; not the history)."""
     if actor.role in ("auditor", "admin"):
-        return True
+        return None
     if actor.role == "finance" and not finance:
-        return False
-    return org_refusal(actor, facts) is None
+        return "财务不能查看申报记录 / finance does not read a declaration's history"
+    return org_refusal(actor, facts)
+
+
+def may_read(actor: Actor, facts: DeclarationFacts, *, finance: bool = False) -> bool:
+    """:func:`read_refusal` as a yes or no."""
+    return read_refusal(actor, facts, finance=finance) is None
 
 
 def read_scope(actor: Actor) -> ReadScope:

@@ -16,7 +16,7 @@ from activities.screening import duplicate_refusal
 from api.commands import not_found, present, require_client
 from api.deps import Allow, ServicesDep, forbidden
 from api.masking import mask_events, mask_view
-from api.policy import ALL_ROLES, may_read, read_scope, sees_masked
+from api.policy import ALL_ROLES, read_refusal, read_scope, sees_masked
 from api.refusals import Refusals
 from api.schemas import MAX_PAGE, CreatedDeclaration, DeclarationBody, Page
 from api.services import Services, in_session
@@ -217,11 +217,10 @@ async def get_declaration(
     facts = await load_facts(services, declaration_id)
     if facts is None:
         raise not_found(declaration_id)
-    if not may_read(actor, facts, finance=True):
-        raise await forbidden(
-            services, actor, "无权查看该申报 / you may not read this declaration",
-            action="get_declaration", facts=facts,
-        )  # fmt: skip
+    refusal = read_refusal(actor, facts, finance=True)
+    if refusal:
+        reason = f"无权查看该申报 / you may not read this declaration: {refusal}"
+        raise await forbidden(services, actor, reason, action="get_declaration", facts=facts)
     return await present(services, actor, await _current_view(services, declaration_id))
 
 
@@ -270,11 +269,10 @@ async def get_history(
     facts = await load_facts(services, declaration_id)
     if facts is None:
         raise not_found(declaration_id)
-    if not may_read(actor, facts):
-        raise await forbidden(
-            services, actor, "无权查看该申报的记录 / you may not read this declaration's history",
-            action="get_history", facts=facts,
-        )  # fmt: skip
+    refusal = read_refusal(actor, facts)
+    if refusal:
+        reason = f"无权查看该申报的记录 / you may not read this declaration's history: {refusal}"
+        raise await forbidden(services, actor, reason, action="get_history", facts=facts)
     events = await in_session(services.store, lambda s: history(s, declaration_id), readonly=True)
     if actor.role == "committee":
         blind = await in_session(
