@@ -5,7 +5,8 @@ keeps it to (:class:`store.queries.declarations.ReadScope`).
 
 Every role but auditor and admin acts only for its token's ``org`` (docs/rules.md §11, §14): the
 applicant for the declarations they filed, unit reviewers for their unit, authority reviewers for
-the levels of a declaration's chain, committee staff for the campaigns of their committee
+the levels of a declaration's chain (and the campaign's ``confirming_org`` for what it confirms:
+委托评审, 审核确认), committee staff for the campaigns of their committee
 (``committee_org``), finance for the campaigns naming their office (``Campaign.fee_offices()``).
 A campaign made before the registry names neither, and any committee or finance office acts for
 it, as when it was made. Auditors and administrators read everything and decide nothing: no
@@ -80,10 +81,15 @@ def org_refusal(actor: Actor, facts: DeclarationFacts) -> str | None:
             f"单位 {actor.org or '(none)'} 不是该申报人所在单位 / your organisation is not "
             "this declaration's unit"
         )
-    if actor.role == "authority_reviewer" and actor.org not in facts.authority_chain:
+    confirms = facts.confirming_org is not None and actor.org == facts.confirming_org
+    if (
+        actor.role == "authority_reviewer"
+        and actor.org not in facts.authority_chain
+        and not confirms
+    ):
         return (
-            f"主管部门 {actor.org or '(none)'} 不在该申报的审核链上 / your organisation is not "
-            "on this declaration's authority chain"
+            f"主管部门 {actor.org or '(none)'} 不在该申报的审核链上，也不负责其审核确认 / your "
+            "organisation is neither on this declaration's authority chain nor its confirming body"
         )
     if actor.role == "committee":
         return _committee_refusal(actor, facts.committee_org)
@@ -112,8 +118,8 @@ def may_read(actor: Actor, facts: DeclarationFacts, *, finance: bool = False) ->
 def read_scope(actor: Actor) -> ReadScope:
     """Which declarations this caller's lists show, as :func:`may_read` decides for one:
     auditor and admin everything; the committee its committee's campaigns'; a unit reviewer their
-    unit's; an authority reviewer those whose authority chain names their organisation; an
-    applicant their own. Anyone else (finance reads no list) nothing."""
+    unit's; an authority reviewer those whose authority chain names their organisation or whose
+    campaign it confirms; an applicant their own. Anyone else (finance reads no list) nothing."""
     if actor.role in ("auditor", "admin"):
         return ReadScope(everything=True)
     if actor.role == "committee":

@@ -46,6 +46,7 @@ async def _from_workflow(client: Client, declaration_id: str) -> DeclarationFact
         filed_by=start.filed_by.id,
         committee_org=start.campaign.committee_org,
         fee_offices=tuple(start.campaign.fee_offices()),
+        confirming_org=start.campaign.confirming_org,
     )
 
 

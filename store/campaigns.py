@@ -5,9 +5,9 @@ A declaration's workflow keeps its own copy of the campaign as it stood at creat
 what ``GET /campaigns/{id}`` answers and what new declarations start from. A deadline change
 (延期) replaces the stored body and is then fanned out to the open declarations.
 
-``committee_org`` and ``fee_offices`` repeat what the body says about who acts for the campaign
-(docs/rules.md §11), so that a committee's or a finance office's lists and inbox are one indexed
-condition: the campaign's committee, and ``|office-1|office-2|`` (``Campaign.fee_offices()``,
+``committee_org``, ``fee_offices`` and ``confirming_org`` repeat what the body says about who acts
+for the campaign (docs/rules.md §11), so that a committee's, a finance office's or a confirming
+body's lists and inbox are one indexed condition: the campaign's committee, and ``|office-1|office-2|`` (``Campaign.fee_offices()``,
 delimited as ``declaration_read.orgs`` is). A campaign stored before the registry has neither
 (NULL and ""): any committee and any finance office act for it, as they did when it was made.
 """
@@ -46,6 +46,8 @@ class CampaignRow(SQLModel, table=True):
     committee_org: str | None = Field(default=None, max_length=100, index=True)
     #: Who records its fees, delimited: ``|office|…|`` (``Campaign.fee_offices()``); "" before.
     fee_offices: str = Field(default="", sa_type=sa.Text, nullable=False)
+    #: The authority that confirms its results and entrustments (``Campaign.confirming_org``).
+    confirming_org: str | None = Field(default=None, max_length=100, index=True)
     body: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -62,6 +64,7 @@ def add_campaign(session: Session, campaign: Campaign, *, at: datetime) -> bool:
             series=campaign.series,
             committee_org=campaign.committee_org,
             fee_offices=delimited(campaign.fee_offices()),
+            confirming_org=campaign.confirming_org,
             body=campaign.model_dump(mode="json"),
             created_at=at,
             updated_at=at,
@@ -90,6 +93,7 @@ def replace_campaign(session: Session, campaign: Campaign, *, at: datetime) -> N
     row.body = campaign.model_dump(mode="json")
     row.committee_org = campaign.committee_org
     row.fee_offices = delimited(campaign.fee_offices())
+    row.confirming_org = campaign.confirming_org
     row.updated_at = at
     session.add(row)
     session.flush()

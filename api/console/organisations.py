@@ -104,11 +104,15 @@ async def organisations_page(
 
 
 def _fields(form: Form) -> dict[str, Any]:
-    """``OrganisationBody`` from the form: blanks left out; the region from its two boxes."""
+    """``OrganisationBody`` from the form: blanks left out; the region from its two boxes; the
+    members as a number."""
     data: dict[str, Any] = {"kind": form.get("kind"), "name": form.get("name")}
-    for name in ("parent_id", "email", "members"):
+    for name in ("parent_id", "email"):
         if (value := form.optional(name)) is not None:
             data[name] = value
+    members = form.optional("members")
+    if members is not None:  # the API takes a JSON number; other text is left for it to refuse
+        data["members"] = int(members) if members.isdigit() and len(members) < 6 else members
     code, region_name = form.optional("region_code"), form.optional("region_name")
     if code or region_name:
         data["region"] = {"code": code or "", "name": region_name or ""}

@@ -73,8 +73,9 @@ class AtRisk:
 @dataclass(frozen=True)
 class ReadScope:
     """Which declarations a list shows its reader: every one, those of one unit, those whose
-    authority chain names an organisation (other than its own unit's), those of the campaigns one
-    committee reviews, or those one applicant filed. A scope with nothing set shows nothing."""
+    authority chain names an organisation (other than its own unit's) or whose campaign it
+    confirms, those of the campaigns one committee reviews, or those one applicant filed. A scope
+    with nothing set shows nothing."""
 
     everything: bool = False
     unit_id: str | None = None
@@ -99,6 +100,8 @@ class DeclarationFacts:
     committee_org: str | None = None
     #: Who records the campaign's fees (``Campaign.fee_offices()``); empty before the registry.
     fee_offices: tuple[str, ...] = ()
+    #: The authority that confirms the campaign's results and entrustments (docs/rules.md §12).
+    confirming_org: str | None = None
 
 
 def declaration_facts(session: Session, declaration_id: str) -> DeclarationFacts | None:
@@ -119,6 +122,7 @@ def declaration_facts(session: Session, declaration_id: str) -> DeclarationFacts
             first_actor.label("filed_by"),
             col(CampaignRow.committee_org),
             col(CampaignRow.fee_offices),
+            col(CampaignRow.confirming_org),
         )
         .select_from(DeclarationRead)
         .outerjoin(CampaignRow, col(CampaignRow.id) == col(DeclarationRead.campaign_id))
@@ -135,6 +139,7 @@ def declaration_facts(session: Session, declaration_id: str) -> DeclarationFacts
         state=row.state,
         committee_org=row.committee_org,
         fee_offices=tuple(o for o in (row.fee_offices or "").split("|") if o),
+        confirming_org=row.confirming_org,
     )
 
 
@@ -174,10 +179,14 @@ def visible_to(scope: ReadScope) -> list[ColumnElement[bool]]:
     if scope.unit_id:
         return [col(DeclarationRead.unit_id) == scope.unit_id]
     if scope.authority_org:
-        return [
+        on_chain = and_(
             involving_org(scope.authority_org),
             col(DeclarationRead.unit_id) != scope.authority_org,
-        ]
+        )
+        confirmed = col(DeclarationRead.campaign_id).in_(
+            select(CampaignRow.id).where(col(CampaignRow.confirming_org) == scope.authority_org)
+        )
+        return [or_(on_chain, confirmed)]
     if scope.committee_org is not None:
         return [col(DeclarationRead.campaign_id).in_(campaigns_of_committee(scope.committee_org))]
     if scope.applicant_id:

@@ -464,3 +464,17 @@ async def test_the_quorum_counts_the_committees_registered_members_2_8_11(api: A
     )
     assert view["vote"]["members"] == 30 and view["vote"]["quorum_met"] is True
     assert view["state"] == "result_publicity"
+
+
+async def test_the_confirming_body_reads_the_declarations_it_confirms_12(api: Api) -> None:
+    """§2.10, §12 (40号令 审核确认; 002 五(四) 委托评审): a reviewer of the campaign's
+    ``confirming_org`` reads its declarations, though not on their chain; any other authority
+    off the chain does not."""
+    c = await api.campaign(result_confirmation_required=True, confirming_org="other-hr")
+    d = await api.file(c)
+    confirming = Actor(id="confirmer", role="authority_reviewer", org="other-hr")
+    await api.get(f"/declarations/{d}", confirming)
+    assert {i["id"] for i in (await api.get("/declarations", confirming))["items"]} == {d}
+    stranger = Actor(id="stranger", role="authority_reviewer", org=f.EMPLOYMENT_SERVICE)
+    await api.get(f"/declarations/{d}", stranger, expect=403)
+    assert (await api.get("/declarations", stranger))["items"] == []

@@ -70,9 +70,13 @@ async def test_register_and_edit_one_organisation_through_the_apis_rules_11(
     moved = await admin.post(edit, edit, {**fields, "parent_id": "other-hr"})
     assert moved.status_code == 303
     assert (await api.get("/organisations/U-CONSOLE", f.ADMIN))["parent_id"] == "other-hr"
-    committee = {"kind": "committee", "name": "无人数的委员会"}
+    committee = {"kind": "committee", "name": "新评审委员会"}
     refused = await admin.post(f"{PAGE}/new", f"{PAGE}/new", {"id": "C-X", **committee}, 422)
     assert "members" in refused.text
+    await admin.post(f"{PAGE}/new", f"{PAGE}/new", {"id": "C-X", **committee, "members": "9"})
+    assert (await api.get("/organisations/C-X", f.ADMIN))["members"] == 9
+    many = {"id": "C-Y", **committee, "members": "九"}
+    assert "members" in (await admin.post(f"{PAGE}/new", f"{PAGE}/new", many, 422)).text
     await admin.get(f"{PAGE}/nowhere/edit", expect=404)
 
 

@@ -139,7 +139,7 @@ def test_lineage_lists_and_members_read_what_is_registered_11(store: Store) -> N
 def test_a_campaigns_committee_and_fee_offices_scope_the_lists_11(store: Store) -> None:
     """§11: a committee acts for the campaigns naming it (and those stored before the registry,
     which name none); finance for those whose fee offices name it."""
-    mine = f.campaign(AT)
+    mine = f.campaign(AT, confirming_org="other-hr")
     theirs = f.campaign(AT, committee_org="other-committee", finance_orgs=[])
     legacy = f.campaign(AT, committee_org=None, top_authority=None, finance_orgs=[])
     with store.session() as session:
@@ -151,6 +151,7 @@ def test_a_campaigns_committee_and_fee_offices_scope_the_lists_11(store: Store) 
             f"|{f.FINANCE_ORG}|",
         )
         assert rows[theirs.id].fee_offices == "|other-committee|"  # the committee's own office
+        assert (rows[mine.id].confirming_org, rows[theirs.id].confirming_org) == ("other-hr", None)
         assert (rows[legacy.id].committee_org, rows[legacy.id].fee_offices) == (None, "")
         committee = set(session.execute(campaigns_of_committee(f.COMMITTEE_ORG)).scalars())
         finance = set(session.execute(campaigns_of_finance(f.FINANCE_ORG)).scalars())
