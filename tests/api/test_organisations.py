@@ -457,6 +457,16 @@ async def test_the_quorum_counts_the_committees_registered_members_2_8_11(api: A
     tally = {"attending": 19, "in_favor": 19, "against": 0, "abstain": 0}
     refused = await api.post(f"/declarations/{d}/vote", f.COMMITTEE, tally, expect=409)
     assert "2/3" in refused["detail"]
+    present = [f"E{i:02d}" for i in range(19)]  # the same 19 at a meeting recorded in bulk
+    meeting = {
+        "meeting_id": "M-QUORUM",
+        "held_at": (await api.now()).isoformat(),
+        "members_present": present,
+        "votes": [{"declaration_id": d, "in_favor": 19, "against": 0, "abstain": 0}],
+    }
+    answer = await api.post(f"/campaigns/{c.id}/meetings", f.COMMITTEE, meeting, expect=201)
+    (result,) = answer["results"]
+    assert (result["outcome"], result["quorum_met"]) == ("refused", False)
     view = await api.post(
         f"/declarations/{d}/vote",
         f.COMMITTEE,
