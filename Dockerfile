@@ -15,9 +15,10 @@ COPY activities ./activities
 COPY store ./store
 COPY gateway ./gateway
 COPY api ./api
+COPY gateway ./gateway
 COPY tools ./tools
 COPY examples ./examples
-COPY worker.py cli.py ./
+COPY worker.py cli.py alembic.ini ./
 # Bytecode for the tree the processes run from: the workflow sandbox imports the workflow
 # modules again for every workflow run, and must not compile them each time.
 RUN pip install --no-cache-dir . \

@@ -1,16 +1,23 @@
 """Command-line tools (typer). One app with a sub-app per concern (``audit``, ``tokens``,
-``demo``, ``campaigns``, ``orgs``); others are added beside them with ``app.add_typer(…, name=…)``.
+``demo``, ``campaigns``, ``orgs``, ``db``); others are added beside them with
+``app.add_typer(…, name=…)``.
 
     python cli.py audit verify --declaration D-1
     python cli.py audit verify --campaign aks-2024-transport
     python cli.py audit export --campaign aks-2024-transport --format csv --out trail.csv
     python cli.py audit dossier --declaration D-1 --out dossier.json
+    python cli.py audit dossier --declaration D-1 --files --out dossier.zip   # with the materials
+    python cli.py materials sweep [--grace-hours 24] [--dry-run]
+    python cli.py materials samples DIR         # sample.pdf and photo.jpg to upload by hand
     python cli.py tokens mint --role committee [--sub ID] [--org ORG] [--ttl-hours 12]
     eval "$(python cli.py tokens demo)"       # export TOKEN_APPLICANT=… one per demo role
     python cli.py demo load [--api http://127.0.0.1:8000]
     python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml --api URL --token T
     python cli.py orgs import examples/organisations/001_aksu_2024.yaml --api URL --token T
     python cli.py orgs list [--kind unit] [--parent ORG]
+    python cli.py db current | upgrade [REVISION] | downgrade [REVISION] | check
+    python cli.py db migrate --service-role reviewchain_app
+    python cli.py keys signing | payload --id 2025-01 | public
 
 The database is the one ``REVIEWCHAIN_DATABASE_URL`` names (``settings.Settings``); the audit
 commands only read it. Tokens are signed with ``REVIEWCHAIN_JWT_SECRET``: the API must run with
@@ -21,7 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -37,8 +45,14 @@ from store.audit import ChainReport, check_chains, count_chains
 from store.db import Store
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import export_trail
+from store.materials.dossier import write_bundle
+from store.materials.objects import open_objects
+from store.materials.records import referenced_hashes, sweep_orphans
 from tools.campaigns import campaigns_app
+from tools.db import db_app
+from tools.keys import keys_app
 from tools.organisations import orgs_app
+from tools.samples import write_samples
 
 if TYPE_CHECKING:
     from tools.demo import DemoReport
@@ -61,6 +75,8 @@ demo_app = typer.Typer(
 app.add_typer(demo_app, name="demo")
 app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 
 #: The progress bar goes to standard error, so that standard output stays the result.
 err = Console(stderr=True)
@@ -182,9 +198,17 @@ def export(
 def dossier(
     declaration: Annotated[str, typer.Option("--declaration", "-d", help="The declaration's id.")],
     out: Out = None,
+    files: Annotated[
+        bool, typer.Option("--files", help="Write a zip with the uploaded materials' files too.")
+    ] = False,
 ) -> None:
-    """Build one declaration's dossier (timeline, decisions, deadlines, calendar, chain proof);
-    check it offline with ``python -m store.dossier_verify FILE``."""
+    """Build one declaration's dossier (timeline, decisions, deadlines, calendar, chain proof,
+    the materials' metadata and hashes); check it offline with
+    ``python -m store.dossier_verify FILE``. With ``--files``, a zip holding the dossier and
+    every material's bytes (``--out`` required)."""
+    if files and out is None:
+        typer.echo("error: --files writes a zip: name it with --out", err=True)
+        raise typer.Exit(1)
     store = open_store()
     try:
         with store.session(readonly=True) as session:
@@ -194,15 +218,76 @@ def dossier(
         raise typer.Exit(1) from None
     finally:
         store.dispose()
+    proof = document["proof"]
+    summary = (
+        f"{proof['event_count']} events, head {proof['head_hash']}, "
+        f"store check {'ok' if proof['store_check']['ok'] else 'BROKEN'}"
+    )
+    if files:
+        assert out is not None
+        with out.open("wb") as handle:
+            count = write_bundle(document, open_objects(get_settings()), handle)
+        typer.echo(f"wrote {out}: {summary}; {count} material files", err=True)
+        return
     text = dossier_json(document)
     if out is None:
         sys.stdout.write(text)
         return
     out.write_text(text, encoding="utf-8")
-    proof = document["proof"]
+    typer.echo(f"wrote {out}: {summary}", err=True)
+
+
+# --------------------------------------------------------------------------- materials
+
+materials_app = typer.Typer(
+    help="Uploaded materials (docs/rules.md §19): housekeeping of the object store.",
+    no_args_is_help=True,
+)
+app.add_typer(materials_app, name="materials")
+
+
+@materials_app.command("samples")
+def samples(
+    directory: Annotated[Path, typer.Argument(help="Where to write sample.pdf and photo.jpg.")],
+) -> None:
+    """Write a sample PDF and a sample photo to upload by hand (README walk-through)."""
+    for path in write_samples(directory):
+        typer.echo(f"wrote {path}")
+
+
+@materials_app.command("sweep")
+def sweep(
+    grace_hours: Annotated[
+        float, typer.Option("--grace-hours", min=1, help="Keep objects younger than this.")
+    ] = 24,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List, remove nothing.")] = False,
+) -> None:
+    """Remove objects no material names (an upload whose database write failed after its file
+    was stored) and spool files of uploads that never finished, older than the grace period."""
+    settings = get_settings()
+    store = open_store()
+    objects = open_objects(settings)
+
+    def referenced(hashes: Iterable[str]) -> set[str]:
+        with store.session(readonly=True) as session:
+            return referenced_hashes(session, hashes)
+
+    try:
+        swept = sweep_orphans(
+            referenced,
+            objects,
+            now=datetime.now(UTC),
+            grace=timedelta(hours=grace_hours),
+            dry_run=dry_run,
+        )
+    finally:
+        store.dispose()
+    verb = "would remove" if dry_run else "removed"
+    for sha in swept.orphans:
+        typer.echo(f"{verb} orphan {sha}")
     typer.echo(
-        f"wrote {out}: {proof['event_count']} events, head {proof['head_hash']}, "
-        f"store check {'ok' if proof['store_check']['ok'] else 'BROKEN'}",
+        f"{objects.name}: {verb} {len(swept.orphans)} orphaned objects and {swept.spools} "
+        "unfinished uploads",
         err=True,
     )
 
@@ -211,7 +296,11 @@ def dossier(
 
 TtlHours = Annotated[
     float,
-    typer.Option("--ttl-hours", min=0, help="Hours until the token expires; 0: no expiry."),
+    typer.Option(
+        "--ttl-hours",
+        min=0.01,
+        help="Hours until the token expires (at most REVIEWCHAIN_JWT_MAX_LIFETIME, 12 h).",
+    ),
 ]
 
 #: Organisation-scoped roles (docs/rules.md §11): without ``--org`` their token can decide
@@ -220,8 +309,17 @@ TtlHours = Annotated[
 SCOPED_ROLES = ("unit_reviewer", "authority_reviewer", "committee", "finance")
 
 
-def _ttl(hours: float) -> timedelta | None:
-    return timedelta(hours=hours) if hours > 0 else None
+def _ttl(hours: float) -> timedelta:
+    """A token's lifetime; every token expires, within the service's maximum lifetime."""
+    ttl = timedelta(hours=hours)
+    limit = get_settings().jwt_max_lifetime
+    if ttl > limit:
+        raise typer.BadParameter(
+            f"at most {limit.total_seconds() / 3600:g} hours (REVIEWCHAIN_JWT_MAX_LIFETIME): "
+            "the service refuses tokens that live longer",
+            param_hint="--ttl-hours",
+        )
+    return ttl
 
 
 def _role(value: str) -> str:

@@ -17,10 +17,12 @@ from temporalio.worker import Worker
 
 from activities import all_activities
 from gateway import connect
-from settings import Settings, get_settings, tune_gc
+from gateway.codec import with_data_converter
+from settings import Settings, check_startup, get_settings, tune_gc
 from settings.logs import configure_logging
 from store.db import Store
 from workflows import all_workflows
+from workflows.guard import CommandGuard
 
 log = structlog.get_logger()
 
@@ -40,10 +42,16 @@ def compile_workflow_modules() -> None:
 def build_worker(client: Client, settings: Settings | None = None) -> Worker:
     """A worker for the review chain on ``settings.task_queue`` with every workflow and activity.
 
-    The store is migrated here, so a worker never runs against an older schema.
+    ``client`` gets the service's data converter (pydantic, plus the payload codec when
+    ``payload_keys`` is set: ``gateway.codec``), so a plain client will do; commands it cannot
+    authenticate change nothing, and malformed ones are dropped (``workflows.guard``). The
+    store is migrated here, so a worker never runs against an older schema.
     """
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    for problem in check_startup(settings, identity=False):
+        log.warning("worker.unsafe_setting", problem=problem)
+    client = with_data_converter(client, settings)
     compile_workflow_modules()
     # Only activities use this store, and they retry: no liveness round trip per activity.
     store = Store.from_settings(settings, pre_ping=False)
@@ -53,6 +61,7 @@ def build_worker(client: Client, settings: Settings | None = None) -> Worker:
         task_queue=settings.task_queue,
         workflows=all_workflows(),
         activities=all_activities(store, client),
+        interceptors=[CommandGuard()],
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_cached_workflows=settings.max_cached_workflows,

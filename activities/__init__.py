@@ -41,6 +41,7 @@ def all_activities(store: Store, client: Client | None = None) -> list[Callable[
     announcement = AnnouncementActivities(store)
     publicity = PublicityActivities(store)
     deadlines = DeadlineActivities(store)
+    screening = ScreeningActivities(store)
     with_client = [] if client is None else [CampaignOpsActivities(client).send_campaign_change]
     return [
         *with_client,
@@ -54,6 +55,7 @@ def all_activities(store: Store, client: Client | None = None) -> list[Callable[
         announcement.announce_result,
         announcement.revoke_certificate,
         NotifyActivities(store).notify,
-        ScreeningActivities(store).screen_applicant,
+        screening.screen_applicant,
+        screening.check_unit_bar,
         BlacklistActivities(store).record_blacklist,
     ]

@@ -26,6 +26,7 @@ class BlacklistActivities:
         entries = [
             applicant_bar(
                 campaign,
+                request.series or campaign.series,
                 request.level,
                 request.id_number,
                 request.found_at,

@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.support import MAX_MESSAGE
 from domain.campaign_ops import FanOutItem, FanOutOutcome
-from domain.models import Command, DeclarationView
+from domain.models import DeclarationView
 from gateway import DecisionRefused, DeclarationEnded, send
 
 log = structlog.get_logger()
@@ -39,7 +39,7 @@ class CampaignOpsActivities:
         ``calendar_changed`` update. Business answers come back as the outcome (``updated``,
         ``ended``, ``refused`` with the workflow's reason, ``unknown``); anything else (Temporal
         briefly away, this worker shutting down) raises and is retried."""
-        update, cmd = _update_of(item)
+        update, cmd = item.command()
         with structlog.contextvars.bound_contextvars(
             declaration_id=item.declaration_id, change_id=item.change_id, update=update
         ):
@@ -65,13 +65,6 @@ class CampaignOpsActivities:
         return FanOutOutcome(
             declaration_id=item.declaration_id, outcome="updated", state=view.state
         )
-
-
-def _update_of(item: FanOutItem) -> tuple[str, Command]:
-    if item.deadline_change is not None:
-        return "change_deadlines", item.deadline_change
-    assert item.calendar_change is not None  # FanOutItem validates exactly one
-    return "calendar_changed", item.calendar_change
 
 
 def _outcome(item: FanOutItem, outcome: str, reason: str) -> FanOutOutcome:

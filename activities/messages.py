@@ -98,6 +98,8 @@ class AnnouncementRequest(Model):
 class BlacklistRequest(Model):
     declaration_id: str
     campaign: Campaign
+    #: The declaration's series (its campaign's, for declarations filed before they had one).
+    series: str | None = None
     level: Level
     id_number: str
     unit_id: str
@@ -110,3 +112,11 @@ class RevocationRequest(Model):
     declaration_id: str
     certificate_no: str
     revoked_at: AwareDatetime
+
+
+class UnitBarRequest(Model):
+    """Is the unit barred from recommending at ``at`` (docs/rules.md §2 end)?"""
+
+    declaration_id: str
+    unit_id: str
+    at: AwareDatetime

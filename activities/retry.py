@@ -26,6 +26,7 @@ NON_RETRYABLE: dict[str, list[str]] = {
     "record_audit_event": ["AuditConflict", "InvalidRequest"],
     "notify": ["InvalidRequest"],
     "screen_applicant": ["InvalidRequest"],
+    "check_unit_bar": ["InvalidRequest"],
     "record_blacklist": ["InvalidRequest"],
     "send_campaign_change": ["InvalidRequest"],
 }
@@ -83,6 +84,7 @@ LOCAL_OPTIONS: dict[str, dict[str, Any]] = {
         "compute_deadline",
         "compute_at_risk_table",
         "screen_applicant",
+        "check_unit_bar",
     )
 }
 

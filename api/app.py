@@ -23,27 +23,35 @@ from temporalio.service import RPCError
 
 from api import console
 from api.deps import Allow, Public
+from api.docs import install_docs
+from api.headers import SecurityHeaders
 from api.limits import RequestLimits
 from api.metrics import Metrics
 from api.observability import RequestObservation
+from api.problems import install_problem_handlers, problem_response
 from api.routes import (
     audit,
     calendar,
+    campaign_changes,
     campaign_ops,
     campaigns,
     certificates,
+    codec,
     decisions,
     declarations,
     health,
     inbox,
+    materials,
     meetings,
     organisations,
     payments,
 )
 from api.services import Services
-from settings import Settings, get_settings, tune_gc
+from gateway.codec import with_data_converter
+from settings import Settings, check_startup, get_settings, tune_gc
 from settings.logs import configure_logging
 from store.db import Store
+from store.materials.objects import open_objects
 
 __all__ = ["api_routes", "check_access_declared", "create_app"]
 
@@ -80,18 +88,22 @@ def check_access_declared(app: FastAPI) -> None:
 
 async def _temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("temporal.rpc_failed", error=str(exc)[:500])
-    return JSONResponse(
-        {"detail": "Temporal is unavailable, try again / 工作流服务暂不可用"}, status_code=503
+    return problem_response(
+        503, "工作流服务暂不可用，请稍后重试 / Temporal is unavailable, try again"
     )
 
 
 def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    for problem in check_startup(settings):
+        log.warning("api.unsafe_setting", problem=problem)
     metrics = Metrics()
+    if temporal_client is not None:
+        temporal_client = with_data_converter(temporal_client, settings)
     services = Services(
         settings=settings, store=Store.from_settings(settings), metrics=metrics,
-        client=temporal_client,
+        client=temporal_client, objects=open_objects(settings),
     )  # fmt: skip
     if temporal_client is not None:
         services.store.migrate()
@@ -109,6 +121,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         try:
             yield
         finally:
+            await services.refusal_windows.flush()
             services.store.dispose()
 
     app = FastAPI(
@@ -116,16 +129,22 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         version="0.1.0",
         description="职称评审 review chains on Temporal: declarations, decisions, audit.",
         lifespan=lifespan,
+        docs_url=None,  # install_docs: Swagger UI and ReDoc from the service, not a CDN
+        redoc_url=None,
     )
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, meetings, organisations,
+        campaign_ops, campaign_changes, meetings, codec, materials, organisations,
     ):  # fmt: skip
         app.include_router(module.router)
+    install_docs(app)
     app.include_router(console.router)  # the browser console (api/console), outside the schema
+    install_problem_handlers(app)
     app.add_exception_handler(RPCError, _temporal_unavailable)
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # also on the 413s and 422s of RequestLimits
+    app.add_middleware(codec.CodecCors, origins=settings.codec_cors_origins)
     app.add_middleware(RequestObservation, metrics=metrics)  # outermost: counts 413s and 422s
     check_access_declared(app)
     return app

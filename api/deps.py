@@ -15,12 +15,14 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from api.auth import ROLES, authenticate_token, unauthorized
+from api.auth import ROLES, unauthorized
+from api.problems import Problem
 from api.refusals import Refusals
-from api.services import Services
+from api.services import Services, in_session
 from api.subjects import DeclarationFacts, load_facts
 from domain.models import Actor
 from settings import Settings
+from store.campaigns import campaign_exists
 from store.db import Store
 
 __all__ = [
@@ -38,7 +40,10 @@ __all__ = [
     "route_template",
 ]
 
-_bearer = HTTPBearer(auto_error=False, description="JWT (HS256): claims sub, role, org, exp")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="JWT (HS256, or RS256/ES256 of the identity provider): claims sub, role, org, exp",
+)
 
 # The dependencies below are ``async`` although they never await: FastAPI runs a plain ``def``
 # dependency in its thread pool, a thread hop per dependency per request that profiling showed
@@ -83,13 +88,13 @@ RefusalsDep = Annotated[Refusals, Depends(get_refusals)]
 
 
 async def authenticate(
-    settings: SettingsDep,
+    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The caller, from the bearer token; 401 without a valid one."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized("not authenticated")
-    return authenticate_token(credentials.credentials, settings)
+    return await services.identity.authenticate(credentials.credentials)
 
 
 ActorDep = Annotated[Actor, Depends(authenticate)]
@@ -129,11 +134,22 @@ async def forbidden(
         )
     else:
         await refusals.on_access(actor, action=action, reason=reason, status=403, detail=detail)
-    return HTTPException(status.HTTP_403_FORBIDDEN, reason)
+    return Problem(status.HTTP_403_FORBIDDEN, reason, code=f"{action}.forbidden")
+
+
+def unknown(kind: str, value: str) -> HTTPException:
+    """404 for an id nobody knows. A refusal about it is not audited: there is nothing it
+    concerns, and a chain named after whatever a caller made up would only fill the trail."""
+    label = {"declaration": "申报", "campaign": "评审工作"}[kind]
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND, f"没有编号为 {value[:100]} 的{label} / unknown {kind}"
+    )
 
 
 class Allow:
-    """The role gate: ``Depends(Allow("admin", "committee"))`` admits those roles only.
+    """The role gate: ``Depends(Allow("admin", "committee"))`` admits those roles only. A
+    refused role is 403, audited on the declaration or campaign the path names; a path naming
+    one that does not exist is 404 and writes nothing.
 
     ``action`` names the attempt in the audit trail (default: method and route template).
     """
@@ -158,9 +174,17 @@ class Allow:
         )
         params = request.path_params
         facts = None
+        campaign_id = None
         if "declaration_id" in params:
             facts = await load_facts(services, params["declaration_id"])
-        campaign_id = params.get("campaign_id") if facts is None else None
+            if facts is None:
+                raise unknown("declaration", params["declaration_id"])
+        elif "campaign_id" in params:
+            campaign_id = params["campaign_id"]
+            if not await in_session(
+                services.store, lambda s: campaign_exists(s, campaign_id), readonly=True
+            ):
+                raise unknown("campaign", campaign_id)
         raise await forbidden(
             services,
             actor,

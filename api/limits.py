@@ -6,6 +6,17 @@
   write retried forever and the decision hung: fuzzing finding) or a lone UTF-16 surrogate (a
   ``"\\ud800"`` JSON escape; it cannot be encoded as UTF-8) in a JSON body, the path or the query:
   **422**, naming where, in the shape of FastAPI's validation errors.
+* JSON no request needs and no model can hold: nested deeper than :data:`MAX_JSON_DEPTH` (32;
+  the deepest body the API takes, a campaign, is 5 deep), ``NaN``, ``Infinity`` or a number too
+  large to be finite (``1e999``), or an integer of more digits than Python parses: **422**. A
+  2 KB body nested 1,000 deep used to end in a 500 with a traceback, unauthenticated, on every
+  request; NaN reached the models and failed as a 500 when answered. The body is checked here,
+  before it is parsed into any model, and without recursion.
+
+An upload of material (``POST …/declarations/{id}/materials``, also below ``/console``) is not
+read here: it streams to its route, which reads it chunk by chunk and holds each file to its
+kind's own limit (``api.uploads``). Only a declared length above ``max_upload_bytes`` is refused
+here (413).
 
 Everything else (any other valid Unicode, right-to-left text and its controls, emoji) passes to
 the routes, whose models bound lengths and shapes. A pure ASGI middleware: the body is read
@@ -15,15 +26,84 @@ once, checked, and handed to the app unchanged.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DEFAULT_MAX_REQUEST_BYTES", "RequestLimits", "bad_text"]
+from api.problems import MEDIA_TYPE, problem_body, summary
+
+__all__ = [
+    "DEFAULT_MAX_REQUEST_BYTES",
+    "MAX_JSON_DEPTH",
+    "RequestLimits",
+    "bad_text",
+    "json_problem",
+]
 
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
+#: Deepest nesting of arrays and objects a JSON body may have.
+MAX_JSON_DEPTH = 32
+
+
+class _Unacceptable(ValueError):
+    """A JSON value the API refuses although the text is valid JSON (NaN, Infinity, 1e999)."""
+
+
+def _constant(name: str) -> float:
+    raise _Unacceptable(f"{name} is not a number JSON allows / 不是有效的数值")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Unacceptable(f"{text[:40]} is too large a number / 数值过大")
+    return value
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def json_problem(body: bytes) -> tuple[Any, str | None]:
+    """``(decoded, None)`` for acceptable JSON; ``(None, why)`` for JSON the API refuses (too
+    deep, NaN/Infinity, an unparseable number); ``(None, None)`` for text that is not JSON at
+    all, which the route's own parser answers as usual."""
+    try:
+        decoded = json.loads(body, parse_constant=_constant, parse_float=_finite)
+    except _Unacceptable as err:
+        return None, str(err)
+    except RecursionError:
+        return None, f"nested deeper than {MAX_JSON_DEPTH} levels / 嵌套层数超过 {MAX_JSON_DEPTH}"
+    except (json.JSONDecodeError, UnicodeDecodeError):  # not JSON (or not text) at all
+        return None, None
+    except ValueError as err:  # e.g. an integer of more than 4,300 digits
+        return None, f"unreadable number: {str(err)[:80]} / 无法读取的数值"
+    if _too_deep(decoded, MAX_JSON_DEPTH):
+        return None, f"nested deeper than {MAX_JSON_DEPTH} levels / 嵌套层数超过 {MAX_JSON_DEPTH}"
+    return decoded, None
+
+
+#: The largest upload of material (the catalogue allows a kind at most 200 MB) and its form.
+MAX_UPLOAD_BYTES = 201 * 1024 * 1024
+#: Where uploads of material are posted (docs/rules.md §19): streamed, never buffered here.
+UPLOAD_PATH = re.compile(r"^(/console)?/declarations/[^/]+/materials/?$")
 
 
 def _why(text: str) -> str | None:
@@ -71,10 +151,16 @@ class RequestLimits:
             return
         errors = self._target_errors(scope)
         if errors:
-            await _json(send, 422, {"detail": errors})
+            await _json(send, 422, problem_body(422, summary(errors), errors=errors))
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         declared = headers.get(b"content-length", b"").strip()
+        if scope.get("method") == "POST" and UPLOAD_PATH.match(scope.get("path", "")):
+            if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+                await self._too_large(send, MAX_UPLOAD_BYTES)
+                return
+            await self.app(scope, receive, send)
+            return
         if declared.isdigit() and int(declared) > self.max_request_bytes:
             await self._too_large(send)
             return
@@ -93,18 +179,21 @@ class RequestLimits:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body and b"json" in headers.get(b"content-type", b"").lower():
-            try:
-                decoded = json.loads(body)
-            except ValueError:
-                decoded = None  # not JSON: the route answers as FastAPI does
+        content_type = headers.get(b"content-type", b"").lower()
+        # FastAPI parses a body as JSON when it says so, and also when it names no type at all.
+        if body and (b"json" in content_type or not content_type.strip()):
+            decoded, why = json_problem(body)
+            if why is not None:
+                error = {"type": "json_invalid", "loc": ["body"], "msg": why, "input": None}
+                await _json(send, 422, problem_body(422, summary([error]), errors=[error]))
+                return
             found = [
                 {"type": "value_error", "loc": ["body", *_printable(loc)], "msg": why,
                  "input": None}
                 for loc, why in bad_text(decoded)
             ]  # fmt: skip
             if found:
-                await _json(send, 422, {"detail": found[:20]})
+                await _json(send, 422, problem_body(422, summary(found), errors=found[:20]))
                 return
         delivered = False
 
@@ -130,14 +219,10 @@ class RequestLimits:
                            "input": None})  # fmt: skip
         return errors
 
-    async def _too_large(self, send: Send) -> None:
-        limit = self.max_request_bytes
-        await _json(
-            send,
-            413,
-            {"detail": f"请求体过大，上限 {limit} 字节 / request body too large: at most {limit} "
-                       "bytes"},
-        )  # fmt: skip
+    async def _too_large(self, send: Send, limit: int | None = None) -> None:
+        limit = limit or self.max_request_bytes
+        detail = f"请求体过大，上限 {limit} 字节 / request body too large: at most {limit} bytes"
+        await _json(send, 413, problem_body(413, detail))
 
 
 async def _json(send: Send, status: int, payload: dict[str, Any]) -> None:
@@ -147,7 +232,7 @@ async def _json(send: Send, status: int, payload: dict[str, Any]) -> None:
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

@@ -16,7 +16,10 @@ the workflow and answer 409.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain.models import Actor, Campaign
+from domain.organisations import campaign_scope_refusal
 from store.queries.declarations import DeclarationFacts, ReadScope
 
 __all__ = [
@@ -44,32 +47,19 @@ ALL_ROLES: tuple[str, ...] = (
 READ_ROLES = frozenset({"auditor", "admin", "committee"})
 
 
-def _committee_refusal(actor: Actor, committee_org: str | None) -> str | None:
-    if committee_org is None or actor.org == committee_org:
-        return None
-    return (
-        f"评审委员会 {actor.org or '(none)'} 不负责该评审工作（由 {committee_org} 评审） / your "
-        f"committee does not review this campaign ({committee_org} does)"
-    )
-
-
-def _finance_refusal(actor: Actor, fee_offices: tuple[str, ...]) -> str | None:
-    if not fee_offices or actor.org in fee_offices:
-        return None
-    return (
-        f"财务 {actor.org or '(none)'} 不负责该评审工作的缴费（由 {', '.join(fee_offices)} 确认） / "
-        f"your office does not record this campaign's fees ({', '.join(fee_offices)} do)"
-    )
+def _scope_refusal(
+    actor: Actor, committee_org: str | None, fee_offices: Sequence[str]
+) -> str | None:
+    """The committee's and finance's campaign scope (``domain.organisations``, the rule the
+    declaration's workflow also holds)."""
+    found = campaign_scope_refusal(actor.role, actor.org, committee_org, fee_offices)
+    return found[1] if found else None
 
 
 def campaign_refusal(actor: Actor, campaign: Campaign) -> str | None:
     """Why this committee or finance caller may not act on (or oversee) this campaign (403);
     None for everyone else (their role gate decides)."""
-    if actor.role == "committee":
-        return _committee_refusal(actor, campaign.committee_org)
-    if actor.role == "finance":
-        return _finance_refusal(actor, tuple(campaign.fee_offices()))
-    return None
+    return _scope_refusal(actor, campaign.committee_org, campaign.fee_offices())
 
 
 def org_refusal(actor: Actor, facts: DeclarationFacts) -> str | None:
@@ -91,11 +81,7 @@ def org_refusal(actor: Actor, facts: DeclarationFacts) -> str | None:
             f"主管部门 {actor.org or '(none)'} 不在该申报的审核链上，也不负责其审核确认 / your "
             "organisation is neither on this declaration's authority chain nor its confirming body"
         )
-    if actor.role == "committee":
-        return _committee_refusal(actor, facts.committee_org)
-    if actor.role == "finance":
-        return _finance_refusal(actor, facts.fee_offices)
-    return None
+    return _scope_refusal(actor, facts.committee_org, facts.fee_offices)
 
 
 def read_refusal(actor: Actor, facts: DeclarationFacts, *, finance: bool = False) -> str | None:

@@ -20,7 +20,17 @@ from pydantic import (
     model_validator,
 )
 
-from domain.models import DecisionStage, DeclarationInput, DefenseMode, MaterialRef, OrgKind, Region
+from domain.fees import MAX_FEE
+from domain.models import (
+    Applicant,
+    Attachment,
+    DecisionStage,
+    DeclarationInput,
+    DefenseMode,
+    MaterialRef,
+    OrgKind,
+    Region,
+)
 
 __all__ = [
     "MAX_PAGE",
@@ -100,6 +110,11 @@ class SubmitBody(Body):
     masked_items: list[Literal["name", "photo", "unit", "secret_material"]] | None = Field(
         default=None, max_length=4
     )
+    #: A resubmission's corrected applicant data; the eligibility flags are recomputed from it
+    #: (docs/rules.md §6). Name and ID number stay the person's.
+    applicant: Applicant | None = None
+    #: 委托评审函 (route ``entrusted``), if not attached when the declaration was filed.
+    entrustment: Attachment | None = None
 
 
 class WithdrawBody(Body):
@@ -112,10 +127,15 @@ class DecisionBody(Body):
     opinion: str = ""
     reasons: list[str] = Field(default_factory=list)
     publicity_result_ref: str | None = None
+    #: At the unit's approval: the claimed exemption categories it confirms (docs/rules.md §5).
+    categories_confirmed: list[str] | None = None
+    #: At the unit's re-confirmation: the publicised facts changed, so publicise again (§3).
+    republish: StrictBool = False
 
 
 class ObjectionBody(Body):
-    text: str
+    #: docs/rules.md §10.8: at most 2,000 characters.
+    text: str = Field(min_length=1, max_length=2000)
 
 
 class ResolutionBody(Body):
@@ -125,7 +145,7 @@ class ResolutionBody(Body):
 
 
 class PaymentBody(Body):
-    amount: StrictInt
+    amount: StrictInt = Field(gt=0, le=MAX_FEE)
     receipt_no: str
 
 
@@ -158,7 +178,7 @@ class MisconductBody(Body):
 
 class BatchPaymentItem(Body):
     declaration_id: str = Field(min_length=1, max_length=100)
-    amount: StrictInt = Field(gt=0)
+    amount: StrictInt = Field(gt=0, le=MAX_FEE)
 
 
 class BatchPayment(Body):
@@ -180,6 +200,9 @@ class DeadlinesBody(Body):
     review_closes_at: AwareDatetime | None = None
     fee_deadline: AwareDatetime | None = None
     materials_deadline: AwareDatetime | None = None
+    #: An extension announced after a deadline passed reopens the declarations that deadline
+    #: ended (docs/rules.md §3): each continues from the state it was in, audited.
+    reopen: StrictBool = False
 
 
 class CalendarBody(Body):
@@ -187,6 +210,9 @@ class CalendarBody(Body):
     #: A year has at most 366 days (a longer list was taken whole: reliability finding).
     holidays: list[date] = Field(default_factory=list, max_length=366)
     workdays: list[date] = Field(default_factory=list, max_length=366)
+    #: Without it, a load that would remove official holidays (loaded before, or packaged) is
+    #: refused with 409 and the difference.
+    replace: StrictBool = False
 
 
 # --------------------------------------------------------------------------- answers

@@ -8,14 +8,19 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.auth import Identity
 from api.metrics import Metrics
 from settings import Settings
 from store.db import Store
+from store.materials.objects import ObjectStore
+
+if TYPE_CHECKING:
+    from api.refusals import RefusalWindows
 
 __all__ = ["Clock", "Services", "in_session", "wall_clock"]
 
@@ -41,6 +46,18 @@ class Services:
     #: What never changes about a declaration once recorded (campaign, unit, authority chain,
     #: who filed it), by declaration id, newest use last (``api.subjects.load_facts``).
     facts: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+    #: Where uploaded materials' bytes live (``REVIEWCHAIN_STORAGE_URL``, docs/rules.md §19).
+    objects: ObjectStore | None = None
+    #: Checks callers' tokens (keys, claims, revocations); built from ``settings`` and ``store``.
+    identity: Identity = field(init=False)
+    #: Repeated refusals of one caller on one target, counted (``api.refusals``).
+    refusal_windows: RefusalWindows = field(init=False)
+
+    def __post_init__(self) -> None:
+        from api.refusals import RefusalWindows  # api.refusals builds on this module
+
+        self.identity = Identity(self.settings, self.store)
+        self.refusal_windows = RefusalWindows(self.settings.refusal_window_seconds)
 
 
 async def in_session(store: Store, work: Callable[[Session], T], *, readonly: bool = False) -> T:

@@ -34,8 +34,11 @@ async def _from_workflow(client: Client, declaration_id: str) -> DeclarationFact
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             return None
         raise
-    decoded = await client.data_converter.decode(attributes.input.payloads, [DeclarationStart])
-    start = decoded[0]
+    try:
+        decoded = await client.data_converter.decode(attributes.input.payloads, [DeclarationStart])
+    except Exception:  # not a start this service wrote (e.g. forged, without its payload key)
+        return None
+    start = decoded[0] if decoded else None
     if not isinstance(start, DeclarationStart):
         return None
     return DeclarationFacts(

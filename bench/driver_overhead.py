@@ -41,7 +41,7 @@ from sqlalchemy.dialects import postgresql
 
 from bench.stack import Database
 from domain.models import AuditEventIn
-from store.audit import _INSERT, _TAILS, chain_rows, insert_rows, tail_rows
+from store.audit.append import _INSERT, _TAILS, chain_rows, insert_rows, tail_rows
 from store.db import _XACT_LOCK, Store, _lock_key, advisory_xact_lock
 from store.readmodel import HELD_FILTER
 

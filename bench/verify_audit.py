@@ -46,8 +46,10 @@ from sqlalchemy.pool import NullPool
 
 from store.audit import (
     GENESIS_HASH,
+    AuditHead,
     canonical_bytes,
     check_chains,
+    head_message,
 )
 from store.db import Store, normalize_url
 from store.tables import AuditEvent, DeclarationRead
@@ -129,19 +131,36 @@ def _chain(declaration: int, length: int) -> Iterator[dict[str, Any]]:
 
 
 def populate(store: Store, declarations: int, length: int) -> None:
-    """Bulk-insert the chains (one multi-row INSERT per batch) and one read-model row each, whose
-    ``version`` is the chain's length, so verification also checks every chain's length."""
+    """Bulk-insert the chains (one multi-row INSERT per batch), each chain's signed checkpoint,
+    and one read-model row each, whose ``version`` is the chain's length, so verification also
+    checks every chain's end against both."""
     audit = AuditEvent.__table__  # type: ignore[attr-defined]
     read = DeclarationRead.__table__  # type: ignore[attr-defined]
+    heads = AuditHead.__table__  # type: ignore[attr-defined]
     batch: list[dict[str, Any]] = []
+    checkpoints: list[dict[str, Any]] = []
     with store.engine.begin() as connection:
         for d in range(declarations):
-            batch.extend(_chain(d, length))
+            rows = list(_chain(d, length))
+            batch.extend(rows)
+            last = rows[-1]
+            chain, digest = last["declaration_id"], last["hash"]
+            checkpoints.append(
+                {
+                    "chain": chain,
+                    "campaign_id": CAMPAIGN,
+                    "seq": length,
+                    "hash": digest,
+                    "key_id": store.signer.key_id,
+                    "signature": store.signer.sign(head_message(chain, CAMPAIGN, length, digest)),
+                }
+            )
             if len(batch) >= INSERT_BATCH:
                 connection.execute(sa.insert(audit), batch)
                 batch.clear()
         if batch:
             connection.execute(sa.insert(audit), batch)
+        connection.execute(sa.insert(heads), checkpoints)
         connection.execute(
             sa.insert(read),
             [

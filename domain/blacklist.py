@@ -1,10 +1,12 @@
 """Bars after misconduct (docs/rules.md §2 end; 40号令).
 
 A person found to have cheated (弄虚作假、营私舞弊) may not apply for the corresponding title
-(相应职称评审) for ``blacklist.applicant_years`` (000, 002, 003, 004: 个人五年内不得申报, from the
-finding; 001's pledge: 从申报年度下一年度起3年内, i.e. from 1 January after the campaign year), in
-the same series and level (``scope: series_level``) or in every title (``all``). A unit found at
-fault may not recommend for ``blacklist.unit_years`` (被处理单位三年内取消参评资格).
+(相应职称评审) for ``blacklist.applicant_years`` (000, 002, 003, 004: 个人五年内不得申报; 001 四(九)
+defers to the 自治区 rules, so 5 as well), always counted from the finding: a bar never starts
+later than the finding. "The corresponding title" is the same series at every level
+(``scope: series``, the default: a deputy-senior cheater may not apply for senior either), the
+same series and level (``series_level``) or every title (``all``). A unit found at fault may not
+recommend for ``blacklist.unit_years`` (被处理单位三年内取消参评资格), read whenever the unit decides.
 
 A bar covers ``[from_at, until)``.
 """
@@ -18,6 +20,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel
 
 from domain.calendar import BEIJING
+from domain.identity import normalise_id_number
 from domain.models import Campaign, Level
 
 __all__ = [
@@ -56,25 +59,22 @@ def add_years(at: datetime, years: int) -> datetime:
 
 def applicant_bar(
     campaign: Campaign,
+    series: str,
     level: Level,
     id_number: str,
     found_at: datetime,
     declaration_id: str,
     reason: str,
 ) -> BarEntry:
-    """Bar the applicant: from the finding, or from 1 January after the campaign year when
-    ``applicant_from_next_year`` (001), for ``applicant_years``."""
+    """Bar the applicant from the finding for ``applicant_years``, from the titles the
+    campaign's ``scope`` names."""
     policy = campaign.blacklist
-    if policy.applicant_from_next_year:
-        from_at = datetime(campaign.year + 1, 1, 1, tzinfo=BEIJING)
-    else:
-        from_at = found_at.astimezone(BEIJING)
-    per_title = policy.scope == "series_level"
+    from_at = found_at.astimezone(BEIJING)
     return BarEntry(
         subject_kind="applicant",
-        subject_id=id_number,
-        series=campaign.series if per_title else None,
-        level=level if per_title else None,
+        subject_id=normalise_id_number(id_number),
+        series=series if policy.scope in ("series", "series_level") else None,
+        level=level if policy.scope == "series_level" else None,
         from_at=from_at,
         until=add_years(from_at, policy.applicant_years),
         reason=reason,
@@ -118,7 +118,7 @@ def applicant_barred(
     """The bar (the one lasting longest) that keeps this person from this title at ``at``."""
     matching = [
         e
-        for e in _active(entries, "applicant", id_number, at)
+        for e in _active(entries, "applicant", normalise_id_number(id_number), at)
         if e.series in (None, series) and e.level in (None, level)
     ]
     return _longest(matching)

@@ -8,7 +8,8 @@ ignored, which is almost always a mistake in the notice's transcription:
 - ``defense.onsite_affiliations`` or ``defense.remote_selection: sample`` while none of the levels
   the campaign reviews defends (§5: the venue and the draw only concern those who defend);
 - ``defense.remote_sample_rate`` with ``remote_selection: all`` (the rate would never be used);
-- a ``route_fees`` amount that is not positive (§4, as for ``fees``);
+- a ``route_fees`` amount that is not positive (§4, as for ``fees``), or any fee above
+  :data:`domain.fees.MAX_FEE` (100,000 CNY: no notice comes near it);
 - an authority body named twice in ``authority_levels`` (逐级提交 passes each level once);
 - a ``materials_deadline`` in a campaign that asks for no paper materials (§3: that timer only
   runs where paper is required).
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.models import Campaign
+from domain.fees import MAX_FEE
+from domain.models import Campaign, Level
 
 __all__ = ["Problem", "consistency_problems", "new_problems"]
 
@@ -75,6 +77,18 @@ def consistency_problems(campaign: Campaign) -> list[Problem]:
                     Problem(
                         ("route_fees", route, level),
                         "评审费须为正数 / fees must be positive amounts in CNY",
+                    )
+                )
+    tables: list[tuple[tuple[str, ...], dict[Level, int | None]]] = [(("fees",), campaign.fees)]
+    tables += [(("route_fees", route), dict(fees)) for route, fees in campaign.route_fees.items()]
+    tables += [(("routes", route, "fees"), p.fees) for route, p in campaign.routes.items()]
+    for loc, table in tables:
+        for level, fee in table.items():
+            if fee is not None and fee > MAX_FEE:
+                problems.append(
+                    Problem(
+                        (*loc, level),
+                        f"评审费不能超过 {MAX_FEE} 元 / a fee may be at most {MAX_FEE} CNY",
                     )
                 )
     seen: set[str] = set()

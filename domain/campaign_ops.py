@@ -26,6 +26,8 @@ from pydantic import AwareDatetime, Field, model_validator
 from domain.models import (
     Actor,
     CalendarChangedCommand,
+    CloseReviewCommand,
+    Command,
     DeadlineChangeCommand,
     Model,
     VoteCommand,
@@ -36,6 +38,7 @@ __all__ = [
     "OBJECTION_RETURN",
     "UNCODED",
     "CalendarRecomputeRun",
+    "CloseReviewRun",
     "CommitteeMeetingInput",
     "DeadlineChangeRun",
     "FanOutFailure",
@@ -45,6 +48,7 @@ __all__ = [
     "MeetingVoteInput",
     "ReturnEvent",
     "calendar_change_id",
+    "close_review_id",
     "count_returns",
     "deadline_change_id",
     "meeting_fingerprint",
@@ -96,18 +100,29 @@ def calendar_change_id(
 
 class FanOutItem(Model):
     """Input of the fan-out activity: one declaration and the change to send it (exactly one of
-    ``deadline_change`` and ``calendar_change``)."""
+    ``deadline_change``, ``calendar_change`` and ``close_review``)."""
 
     change_id: str
     declaration_id: str
     deadline_change: DeadlineChangeCommand | None = None
     calendar_change: CalendarChangedCommand | None = None
+    close_review: CloseReviewCommand | None = None
 
     @model_validator(mode="after")
     def _one_change(self) -> FanOutItem:
-        if (self.deadline_change is None) == (self.calendar_change is None):
-            raise ValueError("give exactly one of deadline_change and calendar_change")
+        given = [self.deadline_change, self.calendar_change, self.close_review]
+        if sum(change is not None for change in given) != 1:
+            raise ValueError("give exactly one of deadline_change, calendar_change, close_review")
         return self
+
+    def command(self) -> tuple[str, Command]:
+        """The update to send and its command."""
+        if self.deadline_change is not None:
+            return "change_deadlines", self.deadline_change
+        if self.calendar_change is not None:
+            return "calendar_changed", self.calendar_change
+        assert self.close_review is not None  # validated: exactly one
+        return "close_review", self.close_review
 
 
 class FanOutOutcome(Model):
@@ -133,7 +148,7 @@ class FanOutProgress(Model):
     reason. ``finished`` once ``done == total``; ``runs`` counts continue-as-new."""
 
     change_id: str
-    kind: Literal["deadlines", "calendar"]
+    kind: Literal["deadlines", "calendar", "close_review"]
     total: int = Field(ge=0)
     done: int = 0
     updated: int = 0
@@ -168,6 +183,17 @@ class DeadlineChangeRun(_FanOutRun):
 
     campaign_id: str
     command: DeadlineChangeCommand
+
+
+class CloseReviewRun(_FanOutRun):
+    """Input of ``campaign-close-review``."""
+
+    campaign_id: str
+    command: CloseReviewCommand
+
+
+def close_review_id(campaign_id: str, cmd: CloseReviewCommand) -> str:
+    return _digest({"campaign_id": campaign_id, "closed_at": cmd.closed_at.isoformat()})
 
 
 class CalendarRecomputeRun(_FanOutRun):
@@ -220,9 +246,9 @@ class CommitteeMeetingInput(Model):
 
 
 def attending(meeting: CommitteeMeetingInput, vote: MeetingVoteInput) -> int:
-    """§10.3: those who attend the vote on a declaration are the members present less the
-    members recused (回避) for it."""
-    return len(meeting.members_present) - len(set(vote.recused))
+    """§2.8, §10.3: the members present at the meeting (the quorum counts them all); those
+    recused (回避) for a declaration are among them and do not vote on it."""
+    return len(meeting.members_present)
 
 
 def vote_command(

@@ -25,6 +25,7 @@ from domain.chain.state import Prepared, Refusal, Step
 from domain.models import (
     ROLES,
     CalendarChangedCommand,
+    CloseReviewCommand,
     Command,
     DeadlineChangeCommand,
     DecisionCommand,
@@ -43,8 +44,6 @@ from domain.models import (
 __all__ = [
     "BY_MODEL",
     "COMMANDS",
-    "PATCH_CALENDAR_EXPLAINED",
-    "PATCH_DEADLINE_CHANGE_NOOP",
     "CommandSpec",
     "Preparation",
 ]
@@ -53,13 +52,7 @@ C = TypeVar("C", bound=Command)
 
 #: What must happen before a command applies, as an activity: screening a submission against
 #: the store (blacklists, other live declarations), confirming a payment in the fee ledger.
-Preparation = Literal["screen_applicant", "confirm_fee"]
-
-#: Behaviour changes for running declarations (``workflow.patched``): histories recorded before
-#: them replay on the old path. A deadline change already in force is a no-op (so a retried
-#: fan-out changes a declaration once); a calendar change is explained in the audit trail.
-PATCH_DEADLINE_CHANGE_NOOP = "deadline-change-noop-if-unchanged"
-PATCH_CALENDAR_EXPLAINED = "calendar-change-explained"
+Preparation = Literal["screen_applicant", "confirm_fee", "check_unit_bar"]
 
 
 @dataclass(frozen=True)
@@ -73,8 +66,6 @@ class CommandSpec(Generic[C]):
     apply: Callable[[Chain, C, datetime, Prepared], Step]
     label: str
     prepare: Preparation | None = None
-    #: The ``workflow.patched`` id whose answer the apply step gets as ``Prepared.patched``.
-    patch: str | None = None
     #: Taken by a certified declaration (only a misconduct finding can still revoke it).
     after_certification: bool = False
 
@@ -99,7 +90,7 @@ COMMANDS: dict[str, CommandSpec[Any]] = {
         _spec("withdraw", WithdrawCommand, ("applicant",), filing.refuse_withdraw,
               filing.apply_withdraw, "撤回申报"),
         _spec("decide", DecisionCommand, ("unit_reviewer", "authority_reviewer", "committee"),
-              review.refuse_decide, review.apply_decide, "审核决定"),
+              review.refuse_decide, review.apply_decide, "审核决定", prepare="check_unit_bar"),
         _spec("lodge_objection", ObjectionCommand, ROLES, publicity.refuse_objection,
               publicity.apply_objection, "提出异议"),
         _spec("resolve_objection", ObjectionResolutionCommand, ("unit_reviewer", "committee"),
@@ -118,11 +109,11 @@ COMMANDS: dict[str, CommandSpec[Any]] = {
         _spec("confirm_result", ResultConfirmationCommand, ("committee", "admin"),
               committee.refuse_confirmation, committee.apply_confirmation, "审核确认结果"),
         _spec("change_deadlines", DeadlineChangeCommand, ("committee", "admin"),
-              changes.refuse_change_deadlines, changes.apply_change_deadlines, "调整期限",
-              patch=PATCH_DEADLINE_CHANGE_NOOP),
+              changes.refuse_change_deadlines, changes.apply_change_deadlines, "调整期限"),
+        _spec("close_review", CloseReviewCommand, ("committee",), changes.refuse_close_review,
+              changes.apply_close_review, "结束评审（未重新提交的退回申报不予受理）"),
         _spec("calendar_changed", CalendarChangedCommand, ("admin",),
-              changes.refuse_calendar_changed, changes.apply_calendar_changed, "载入官方日历",
-              patch=PATCH_CALENDAR_EXPLAINED),
+              changes.refuse_calendar_changed, changes.apply_calendar_changed, "载入官方日历"),
     )
 }  # fmt: skip
 

@@ -10,9 +10,11 @@ from domain.models import Campaign, Level, Route
 
 __all__ = ["MAX_FEE", "fee_due", "payment_refusal"]
 
-#: The most one payment may record, in CNY: well above any fee the notices name (550), so a
-#: mistyped amount (an extra digit or three) is refused where no fee is set (002).
-MAX_FEE = 10_000
+#: The largest fee or payment (CNY) the service accepts. The notices charge 200 to 550 per person;
+#: a hundred thousand is far beyond any real fee, so only a slip (an extra digit group, a value
+#: in fen) or an attack reaches it, and far below what the ledger's integer columns hold (an
+#: unbounded amount failed the ledger write as a 500 on PostgreSQL's 32-bit ``payment.amount``).
+MAX_FEE = 100_000
 
 
 def fee_due(campaign: Campaign, level: Level, route: Route) -> int | None:

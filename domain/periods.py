@@ -294,7 +294,7 @@ def working_days_between(start: datetime, end: datetime, cal: WorkCalendar) -> f
 
 # --------------------------------------------------------------------------- at risk (§10.2)
 
-_BEFORE_PUBLICITY = frozenset({"draft", "returned", "unit_review"})
+_BEFORE_PUBLICITY = frozenset({"draft", "entrustment_review", "returned", "unit_review"})
 _AFTER_PUBLICITY = frozenset({"unit_publicity", "unit_recommendation"})
 
 

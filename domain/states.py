@@ -26,6 +26,7 @@ __all__ = [
 
 class StateName(StrEnum):
     draft = "draft"
+    entrustment_review = "entrustment_review"
     unit_review = "unit_review"
     unit_publicity = "unit_publicity"
     unit_recommendation = "unit_recommendation"
@@ -75,6 +76,9 @@ S = StateName
 STATES: dict[StateName, StateInfo] = {
     S.draft: StateInfo("草稿", role="applicant", action="submit", action_label="提交申报",
                        before_committee=True),
+    S.entrustment_review: StateInfo("委托评审审核", role="authority_reviewer",
+                                    action="entrustment_review", action_label="审核委托评审函",
+                                    before_committee=True),
     S.unit_review: StateInfo("单位审核", role="unit_reviewer", action="unit_review",
                              action_label="单位审核", before_committee=True),
     S.unit_publicity: StateInfo("单位内部公示", role="unit_reviewer",
@@ -99,7 +103,8 @@ STATES: dict[StateName, StateInfo] = {
     S.result_publicity: StateInfo("评审结果公示", role="committee",
                                   action="resolve_objections", action_label="处理异议",
                                   publicity=True),
-    S.result_confirmation: StateInfo("结果审核确认", role="committee", action="confirm_result",
+    S.result_confirmation: StateInfo("结果审核确认", role="authority_reviewer",
+                                     action="confirm_result",
                                      action_label="审核确认结果"),
     S.certified: StateInfo("已通过并发证", terminal=True),
     S.returned: StateInfo("退回修改", on_chain=False, role="applicant",

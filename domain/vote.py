@@ -48,6 +48,11 @@ def _tally_refusal(
             f"in favour + against + abstain must equal the {voting} members voting "
             "(no proxy votes)"
         )
+    if recused_present and attending > members:
+        return (
+            f"出席 {attending} 人超过评审委员会人数 {members} 人 / {attending} present exceed the "
+            f"{members} members"
+        )
     if recused_present and len(recused) > attending:
         return (
             f"回避 {len(recused)} 人多于出席 {attending} 人 / {len(recused)} recused is more "

@@ -12,10 +12,10 @@ signal: the audit trail then holds it in order with everything else. Either way 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
@@ -97,11 +97,14 @@ def runtime_for(settings: Settings) -> Runtime | None:
 
 
 async def connect(settings: Settings) -> Client:
-    """The process's one Temporal client, with the pydantic data converter."""
+    """The process's one Temporal client, with the service's data converter (pydantic, and the
+    payload codec when ``payload_keys`` is set: :mod:`gateway.codec`)."""
+    from gateway.codec import data_converter
+
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         runtime=runtime_for(settings),
     )
 
@@ -122,11 +125,14 @@ async def send(
     result_type: type[V] = DeclarationView,  # type: ignore[assignment]
     *,
     update_id: str | None = None,
+    report: Callable[[RefusalRecord], Awaitable[None]] | None = None,
 ) -> V:
     """Run one command; raise :class:`DecisionRefused` with the workflow's reason.
 
     ``update_id``, when given, lets Temporal recognise a repeated delivery of the same command
-    to the same run (a retried fan-out) and answer it without running it again."""
+    to the same run (a retried fan-out) and answer it without running it again. ``report``
+    records a refusal the validator answered (nothing entered the history); by default it is
+    signalled to the workflow as ``record_refusal``."""
     handle = handle_for(client, declaration_id)
     try:
         return await handle.execute_update(update, cmd, id=update_id, result_type=result_type)
@@ -140,7 +146,10 @@ async def send(
                 code=refusal_code(cause),
                 detail={"command": cmd.model_dump(mode="json", exclude={"actor"})},
             )
-            await handle.signal("record_refusal", record)
+            if report is not None:
+                await report(record)
+            else:
+                await handle.signal("record_refusal", record)
             raise DecisionRefused(cause.message, refusal_code(cause)) from err
         if isinstance(cause, ApplicationError) and cause.type == REFUSED_AUDITED:
             raise DecisionRefused(cause.message, refusal_code(cause)) from err

@@ -4,13 +4,21 @@ its log level and format into the process's structlog configuration."""
 from __future__ import annotations
 
 import gc
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE = Path("var") / "reviewchain.sqlite3"
+#: The development secret: public (it is in this file), so production refuses it.
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+#: Shortest HS256 secret production accepts (RFC 7518 §3.2: at least the hash's 256 bits).
+MIN_SECRET_BYTES = 32
+#: Where a development process keeps the audit signing key it generated (store/signing.py).
+DEV_SIGNING_KEY_FILE = Path("var") / "audit-signing-key"
 
 
 class Settings(BaseSettings):
@@ -20,7 +28,40 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "review-chain"
-    jwt_secret: str = "dev-only-secret-change-me-0123456789abcdef"
+    #: ``production`` refuses to start on weak or missing secrets (:func:`startup_problems`).
+    env: Literal["development", "production"] = "development"
+    #: HS256 tokens (the CLI mints them); empty: HS256 is off (tokens of ``jwks_url`` only).
+    jwt_secret: str = DEV_JWT_SECRET
+    #: An identity provider's published keys (Keycloak: …/protocol/openid-connect/certs):
+    #: RS256/ES256 tokens checked against them, ``jwt_issuer`` and ``jwt_audience``.
+    jwks_url: str = ""
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    #: Longest lifetime a token may have (``exp`` minus ``iat``, or minus now): seconds or
+    #: ISO 8601 (``PT12H``).
+    jwt_max_lifetime: timedelta = timedelta(hours=12)
+    #: Temporal payload encryption (gateway/codec.py): ``id:base64-key`` entries separated by
+    #: commas, 32-byte AES keys; the first encrypts, all decrypt. Empty: payloads in clear.
+    payload_keys: str = ""
+    #: Also decode unencrypted payloads: only while workflows started before ``payload_keys``
+    #: was set still run (their histories hold plaintext); while on, anyone who reaches Temporal
+    #: can send commands.
+    payload_accept_plaintext: bool = False
+    #: Origins (comma-separated) whose browser may call ``/codec/*`` (the Temporal UI's).
+    codec_cors_origins: str = ""
+    #: The audit signing key (Ed25519, base64 of the 32-byte seed; ``cli.py keys signing``).
+    #: Empty: development generates one in :data:`DEV_SIGNING_KEY_FILE`; production refuses.
+    signing_key: str = ""
+    signing_key_file: str = DEV_SIGNING_KEY_FILE.as_posix()
+    #: Public keys (base64, comma-separated) of earlier signing keys, still trusted when
+    #: verifying checkpoints and dossiers they signed.
+    signing_previous_public_keys: str = ""
+    #: The console's own origin (``https://review.example.cn``) for its form posts' Origin
+    #: check; empty: the origin the request was addressed to.
+    public_origin: str = ""
+    #: Repeated refusals of one caller on one target within this many seconds are audited
+    #: once, with a count (api/refusals.py).
+    refusal_window_seconds: float = Field(default=60.0, ge=0)
     timezone: str = "Asia/Shanghai"
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     log_level: str = "INFO"
@@ -39,11 +80,70 @@ class Settings(BaseSettings):
     #: Garbage collector of the worker and API processes (:func:`tune_gc`): objects allocated
     #: between two young collections; 0 keeps Python's defaults.
     gc_young_threshold: int = Field(default=10_000, ge=0)
+    #: Where uploaded materials are kept (docs/rules.md §19): ``file:./var/materials`` (a
+    #: directory) or ``s3://bucket`` (an S3-compatible object store, e.g. MinIO, at
+    #: ``s3_endpoint``). Objects are named by their SHA-256; the database keeps the metadata.
+    storage_url: str = "file:./var/materials"
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    #: Where an upload is spooled while it is hashed and checked, before it is committed
+    #: (empty: ``.incoming`` inside a ``file:`` store, the system's temporary directory for S3).
+    upload_spool_dir: str = ""
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+class UnsafeSettings(RuntimeError):
+    """The process refuses to start: its settings would let anyone in (see the message)."""
+
+
+def identity_problems(settings: Settings) -> list[str]:
+    """What is wrong with how callers are identified: errors in production, warnings otherwise."""
+    problems = []
+    secret = settings.jwt_secret.encode("utf-8")
+    if not secret and not settings.jwks_url:
+        problems.append(
+            "REVIEWCHAIN_JWT_SECRET is empty and REVIEWCHAIN_JWKS_URL is not set: no token "
+            "could ever be checked"
+        )
+    elif secret and settings.jwt_secret == DEV_JWT_SECRET:
+        problems.append(
+            "REVIEWCHAIN_JWT_SECRET is the public development secret: anyone can mint tokens"
+        )
+    elif secret and len(secret) < MIN_SECRET_BYTES:
+        problems.append(
+            f"REVIEWCHAIN_JWT_SECRET is {len(secret)} bytes; at least {MIN_SECRET_BYTES} random "
+            "bytes are needed (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    if settings.jwks_url and not (settings.jwt_issuer and settings.jwt_audience):
+        problems.append(
+            "REVIEWCHAIN_JWKS_URL needs REVIEWCHAIN_JWT_ISSUER and REVIEWCHAIN_JWT_AUDIENCE: "
+            "without them a token the provider issued for another application is accepted"
+        )
+    return problems
+
+
+def startup_problems(settings: Settings, *, identity: bool = True) -> list[str]:
+    """Why this process must not start in production (empty: it may); ``identity``: include
+    how callers are identified (the API; the worker checks no token)."""
+    problems = identity_problems(settings) if identity else []
+    if not settings.payload_keys:
+        problems.append(
+            "REVIEWCHAIN_PAYLOAD_KEYS is not set: Temporal payloads (ID numbers, decisions) are "
+            "stored in clear and anyone who reaches Temporal can send commands as anyone "
+            "(python cli.py keys payload)"
+        )
+    if not settings.signing_key:
+        problems.append(
+            "REVIEWCHAIN_SIGNING_KEY is not set: the audit checkpoints and dossiers would be "
+            "signed with a key generated on this machine (python cli.py keys signing)"
+        )
+    return problems
 
 
 def tune_gc(settings: Settings) -> None:
@@ -59,3 +159,19 @@ def tune_gc(settings: Settings) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(settings.gc_young_threshold, 10, 10)
+
+
+def check_startup(settings: Settings, *, identity: bool = True) -> list[str]:
+    """Refuse to start (:class:`UnsafeSettings`, naming every problem) in production on any of
+    :func:`startup_problems`, and anywhere on an identity no token could pass; otherwise return
+    the problems for the caller to log as warnings. The API and the worker call it when they
+    are built, so a bad setting stops the process at start, not at its first request."""
+    problems = startup_problems(settings, identity=identity)
+    fatal = [p for p in problems if "no token could ever be checked" in p]
+    if settings.env == "production":
+        fatal = problems
+    if fatal:
+        raise UnsafeSettings(
+            f"refusing to start (REVIEWCHAIN_ENV={settings.env}): " + "; ".join(fatal)
+        )
+    return problems

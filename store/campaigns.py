@@ -28,6 +28,7 @@ __all__ = [
     "CampaignRow",
     "add_campaign",
     "blind_review_of",
+    "campaign_exists",
     "delimited",
     "get_campaign",
     "replace_campaign",
@@ -51,6 +52,12 @@ class CampaignRow(SQLModel, table=True):
     body: dict[str, Any] = Field(sa_type=sa.JSON, nullable=False)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+def campaign_exists(session: Session, campaign_id: str) -> bool:
+    """Whether the store knows the campaign (its body is not read)."""
+    query = sa.select(sa.literal(1)).where(col(CampaignRow.id) == campaign_id)
+    return session.execute(query).first() is not None
 
 
 def add_campaign(session: Session, campaign: Campaign, *, at: datetime) -> bool:

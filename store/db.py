@@ -31,8 +31,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
+from settings import DEV_SIGNING_KEY_FILE
+from store.signing import Signer
+
 if TYPE_CHECKING:
     from settings import Settings
+
+#: Where a session carries the store's signer (``store.audit.heads`` reads it).
+SIGNER_KEY = "audit_signer"
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -95,6 +101,9 @@ TABLE_MODULES: tuple[str, ...] = (
     "store.tables",
     "store.campaigns",
     "store.meetings",
+    "store.revocations",
+    "store.audit.heads",
+    "store.materials.tables",
     "store.organisations",
 )
 
@@ -152,13 +161,18 @@ def _sqlite_on_begin(conn: Connection) -> None:
 class Store:
     """The database: one engine per process, sessions per unit of work, migrations on start."""
 
-    def __init__(self, url: str, *, pre_ping: bool = True) -> None:
+    def __init__(self, url: str, *, pre_ping: bool = True, signer: Signer | None = None) -> None:
         """``pre_ping`` tests every pooled PostgreSQL connection with a round trip before it is
         lent, so that a caller never meets one the server closed (the API: a request fails at
         most for its own reasons). Without it a closed connection fails the statement that
         meets it and the pool is refreshed; the worker passes ``False`` because its activities
-        retry, and it saves a round trip in every activity."""
+        retry, and it saves a round trip in every activity.
+
+        ``signer`` signs the audit chains' checkpoints written in this store's sessions (the
+        service's key, :meth:`from_settings`); without one, the development key under ``var/``
+        (:meth:`store.signing.Signer.development`)."""
         self.url = normalize_url(url)
+        self.signer = signer or Signer.development(DEV_SIGNING_KEY_FILE)
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {}
@@ -184,7 +198,7 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, pre_ping: bool = True) -> Store:
-        return cls(settings.database_url, pre_ping=pre_ping)
+        return cls(settings.database_url, pre_ping=pre_ping, signer=Signer.from_settings(settings))
 
     def __repr__(self) -> str:
         return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -194,6 +208,7 @@ class Store:
         """One transaction: committed when the block ends, rolled back when it raises."""
         bind = self._readonly_engine if readonly else self.engine
         with Session(bind, expire_on_commit=False) as session, session.begin():
+            session.info[SIGNER_KEY] = self.signer  # audit checkpoints are signed with it
             yield session
 
     def migrate(self) -> None:
@@ -203,13 +218,32 @@ class Store:
         that first takes an advisory lock on PostgreSQL (``BEGIN IMMEDIATE`` on SQLite), so the
         second process waits, then finds the schema current and does nothing.
         """
+        self.upgrade("head")
+
+    def upgrade(self, revision: str = "head") -> None:
+        """alembic ``upgrade`` to ``revision``, under the lock :meth:`migrate` takes."""
+        with self._migration_connection() as connection:
+            command.upgrade(self._alembic(connection), revision)
+
+    def downgrade(self, revision: str) -> None:
+        """alembic ``downgrade`` to ``revision`` (``-1``: one step back), under the same lock."""
+        with self._migration_connection() as connection:
+            command.downgrade(self._alembic(connection), revision)
+
+    def _alembic(self, connection: Connection) -> Any:
+        config = alembic_config(self.url, connection)
+        config.attributes[SIGNER_KEY] = self.signer  # migration 0006 signs existing chains
+        return config
+
+    @contextmanager
+    def _migration_connection(self) -> Iterator[Connection]:
         with self.engine.begin() as connection:
             if self.dialect == "postgresql":
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"),
                     {"key": _lock_key("reviewchain:migrate")},
                 )
-            command.upgrade(alembic_config(self.url, connection), "head")
+            yield connection
 
     def dispose(self) -> None:
         """Close every pooled connection (tests drop their database afterwards)."""

@@ -16,9 +16,17 @@ Sections (``docs/audit.md`` shows an example):
   events touch the official year an administrator loaded (if any) and the days the service uses
   now (version, holidays, adjusted working days);
 - ``proof``: the canonical form in prose, the hash algorithm, the first ``prev_hash`` (64 zeros),
-  the head hash, the event count, and the store's own verification when the dossier was made.
+  the head hash, the event count, the chain's signed checkpoint (``checkpoint``: its ``seq``,
+  ``hash``, key and signature, :mod:`store.audit.heads`), and the store's own verification when
+  the dossier was made;
+- ``signature``: the service's Ed25519 signature of the whole document (its canonical JSON
+  without this member), with the key's id and public key; ``GET /audit/public-key`` publishes
+  the key to compare with.
+- ``materials``: the uploaded files' metadata and hashes and their own audit chain (uploads and
+  reads, docs/rules.md §19; :mod:`store.materials.dossier`).
 
-The readable sections repeat the timeline; the offline verifier checks that they agree with it.
+The readable sections repeat the timeline; the offline verifier checks that they agree with it,
+and checks both signatures, so a dossier edited and fully re-hashed fails.
 """
 
 from __future__ import annotations
@@ -41,13 +49,15 @@ from store.audit import (
     events_of,
     row_dict,
 )
+from store.audit.heads import load_heads, signer_of
 from store.calendar import load_official_years, work_calendar
-from store.dossier_verify import CANONICAL_FORM
+from store.dossier_verify import CANONICAL_FORM, document_bytes
+from store.materials.dossier import materials_section
 from store.tables import DeclarationRead
 
 __all__ = ["DOSSIER_FORMAT", "DossierNotFound", "build_dossier", "dossier_json"]
 
-DOSSIER_FORMAT = "review-chain-dossier/1"
+DOSSIER_FORMAT = "review-chain-dossier/2"
 
 #: The actor of every step the workflow takes by itself (``domain.models.SYSTEM``).
 SYSTEM_ACTOR = "system"
@@ -150,8 +160,14 @@ def _calendar(session: Session, named: dict[int, set[str]], years: set[int]) -> 
 def build_dossier(
     session: Session, declaration_id: str, *, generated_at: datetime | None = None
 ) -> dict[str, Any]:
-    """The dossier of one declaration as a JSON-ready dict (see the module docstring)."""
+    """The dossier of one declaration as a JSON-ready dict, signed (see the module docstring).
+    The timeline ends at the chain's checkpoint, read first, so an event appended meanwhile
+    waits for the next dossier instead of contradicting this one's checkpoint."""
+    signer = signer_of(session)
+    head = load_heads(session, chain=declaration_id).get(declaration_id)
     rows = events_of(session, declaration_id)
+    if head is not None:
+        rows = [row for row in rows if row.seq <= head.seq]
     table = DeclarationRead.__table__  # type: ignore[attr-defined]
     read = (
         session.connection()
@@ -189,7 +205,19 @@ def build_dossier(
     years = {row.at.astimezone(BEIJING).year for row in rows}
 
     check = check_chains(session, declaration_id=declaration_id)
-    return {
+    checkpoint = None
+    if head is not None:
+        checkpoint = {
+            "seq": head.seq,
+            "hash": head.hash,
+            "campaign_id": head.campaign_id,
+            "key_id": head.key_id,
+            "public_key": signer.trusted_keys().get(head.key_id),
+            "signature": head.signature,
+            "signed": "Ed25519 over the UTF-8 of 'review-chain audit head v1\\n<declaration_id>"
+            "\\n<campaign_id>\\n<seq>\\n<hash>'",
+        }
+    document: dict[str, Any] = {
         "format": DOSSIER_FORMAT,
         "generated_at": canonical_instant(generated_at or datetime.now(UTC)),
         "declaration_id": declaration_id,
@@ -212,11 +240,23 @@ def build_dossier(
             "genesis_prev_hash": GENESIS_HASH,
             "event_count": len(timeline),
             "head_hash": timeline[-1]["hash"] if timeline else GENESIS_HASH,
+            "checkpoint": checkpoint,
             "store_check": check.model_dump(),
-            "verify_offline": "python -m store.dossier_verify DOSSIER.json "
-            "(store/dossier_verify.py: Python standard library only)",
+            "verify_offline": "python -m store.dossier_verify DOSSIER.json --public-key KEY "
+            "(store/dossier_verify.py: Python standard library only; KEY from "
+            "GET /audit/public-key)",
         },
+        "materials": materials_section(session, declaration_id),
     }
+    document["signature"] = {
+        "algorithm": "Ed25519",
+        "key_id": signer.key_id,
+        "public_key": signer.public_key,
+        "covers": "the canonical JSON (sorted keys, no whitespace, UTF-8) of this document "
+        "without its signature member",
+        "value": signer.sign(document_bytes(document)),
+    }
+    return document
 
 
 def dossier_json(dossier: dict[str, Any]) -> str:

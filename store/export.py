@@ -10,6 +10,11 @@ to a file). The columns are exactly those of the audit store (docs/rules.md §18
   one row per event; ``at`` in the canonical form (``2024-09-25T02:00:00.000000Z``); an empty
   ``stage_before`` / ``stage_after`` cell is ``null``; ``reasons`` and ``detail`` are their JSON
   text, exactly as stored (already canonical), so a hash can be recomputed from the cell.
+  **Formula guard:** a spreadsheet runs a cell that begins with ``=``, ``+``, ``-`` or ``@`` (and
+  a tab or carriage return) as a formula, and an opinion or an actor id is whatever a caller
+  typed; such a cell is written with a leading ``'``, and so is a cell that already begins with
+  ``'``, so that the guard can always be undone: drop one leading ``'`` from every cell that has
+  one (:func:`unguard`) to get the stored value back.
 - **JSONL**: one JSON object per line, keys in the same order, ``reasons`` and ``detail`` as
   JSON values, non-ASCII written as is.
 
@@ -34,12 +39,15 @@ from store.tables import AuditEvent
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "FORMULA_STARTS",
     "MEDIA_TYPES",
     "ExportFormat",
     "export_csv",
     "export_jsonl",
     "export_trail",
+    "guard",
     "trail_rows",
+    "unguard",
 ]
 
 #: The audit store's columns (docs/rules.md §18), in order.
@@ -73,6 +81,22 @@ BATCH = 2_000
 
 _TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
 _AT = EXPORT_COLUMNS.index("at")
+
+#: What a spreadsheet may take for the start of a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard(value: Any) -> Any:
+    """A CSV cell no spreadsheet runs: text that begins like a formula (or with the guard's own
+    ``'``) gets a leading ``'``; anything else is returned as it is."""
+    if isinstance(value, str) and value.startswith((*FORMULA_STARTS, "'")):
+        return "'" + value
+    return value
+
+
+def unguard(cell: str) -> str:
+    """The stored value of an exported CSV cell (undoes :func:`guard`)."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def _scope(declaration_id: str | None, campaign_id: str | None) -> sa.ColumnElement[bool]:
@@ -114,7 +138,7 @@ def export_csv(
     writer.writerow(EXPORT_COLUMNS)
     pending = 0
     for values in trail_rows(store, declaration_id=declaration_id, campaign_id=campaign_id):
-        writer.writerow(values)
+        writer.writerow([guard(v) for v in values])
         pending += 1
         if pending == BATCH:
             yield buffer.getvalue()

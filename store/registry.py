@@ -45,9 +45,9 @@ def is_live(state: str) -> bool:
     return state not in TERMINAL_STATES
 
 
-def person_lock(session: Session, campaign: Campaign, level: str, id_number: str) -> None:
+def person_lock(session: Session, year: int, series: str, level: str, id_number: str) -> None:
     """Serialise registrations of one person for one title in one year (PostgreSQL)."""
-    advisory_xact_lock(session, f"person:{campaign.year}:{campaign.series}:{level}:{id_number}")
+    advisory_xact_lock(session, f"person:{year}:{series}:{level}:{id_number}")
 
 
 def register(
@@ -73,7 +73,7 @@ def register(
         declaration_id=declaration_id,
         campaign_id=campaign.id,
         year=campaign.year,
-        series=campaign.series,
+        series=declaration.series_in(campaign),
         level=declaration.level,
         route=declaration.route,
         id_number=declaration.applicant.id_number,
@@ -124,16 +124,11 @@ _PERSON = (
 
 
 def person_registrations(
-    session: Session, campaign: Campaign, level: str, id_number: str
+    session: Session, year: int, series: str, level: str, id_number: str
 ) -> list[DeclarationRegistry]:
-    """Every registration of this person for this title in the campaign's year (any route, any
-    campaign of that year), oldest first."""
-    params = {
-        "year": campaign.year,
-        "series": campaign.series,
-        "level": level,
-        "id_number": id_number,
-    }
+    """Every registration of this person for this title in this year (any route, any campaign
+    of that year), oldest first."""
+    params = {"year": year, "series": series, "level": level, "id_number": id_number}
     return list(session.exec(_PERSON, params=params))
 
 

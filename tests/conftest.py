@@ -87,6 +87,7 @@ def time_skipping(env: WorkflowEnvironment) -> WorkflowEnvironment:
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         database_url=f"sqlite:///{(tmp_path / 'store.sqlite3').as_posix()}",
+        storage_url=f"file:{(tmp_path / 'materials').as_posix()}",
         task_queue=f"review-chain-test-{uuid.uuid4().hex[:8]}",
         log_format="console",
         log_level="WARNING",

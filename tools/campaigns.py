@@ -70,9 +70,10 @@ def _load(file: Path) -> Campaign:
 
 def _detail(response: httpx.Response) -> str:
     try:
-        detail: Any = response.json().get("detail", response.text)
+        answer: Any = response.json()
     except ValueError:
         return response.text[:500]
+    detail: Any = answer.get("errors") or answer.get("detail", response.text)
     if isinstance(detail, list):  # 422: one line per field at fault
         return "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"

@@ -115,10 +115,12 @@ def _as_rows(parsed: ParsedRegistry, change: RegistryChange) -> list[RowProblem]
 
 
 def _detail(response: httpx.Response) -> list[str]:
+    """The API's reasons: each of a 422's ``errors`` (problem details), else its ``detail``."""
     try:
-        detail: Any = response.json().get("detail", response.text)
+        answer: Any = response.json()
     except ValueError:
         return [response.text[:500]]
+    detail: Any = answer.get("errors") or answer.get("detail", response.text)
     if isinstance(detail, list):
         return [str(e.get("msg", e)) for e in detail]
     return [str(detail)]

@@ -6,7 +6,16 @@ from typing import Any
 
 
 def all_workflows() -> list[type[Any]]:
-    from workflows.campaign_ops import CalendarRecomputeWorkflow, CampaignDeadlineChangeWorkflow
+    from workflows.campaign_ops import (
+        CalendarRecomputeWorkflow,
+        CampaignDeadlineChangeWorkflow,
+        CloseReviewWorkflow,
+    )
     from workflows.declaration import DeclarationWorkflow
 
-    return [DeclarationWorkflow, CampaignDeadlineChangeWorkflow, CalendarRecomputeWorkflow]
+    return [
+        DeclarationWorkflow,
+        CampaignDeadlineChangeWorkflow,
+        CloseReviewWorkflow,
+        CalendarRecomputeWorkflow,
+    ]

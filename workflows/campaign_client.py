@@ -16,15 +16,28 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.campaign_ops import CalendarRecomputeRun, DeadlineChangeRun, FanOutProgress
+from domain.campaign_ops import (
+    CalendarRecomputeRun,
+    CloseReviewRun,
+    DeadlineChangeRun,
+    FanOutProgress,
+)
 from workflows.campaign_ops import (
     CalendarRecomputeWorkflow,
     CampaignDeadlineChangeWorkflow,
+    CloseReviewWorkflow,
     calendar_recompute_workflow_id,
+    close_review_workflow_id,
     deadline_change_workflow_id,
 )
 
-__all__ = ["finished_within", "progress", "start_calendar_recompute", "start_deadline_change"]
+__all__ = [
+    "finished_within",
+    "progress",
+    "start_calendar_recompute",
+    "start_close_review",
+    "start_deadline_change",
+]
 
 
 async def _start_once(
@@ -45,6 +58,13 @@ async def start_deadline_change(
     return await _start_once(
         client, task_queue, CampaignDeadlineChangeWorkflow.run, run, workflow_id
     )
+
+
+async def start_close_review(
+    client: Client, task_queue: str, run: CloseReviewRun
+) -> WorkflowHandle[Any, FanOutProgress]:
+    workflow_id = close_review_workflow_id(run.campaign_id, run.change_id)
+    return await _start_once(client, task_queue, CloseReviewWorkflow.run, run, workflow_id)
 
 
 async def start_calendar_recompute(

@@ -1,8 +1,9 @@
 """Durable fan-outs of a campaign-wide change to many declarations.
 
-``campaign-deadline-change`` (延期, docs/rules.md §3) and ``calendar-recompute`` (an official calendar
-year loaded, §7) both send one update to each declaration they were given, through the
-``send_campaign_change`` activity:
+``campaign-deadline-change`` (延期, docs/rules.md §3), ``campaign-close-review`` (the committee
+closes the review, §3) and ``calendar-recompute`` (an official calendar year loaded, §7) each
+send one update to each declaration they were given, through the ``send_campaign_change``
+activity:
 
 * in batches of ``batch_size`` at once, recording every answer in ``progress`` (a query);
 * continuing as new every ``continue_as_new_every`` declarations (or when Temporal suggests it),
@@ -24,10 +25,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.retry import REMOTE_OPTIONS
+    from activities.campaign_ops import CampaignOpsActivities
+    from activities.retry import remote
     from domain.campaign_ops import (
         MAX_REASON,
         CalendarRecomputeRun,
+        CloseReviewRun,
         DeadlineChangeRun,
         FanOutItem,
         FanOutOutcome,
@@ -36,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
 
 DEADLINE_CHANGE_TYPE = "campaign-deadline-change"
 CALENDAR_RECOMPUTE_TYPE = "calendar-recompute"
+CLOSE_REVIEW_TYPE = "campaign-close-review"
 
 
 def deadline_change_workflow_id(campaign_id: str, change_id: str) -> str:
@@ -46,16 +50,17 @@ def calendar_recompute_workflow_id(year: int, change_id: str) -> str:
     return f"calendar-{year}-{change_id}"
 
 
+def close_review_workflow_id(campaign_id: str, change_id: str) -> str:
+    return f"close-review-{campaign_id}-{change_id}"
+
+
 async def _send(item: FanOutItem) -> FanOutOutcome:
     try:
-        # By name (activities.campaign_ops): the workflow never imports the Temporal client.
-        outcome: FanOutOutcome = await workflow.execute_activity(
-            "send_campaign_change",
+        return await workflow.execute_activity_method(
+            CampaignOpsActivities.send_campaign_change,
             item,
-            **REMOTE_OPTIONS["send_campaign_change"],
-            result_type=FanOutOutcome,
+            **remote(CampaignOpsActivities.send_campaign_change),
         )
-        return outcome
     except ActivityError as err:  # retries exhausted, or a non-retryable refusal
         cause = err.cause if err.cause is not None else err
         return FanOutOutcome(
@@ -90,7 +95,10 @@ async def fan_out(
     return declaration_ids[addressed:]
 
 
-def _progress(run: DeadlineChangeRun | CalendarRecomputeRun, kind: str) -> FanOutProgress:
+Run = DeadlineChangeRun | CalendarRecomputeRun | CloseReviewRun
+
+
+def _progress(run: Run, kind: str) -> FanOutProgress:
     if run.progress is not None:
         return run.progress.model_copy(update={"runs": run.progress.runs + 1}, deep=True)
     return FanOutProgress.model_validate(
@@ -100,7 +108,7 @@ def _progress(run: DeadlineChangeRun | CalendarRecomputeRun, kind: str) -> FanOu
 
 async def drive(
     progress: FanOutProgress,
-    run: DeadlineChangeRun | CalendarRecomputeRun,
+    run: Run,
     item: Callable[[str], FanOutItem],
 ) -> FanOutProgress:
     """Send ``item(id)`` to each declaration of ``run`` in batches; continue as new, with the
@@ -155,6 +163,29 @@ class CalendarRecomputeWorkflow:
         def item(declaration_id: str) -> FanOutItem:
             return FanOutItem(
                 change_id=run.change_id, declaration_id=declaration_id, calendar_change=run.command
+            )
+
+        return await drive(self._progress, run, item)
+
+    @workflow.query(name="progress")
+    def progress(self) -> FanOutProgress:
+        return self._progress
+
+
+@workflow.defn(name=CLOSE_REVIEW_TYPE)
+class CloseReviewWorkflow:
+    """The committee closes a campaign's review (docs/rules.md §3): sent to every declaration
+    waiting in ``returned``; id ``close-review-<campaign>-<change id>``."""
+
+    @workflow.init
+    def __init__(self, run: CloseReviewRun) -> None:
+        self._progress = _progress(run, "close_review")
+
+    @workflow.run
+    async def run(self, run: CloseReviewRun) -> FanOutProgress:
+        def item(declaration_id: str) -> FanOutItem:
+            return FanOutItem(
+                change_id=run.change_id, declaration_id=declaration_id, close_review=run.command
             )
 
         return await drive(self._progress, run, item)

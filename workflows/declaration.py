@@ -17,32 +17,28 @@ update never changes how an existing history replays.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.audit import AuditActivities
-    from activities.fees import FeeActivities
-    from activities.messages import RecordBatch, ScreeningRequest
-    from activities.retry import local, remote
-    from activities.screening import ScreeningActivities
-    from domain.chain import HISTORY_EVENT_BUDGET, Chain, Prepared, Refusal
+    from activities.messages import RecordBatch
+    from activities.retry import local
+    from domain.chain import HISTORY_EVENT_BUDGET, Chain, Prepared, Refusal, view
     from domain.commands import COMMANDS, CommandSpec
     from domain.models import (
         CalendarChangedCommand,
+        CloseReviewCommand,
         DeadlineChangeCommand,
         DecisionCommand,
         DeclarationStart,
         DeclarationView,
         DefenseCommand,
-        FeeBatch,
-        FeeConfirmation,
         MaterialsReceivedCommand,
         MisconductCommand,
         ObjectionCommand,
@@ -55,10 +51,11 @@ with workflow.unsafe.imports_passed_through():
         VoteCommand,
         WithdrawCommand,
     )
-    from domain.states import FINAL, PENDING
+    from domain.states import FINAL
     from gateway import REFUSED, REFUSED_AUDITED, SIGNAL_SUFFIX
     from workflows import search
     from workflows.effects import run_effect
+    from workflows.prepare import PatchedRules, prepare
 
 __all__ = ["WORKFLOW_TYPE", "DeclarationWorkflow"]
 
@@ -71,35 +68,12 @@ def _error(spec: CommandSpec[Any], refusal: Refusal, kind: str) -> ApplicationEr
     return ApplicationError(refusal.message, code, type=kind, non_retryable=True)
 
 
-class _PatchedRules:
-    """The chain's rule changes (``domain.chain.state.Rules``), answered by ``workflow.patched``
-    where the rule is used, so a history recorded before a change replays on the old rule. A
-    validator or query cannot write a marker: there, a change not decided yet in this run counts
-    as adopted (the handler that follows decides it the same way, live)."""
-
-    def __init__(self) -> None:
-        self.decided: dict[str, bool] = {}
-        self.read_only = False
-
-    def enabled(self, change: str) -> bool:
-        if change not in self.decided:
-            if self.read_only:
-                return True
-            self.decided[change] = workflow.patched(change)
-        return self.decided[change]
-
-
-def _snake(error_type: str) -> str:
-    """``PaymentRefused`` → ``payment_refused``: an activity's refusal type as a refusal code."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in error_type).lstrip("_")
-
-
 @workflow.defn(name=WORKFLOW_TYPE)
 class DeclarationWorkflow:
     @workflow.init
     def __init__(self, start: DeclarationStart) -> None:
         self._start = start
-        self._rules = _PatchedRules()
+        self._rules = PatchedRules()
         self._chain = Chain.start(start)
         self._chain.rules = self._rules
         self._wake = False
@@ -111,7 +85,9 @@ class DeclarationWorkflow:
     @workflow.run
     async def run(self, start: DeclarationStart) -> DeclarationView:
         chain = self._chain
-        if start.carried is None:
+        if start.reopen is not None:
+            chain.reopen(start.reopen, workflow.now())
+        if start.carried is None or start.reopen is not None:
             await self._settle()
         timer: asyncio.Task[None] | None = None
         timer_for: tuple[str, datetime] | None = None
@@ -121,8 +97,9 @@ class DeclarationWorkflow:
                     timer.cancel()
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._flush()
+                carried = chain.s.model_dump(mode="json")
                 workflow.continue_as_new(
-                    start.model_copy(update={"carried": chain.s.model_dump(mode="json")})
+                    start.model_copy(update={"carried": carried, "reopen": None})
                 )
             self._wake = False
             nxt = chain.next_timer()
@@ -166,6 +143,12 @@ class DeclarationWorkflow:
 
     # ------------------------------------------------------------------ query
 
+    @workflow.query(name="carried")
+    def carried(self) -> dict[str, Any]:
+        """Everything the declaration remembers, as continue-as-new carries it (an extension
+        that reopens an ended declaration continues from it)."""
+        return self._chain.s.model_dump(mode="json")
+
     @workflow.query(name="view")
     def view(self) -> DeclarationView:
         self._rules.read_only = True
@@ -203,7 +186,7 @@ class DeclarationWorkflow:
                 raise _error(spec, refusal, REFUSED)
             await self._refused(spec, cmd, refusal, via="signal")
             return chain.view()
-        prepared = await self._prepare(spec, cmd)
+        prepared = await prepare(self._chain, spec, cmd, self._rules)
         # What the preparation refused, or what changed while it ran (re-checked after the await).
         late = (
             prepared if isinstance(prepared, Refusal) else chain.refusal(spec, cmd, workflow.now())
@@ -214,8 +197,6 @@ class DeclarationWorkflow:
                 return chain.view()
             raise _error(spec, late, REFUSED_AUDITED)
         assert isinstance(prepared, Prepared)
-        if spec.patch is not None:
-            prepared = dataclasses.replace(prepared, patched=workflow.patched(spec.patch))
         step = chain.apply(spec, cmd, workflow.now(), prepared)
         self._wake = True
         await self._settle()
@@ -223,53 +204,6 @@ class DeclarationWorkflow:
         if "objection_id" in step.result:
             return ObjectionLodged(**view.model_dump(), objection_id=step.result["objection_id"])
         return view
-
-    async def _prepare(self, spec: CommandSpec[Any], cmd: Any) -> Prepared | Refusal:
-        """What must happen before a command may apply (the table's ``prepare``): screening a
-        submission against the store, confirming a payment in the fee ledger."""
-        s = self._chain.s
-        if spec.prepare == "screen_applicant":
-            screening = await workflow.execute_local_activity_method(
-                ScreeningActivities.screen_applicant,
-                ScreeningRequest(
-                    declaration_id=s.declaration_id,
-                    campaign=s.campaign,
-                    declaration=s.declaration,
-                    at=workflow.now(),
-                ),
-                **local(ScreeningActivities.screen_applicant),
-            )
-            if screening.refusal:
-                return Refusal("screened_out", screening.refusal)
-            return Prepared(screening=screening)
-        if spec.prepare == "confirm_fee" and not s.fee_paid and not cmd.confirmed_in_batch:
-            confirmation = FeeConfirmation(
-                declaration_id=s.declaration_id,
-                campaign_id=s.campaign.id,
-                receipt_no=cmd.receipt_no,
-                amount=cmd.amount,
-                due=s.fee_due,
-                payer_org=cmd.payer_org,
-                confirmed_by=cmd.actor.id,
-                at=workflow.now(),
-            )
-            batch = FeeBatch(
-                receipt_no=cmd.receipt_no,
-                payer_org=cmd.payer_org,
-                confirmed_by=cmd.actor.id,
-                at=confirmation.at,
-                items=[confirmation],
-            )
-            try:
-                await workflow.execute_activity_method(
-                    FeeActivities.confirm_fee, batch, **remote(FeeActivities.confirm_fee)
-                )
-            except ActivityError as err:
-                cause = err.cause
-                if isinstance(cause, ApplicationError) and cause.non_retryable:
-                    return Refusal(_snake(cause.type or "FeeRefused"), cause.message)
-                raise
-        return Prepared()
 
     # ------------------------------------------------------------------ effects and audit
 
@@ -284,9 +218,8 @@ class DeclarationWorkflow:
 
     def _index_key(self) -> tuple[str, str]:
         """The view's state and pending role, without building the view."""
-        state = self._chain.s.state
-        pending = PENDING.get(state)
-        return str(state), str(pending[0]) if pending else ""
+        who = view.pending(self._chain)
+        return str(self._chain.s.state), who[0] if who else ""
 
     def _reindex(self) -> None:
         """Keep the state and pending-role search attributes current."""
@@ -420,6 +353,14 @@ class DeclarationWorkflow:
     @change_deadlines.validator
     def _v_change_deadlines(self, cmd: DeadlineChangeCommand) -> None:
         self._validate(COMMANDS["change_deadlines"], cmd)
+
+    @workflow.update(name="close_review")
+    async def close_review(self, cmd: CloseReviewCommand) -> DeclarationView:
+        return await self._handle(COMMANDS["close_review"], cmd)
+
+    @close_review.validator
+    def _v_close_review(self, cmd: CloseReviewCommand) -> None:
+        self._validate(COMMANDS["close_review"], cmd)
 
     @workflow.update(name="calendar_changed")
     async def calendar_changed(self, cmd: CalendarChangedCommand) -> DeclarationView:

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.publicity import PublicityActivities
     from activities.retry import local, remote
     from activities.review_form import ReviewFormActivities
-    from domain.chain import Chain, Effect
+    from domain.chain import Chain, Effect, timers
 
 __all__ = ["CLOSE_INTERRUPTED_PUBLICITY", "run_effect"]
 
@@ -67,6 +67,8 @@ async def run_effect(chain: Chain, effect: Effect) -> None:
         await _compute_correction(chain)
     elif effect.kind == "compute_at_risk":
         await _compute_at_risk(chain)
+    elif effect.kind == "compute_acceptance":
+        await _compute_acceptance(chain)
     elif effect.kind == "issue_review_form":
         form = await workflow.execute_activity_method(
             ReviewFormActivities.issue_review_form,
@@ -99,6 +101,7 @@ async def run_effect(chain: Chain, effect: Effect) -> None:
             BlacklistRequest(
                 declaration_id=s.declaration_id,
                 campaign=s.campaign,
+                series=s.declaration.series,
                 level=s.declaration.level,
                 id_number=s.declaration.applicant.id_number,
                 unit_id=s.declaration.unit_id,
@@ -157,3 +160,25 @@ async def _compute_at_risk(chain: Chain) -> None:
         **local(DeadlineActivities.compute_at_risk_table),
     )
     chain.on_at_risk_table(table, workflow.now())
+
+
+async def _compute_acceptance(chain: Chain) -> None:
+    """docs/rules.md §2.6: from when fewer than 1 (refused) and 3 (at risk) full working days
+    remain before the fee or materials deadline, for formal acceptance."""
+    s = chain.s
+    until = timers.acceptance_deadline(chain)
+    if until is None:
+        return
+    table = await workflow.execute_local_activity_method(
+        DeadlineActivities.compute_at_risk_table,
+        DeadlineRequest(
+            declaration_id=s.declaration_id,
+            kind="at_risk_from",
+            start=workflow.now(),
+            campaign=s.campaign,
+            working_days_needed=timers.ACCEPTANCE_AT_RISK_DAYS,
+            until=until,
+        ),
+        **local(DeadlineActivities.compute_at_risk_table),
+    )
+    chain.on_acceptance_table(table, workflow.now())

@@ -88,13 +88,14 @@ def _is_list(annotation: Any) -> bool:
 
 
 def form_fields(model: type[BaseModel], form: Form) -> dict[str, Any]:
-    """The fields of ``model`` as the form sent them: repeated fields as lists of codes, a
-    required field as its text (blank included, for the model to refuse), an optional one only
-    when filled in."""
+    """The fields of ``model`` as the form sent them: repeated fields (when the form has them)
+    as lists of codes, a required field as its text (blank included, for the model to refuse),
+    an optional one only when filled in."""
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         if _is_list(info.annotation):
-            out[name] = form.codes(name)
+            if name in form.fields:
+                out[name] = form.codes(name)
         elif info.is_required():
             out[name] = form.get(name)
         elif (value := form.optional(name)) is not None:

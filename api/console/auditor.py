@@ -9,17 +9,22 @@ than links to ``/audit/export`` because a browser link cannot carry the API's be
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import asyncio
+import os
+import tempfile
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from api.commands import not_found
 from api.console.auth import ConsoleAllow
 from api.console.render import console_router, render
 from api.deps import ServicesDep
+from api.headers import content_disposition
 from api.routes import audit, declarations
 from api.schemas import MAX_PAGE
 from api.services import in_session
@@ -27,6 +32,8 @@ from domain.models import Actor
 from store.audit import events_of
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import MEDIA_TYPES, export_trail
+from store.materials.dossier import write_bundle
+from store.materials.objects import ObjectStore
 from store.queries.campaigns import campaigns
 from store.queries.history import ActorEvents, event_dict, events_of_actor
 
@@ -110,17 +117,20 @@ async def export(
         services.store, format=format, campaign_id=campaign_id or None,
         declaration_id=declaration_id or None,
     )  # fmt: skip
-    name = f"audit-{campaign_id or declaration_id}.{format}".replace('"', "").replace("/", "_")
+    name = f"audit-{campaign_id or declaration_id}.{format}".replace("/", "_")
     return StreamingResponse(
         (chunk.encode("utf-8") for chunk in chunks),
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": content_disposition(name)},
     )
 
 
 @router.get("/audit/declarations/{declaration_id}/dossier")
-async def dossier(declaration_id: str, actor: DossierReader, services: ServicesDep) -> Response:
-    """The dossier (§10.5): one JSON file a regulator verifies offline."""
+async def dossier(
+    declaration_id: str, actor: DossierReader, services: ServicesDep, files: bool = False
+) -> Response:
+    """The dossier (§10.5): one JSON file a regulator verifies offline; with ``files=true`` a
+    zip that also holds every uploaded material's bytes (§19)."""
     now = await services.clock()
     try:
         built = await in_session(
@@ -130,12 +140,28 @@ async def dossier(declaration_id: str, actor: DossierReader, services: ServicesD
         )
     except DossierNotFound as err:
         raise not_found(declaration_id) from err
-    name = f"dossier-{declaration_id}.json".replace('"', "").replace("/", "_")
+    stem = f"dossier-{declaration_id}".replace('"', "").replace("/", "_")
+    if files and services.objects is not None:
+        objects = services.objects
+        path = await asyncio.to_thread(_bundle, built, objects)
+        return FileResponse(
+            path,
+            media_type="application/zip",
+            headers={"Content-Disposition": content_disposition(f"{stem}.zip")},
+            background=BackgroundTask(os.unlink, path),
+        )
     return Response(
         dossier_json(built).encode("utf-8"),
         media_type="application/json; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": content_disposition(f"{stem}.json")},
     )
+
+
+def _bundle(built: dict[str, Any], objects: ObjectStore) -> str:
+    handle, path = tempfile.mkstemp(prefix="dossier-", suffix=".zip")
+    with os.fdopen(handle, "wb") as out:
+        write_bundle(built, objects, out)
+    return path
 
 
 @router.get("/audit/actors")

@@ -1,8 +1,9 @@
 """Signing in to the console: the API's own JWT, kept in an HttpOnly cookie.
 
 The console reads the token from its cookie and verifies it exactly as the API verifies a bearer
-token (:func:`api.auth.authenticate_token`: same secret, algorithm, claims and expiry); no token or
-a bad one is 401, which the console answers with its sign-in page.
+token (:meth:`api.auth.Identity.authenticate`: same keys, claims, expiry and revocations); no
+token or a bad one is 401, which the console answers with its sign-in page. Signing out revokes
+the token on the server (``store.revocations``), so a copy of the cookie is worth nothing after.
 
 Role gates are the API's own. :meth:`ConsoleAllow.like` copies the roles of the ``Allow`` an API
 route declares (``ConsoleAllow.like(inbox.Anyone, action="inbox")``), so a console form
@@ -10,9 +11,11 @@ admits exactly whom the JSON endpoint admits, and a refused role is a 403 audite
 (:class:`api.deps.Allow`) under the same action name. ``ConsoleAllow`` is an ``Allow``, so
 :func:`api.app.check_access_declared` sees every console route's rule.
 
-Forms post with the cookie, so the cookie is ``SameSite=Strict`` and every form also carries a
-CSRF token: an HMAC of the session's token under the JWT secret (double submit, nothing stored on
-the server), checked before any command is sent.
+Forms post with the cookie, so the cookie is ``SameSite=Strict``, every form post (sign-in and
+sign-out included) must come from the console's own origin (its ``Origin`` header, else its
+``Referer``: :func:`check_origin`), and every form of a signed-in page also carries a CSRF token:
+an HMAC of the session's token under the JWT secret (double submit, nothing stored on the
+server), checked before any command is sent.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Annotated, Any, get_args
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.params import Depends as DependsParam
 from starlette.responses import Response
 
-from api.auth import authenticate_token, unauthorized
-from api.deps import Allow, ServicesDep, SettingsDep
+from api.auth import unauthorized
+from api.deps import Allow, ServicesDep
+from api.services import Services
 from domain.models import Actor
 from settings import Settings
 
@@ -34,6 +39,7 @@ __all__ = [
     "COOKIE",
     "ConsoleActorDep",
     "ConsoleAllow",
+    "check_origin",
     "clear_session",
     "console_actor",
     "csrf_token",
@@ -48,23 +54,50 @@ COOKIE_PATH = "/console"
 MAX_TOKEN = 4096
 
 
-def console_actor(request: Request, settings: SettingsDep) -> Actor:
+async def console_actor(request: Request, services: ServicesDep) -> Actor:
     """The signed-in caller, from the cookie; 401 without a valid token."""
     token = request.cookies.get(COOKIE)
     if not token:
         raise unauthorized("not signed in / 未登录")
-    return authenticate_token(token, settings)
+    return await services.identity.authenticate(token)
 
 
 ConsoleActorDep = Annotated[Actor, Depends(console_actor)]
 
 
-def optional_actor(request: Request, settings: Settings) -> Actor | None:
+async def optional_actor(request: Request, services: Services) -> Actor | None:
     """The signed-in caller or None (for pages that render either way, such as errors)."""
     try:
-        return console_actor(request, settings)
+        return await console_actor(request, services)
     except HTTPException:
         return None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def own_origin(request: Request, settings: Settings) -> str:
+    """The console's own origin: ``public_origin`` when set (behind a proxy), else the origin
+    the request was addressed to."""
+    return _origin(settings.public_origin) or _origin(str(request.base_url))
+
+
+def check_origin(request: Request, settings: Settings) -> None:
+    """403 unless a form post comes from the console's own pages: its ``Origin`` (every current
+    browser sends one on a POST), or without it its ``Referer``, must be the console's origin.
+    Neither header: refused too (a browser that sends neither cannot be told from a forgery)."""
+    sent = request.headers.get("origin") or ""
+    if not sent or sent == "null":
+        sent = _origin(request.headers.get("referer") or "")
+    if _origin(sent) != own_origin(request, settings):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "表单来自其他网站，已拒绝 / the form was posted from another origin: refused",
+        )
 
 
 class ConsoleAllow(Allow):

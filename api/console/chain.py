@@ -18,7 +18,14 @@ from domain.states import FINAL, MAIN_CHAIN, PUBLICITIES, TERMINAL
 __all__ = ["MAIN_CHAIN", "Step", "actions_for", "chain_steps", "is_person"]
 
 REVIEW_STAGES = frozenset(
-    {"unit_review", "unit_recommendation", "authority_review", "committee_formal_review"}
+    {
+        "entrustment_review",
+        "unit_review",
+        "unit_recommendation",
+        "authority_review",
+        "committee_formal_review",
+        "result_confirmation",
+    }
 )
 
 
@@ -81,6 +88,8 @@ def _optional_stage(state: str, view: dict[str, Any], visited: set[str]) -> bool
     """Whether a stage some declarations skip belongs on this one's chain."""
     if state in visited or state == view["state"]:
         return True
+    if state == "entrustment_review":
+        return view.get("route") == "entrusted"
     if state == "materials_pending":
         return bool(view["materials"]["required"])
     if state == "defense_pending":

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, HTTPException, Request, status
 
-from api.console.auth import ConsoleActorDep, verify_csrf
+from api.console.auth import ConsoleActorDep, check_origin, verify_csrf
 from api.deps import SettingsDep
 
 __all__ = ["Form", "FormDep", "PostedForm", "read_form"]
@@ -70,8 +70,10 @@ FormDep = Annotated[Form, Depends(read_form)]
 async def posted_form(
     request: Request, _: ConsoleActorDep, form: FormDep, settings: SettingsDep
 ) -> Form:
-    """A form from a signed-in page (401 when signed out): its CSRF token must match the
-    session's (403, not audited: a forged post is nobody's decision)."""
+    """A form from a signed-in page (401 when signed out): posted from the console's own origin
+    and carrying the session's CSRF token (else 403, not audited: a forged post is nobody's
+    decision)."""
+    check_origin(request, settings)
     verify_csrf(request, settings, form.get("csrf"))
     return form
 

@@ -200,8 +200,8 @@ def validation_messages(errors: Any) -> list[str]:
     return out
 
 
-def error_page(request: Request, status_code: int, detail: Any) -> HTMLResponse:
-    actor = optional_actor(request, _settings(request))
+async def error_page(request: Request, status_code: int, detail: Any) -> HTMLResponse:
+    actor = await optional_actor(request, request.app.state.services)
     messages = validation_messages(detail) if isinstance(detail, list) else [str(detail)]
     return render(request, "error.html", actor, status_code=status_code, messages=messages,
                 status=status_code)  # fmt: skip
@@ -219,9 +219,9 @@ class ConsoleRoute(APIRoute):
             except StarletteHTTPException as err:
                 if err.status_code == 401:
                     return signin_redirect(request, expired=COOKIE in request.cookies)
-                return error_page(request, err.status_code, err.detail)
+                return await error_page(request, err.status_code, err.detail)
             except RequestValidationError as err:
-                return error_page(request, 422, err.errors())
+                return await error_page(request, 422, err.errors())
 
         return console_handler
 

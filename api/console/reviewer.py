@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 from starlette.responses import HTMLResponse, Response
 
 from api.console.auth import ConsoleAllow, roles_of
 from api.console.chain import actions_for, chain_steps, is_person
 from api.console.render import console_router, render
 from api.deps import ServicesDep
+from api.materials import APPLICANT_STATES, UNIT_STATES, listing
 from api.routes import declarations, inbox
 from api.schemas import MAX_PAGE
 from api.services import Services
@@ -44,6 +45,7 @@ DONE: dict[str, str] = {
     "record_defense": "答辩结果已登记 / defense recorded",
     "record_vote": "表决已登记 / vote recorded",
     "record_misconduct": "违规行为已登记 / misconduct recorded",
+    "upload_material": "材料已上传 / material uploaded",
 }
 
 
@@ -78,6 +80,7 @@ async def declaration_page(
     events: list[dict[str, Any]] = []
     if actor.role in HISTORY_READERS:
         events = (await declarations.get_history(declaration_id, actor, services))["events"]
+    materials = await _materials(services, actor, declaration_id)
     done = request.query_params.get("done", "")
     return render(
         request,
@@ -88,6 +91,8 @@ async def declaration_page(
         events=events,
         steps=chain_steps(view, events),
         actions=actions_for(actor, view),
+        materials=materials,
+        uploads=upload_kinds(actor, view, materials),
         is_person=is_person,
         now=await services.clock(),
         refusal=refusal,
@@ -95,6 +100,39 @@ async def declaration_page(
         kept=kept or {},
         done=DONE.get(done, "") if status_code == 200 else "",
     )
+
+
+async def _materials(
+    services: Services, actor: Actor, declaration_id: str
+) -> dict[str, Any] | None:
+    """The materials and the catalogue's completeness, for whoever reads the declaration's files
+    (finance reads the fee, not the files: no section)."""
+    if actor.role == "finance":
+        return None
+    try:
+        return await listing(services, actor, declaration_id)
+    except HTTPException as err:
+        if err.status_code == 404:  # not recorded in the read model yet
+            return None
+        raise
+
+
+def upload_kinds(
+    actor: Actor, view: dict[str, Any], materials: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The catalogue's kinds the caller may upload now (docs/rules.md §19): the applicant's in
+    draft and returned, the unit's from its review to its recommendation."""
+    if not materials:
+        return []
+    if actor.role == "applicant":
+        party, states = "applicant", APPLICANT_STATES
+    elif actor.role == "unit_reviewer":
+        party, states = "unit", UNIT_STATES
+    else:
+        return []
+    if view["state"] not in states:
+        return []
+    return [k for k in materials["catalogue"] if k["uploader"] == party]
 
 
 @router.get("/declarations/{declaration_id}")

@@ -6,13 +6,14 @@ too)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
-from api.deps import Allow, ServicesDep
+from api.deps import PUBLIC, Allow, ServicesDep
+from api.headers import content_disposition
 from api.services import in_session
 from domain.models import Actor
 from store.audit import ChainCheck, verify
@@ -31,6 +32,20 @@ def _one_scope(declaration_id: str | None, campaign_id: str | None) -> None:
             [{"type": "value_error", "loc": ("query", "declaration_id"), "input": None,
               "msg": "give exactly one of declaration_id and campaign_id"}]
         )  # fmt: skip
+
+
+@router.get("/public-key", dependencies=[Depends(PUBLIC)])
+async def public_key(services: ServicesDep) -> dict[str, Any]:
+    """The service's audit signing key (Ed25519, base64 of the 32 raw bytes): what a dossier's
+    signature and every chain's checkpoint verify with (``python -m store.dossier_verify
+    DOSSIER.json --public-key KEY``). ``trusted`` adds earlier keys still accepted, by id."""
+    signer = services.store.signer
+    return {
+        "algorithm": "Ed25519",
+        "key_id": signer.key_id,
+        "public_key": signer.public_key,
+        "trusted": signer.trusted_keys(),
+    }
 
 
 @router.get("/verify")
@@ -72,9 +87,8 @@ async def export_trail(
         services.store, format=format, declaration_id=declaration_id, campaign_id=campaign_id
     )
     scope = campaign_id if campaign_id is not None else declaration_id
-    filename = f"audit-{scope}.{format}".replace('"', "")
     return StreamingResponse(
         _encoded(chunks),
         media_type=MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition(f"audit-{scope}.{format}")},
     )

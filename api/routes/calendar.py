@@ -7,6 +7,11 @@ deadline, ``deadline.<kind>.recomputed`` or ``.confirmed`` with its new explanat
 for it (provisional declarations are few) and answers 200 with the summary; should it take longer
 than :data:`WAIT_SECONDS`, it answers 202 with the change's id, and loading the same data again
 follows the same run.
+
+Both answers carry ``difference``: the holidays and adjusted working days the load adds and
+removes against the year in force before it (loaded, packaged or provisional). A load that
+would remove official holidays is refused with 409 and that difference, writing nothing, unless
+the body says ``"replace": true`` (an empty list must not silently undo the official year).
 """
 
 from __future__ import annotations
@@ -20,12 +25,13 @@ from pydantic import ValidationError
 
 from api.commands import require_client
 from api.deps import Allow, ServicesDep
+from api.refusals import Refusals
 from api.schemas import CalendarBody
 from api.services import in_session
 from domain.calendar import CalendarYear
 from domain.campaign_ops import CalendarRecomputeRun, calendar_change_id
 from domain.models import Actor, CalendarChangedCommand
-from store.calendar import put_calendar_year
+from store.calendar import HolidaysDropped, put_calendar_year
 from store.queries.declarations import provisional_in_year
 from workflows.campaign_client import finished_within, start_calendar_recompute
 from workflows.campaign_ops import calendar_recompute_workflow_id
@@ -59,7 +65,23 @@ async def put_calendar(
         ) from err  # fmt: skip
     client = require_client(services)  # before anything is written
     now = await services.clock()
-    changed = await in_session(services.store, lambda s: put_calendar_year(s, data, loaded_at=now))
+    try:
+        loaded = await in_session(
+            services.store,
+            lambda s: put_calendar_year(s, data, loaded_at=now, replace=body.replace),
+        )
+    except HolidaysDropped as refused:
+        difference = refused.difference.model_dump(mode="json")
+        await Refusals(services).on_access(
+            actor,
+            action="put_calendar",
+            reason=str(refused),
+            status=409,
+            detail={"year": year, "version": body.version, "difference": difference},
+        )
+        return JSONResponse(
+            {"detail": str(refused), "year": year, "difference": difference}, status_code=409
+        )
     ids = await in_session(services.store, lambda s: provisional_in_year(s, year), readonly=True)
     change_id = calendar_change_id(year, body.version, body.holidays, body.workdays)
     cmd = CalendarChangedCommand(actor=actor, year=year, version=body.version)
@@ -73,8 +95,9 @@ async def put_calendar(
     answer: dict[str, Any] = {
         "year": year,
         "version": body.version,
-        "changed": changed,
+        "changed": loaded.changed,
         "change_id": change_id,
+        "difference": loaded.difference.model_dump(mode="json"),
     }
     if done is None or not done.finished:
         answer.update(declarations=len(ids), finished=False, done=done.done if done else 0)

@@ -20,6 +20,7 @@ from api.commands import require_client
 from api.deps import Allow, ServicesDep, forbidden
 from api.policy import ALL_ROLES, campaign_refusal
 from api.refusals import Refusals
+from api.reopening import reopen_ended
 from api.schemas import CreatedCampaign, DeadlinesBody
 from api.services import Services, in_session
 from domain.campaign_checks import Problem, consistency_problems, new_problems
@@ -134,7 +135,7 @@ async def change_deadlines(
     else 202 with the change's id and how many declarations it addresses (``progress`` names
     where to follow it). Committee staff move their own committee's campaigns only (403)."""
     campaign = await campaign_for(services, actor, campaign_id, action="change_deadlines")
-    changes = body.model_dump(include=body.model_fields_set)
+    changes = body.model_dump(include=body.model_fields_set - {"reopen"})
     try:
         moved = Campaign.model_validate({**campaign.model_dump(), **changes})
     except ValidationError as err:
@@ -164,6 +165,8 @@ async def change_deadlines(
         "deadlines": cmd.deadlines.model_dump(mode="json"),
         "progress": f"/campaigns/{campaign_id}/deadline-changes/{change_id}",
     }
+    if body.reopen:
+        answer["reopened"] = await reopen_ended(services, campaign, moved, actor, now, change_id)
     workflow_id = deadline_change_workflow_id(campaign_id, change_id)
     done = await finished_within(client, workflow_id, wait) if wait > 0 else None
     if done is None or not done.finished:

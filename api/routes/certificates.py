@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from api.certificate_pdf import CertificateDocument, render_certificate
 from api.deps import PUBLIC, Allow, ServicesDep, forbidden
+from api.headers import content_disposition
 from api.refusals import Refusals
 from api.services import in_session
 from api.subjects import load_facts
@@ -99,5 +100,7 @@ async def certificate_pdf(number: str, actor: Holder, services: ServicesDep) -> 
     return Response(
         render_certificate(document),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{cert.certificate_no}.pdf"'},
+        headers={
+            "Content-Disposition": content_disposition(f"{cert.certificate_no}.pdf", "inline")
+        },
     )

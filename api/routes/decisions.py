@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from api.commands import build, execute, target
 from api.deps import Allow, ServicesDep
+from api.materials import check_decision
 from api.schemas import (
     DecisionBody,
     DefenseBody,
@@ -36,7 +37,7 @@ from api.schemas import (
 from api.services import Services, in_session
 from api.subjects import DeclarationFacts
 from domain.commands import COMMANDS, CommandSpec
-from domain.models import Actor, DeclarationView, ObjectionLodged
+from domain.models import Actor, Command, DeclarationView, ObjectionLodged
 from store.organisations import members_of
 
 __all__ = ["BINDINGS", "PREFIX", "Binding", "command_fields", "router", "run"]
@@ -46,6 +47,16 @@ PREFIX = "/declarations/{declaration_id}"
 
 def _no_extra(actor: Actor) -> dict[str, Any]:
     return {}
+
+
+def _objection_id(view: dict[str, Any]) -> dict[str, Any]:
+    """An objector learns the id of their objection and nothing else of the declaration
+    (docs/rules.md §10.8)."""
+    return {"objection_id": view["objection_id"]}
+
+
+#: A check the API makes before it sends a command (409 or 422 of its own, audited where 409).
+Check = Callable[[Services, Actor, DeclarationFacts, Any], Awaitable[None]]
 
 
 def _payer(actor: Actor) -> dict[str, Any]:
@@ -85,7 +96,13 @@ class Binding:
     #: ``False``: anyone signed in may send it, whatever their organisation (objections).
     org_scoped: bool = True
     answer: type[DeclarationView] = DeclarationView
+    #: The answer's shape when it is not the declaration's view, and its status.
+    reply: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    status_code: int = 200
     summary: str = ""
+    #: Checked before the command is sent: the unit's decisions against the declaration's
+    #: materials (``api.materials.check_decision``, docs/rules.md §19).
+    check: Check | None = None
     path_params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,10 +116,11 @@ BINDINGS: dict[str, Binding] = {
                       summary="Submit, or resubmit after a return"),
     "withdraw": Binding("/withdraw", WithdrawBody, body_required=False,
                         summary="Withdraw the declaration"),
-    "decide": Binding("/decisions", DecisionBody,
+    "decide": Binding("/decisions", DecisionBody, check=check_decision,
                       summary="Approve, return or reject at a review stage"),
     "lodge_objection": Binding("/objections", ObjectionBody, org_scoped=False,
-                               answer=ObjectionLodged, summary="Object during a publicity"),
+                               answer=ObjectionLodged, reply=_objection_id, status_code=201,
+                               summary="Object during a publicity (answers its id only)"),
     "resolve_objection": Binding("/objections/{objection_id}/resolution", ResolutionBody,
                                  summary="Resolve an objection"),
     "record_payment": Binding("/payments", PaymentBody, from_caller=_payer,
@@ -143,8 +161,11 @@ async def run(
     )
     fields = command_fields(binding, body, actor, params)
     fields.update(await binding.from_store(services, facts))
-    cmd = build(spec.model, actor, **fields)
-    return await execute(services, actor, facts, cmd, result_type=binding.answer)
+    cmd: Command = build(spec.model, actor, **fields)
+    if binding.check is not None:
+        await binding.check(services, actor, facts, cmd)
+    view = await execute(services, actor, facts, cmd, result_type=binding.answer)
+    return binding.reply(view) if binding.reply else view
 
 
 def gate(spec: CommandSpec[Any], allow: type[Allow] = Allow) -> Any:
@@ -189,4 +210,5 @@ for _name, _binding in BINDINGS.items():
         methods=["POST"],
         name=_name,
         summary=_binding.summary,
+        status_code=_binding.status_code,
     )

@@ -70,16 +70,17 @@ def _register(
     """Under the person's lock: refuse a barred person or a second live declaration for the
     same title and year, else register this one (live)."""
     id_number = decl.applicant.id_number
-    registry.person_lock(session, campaign, decl.level, id_number)
-    bar = registry.applicant_bar_at(session, id_number, campaign.series, decl.level, at)
+    series = decl.series_in(campaign)
+    registry.person_lock(session, campaign.year, series, decl.level, id_number)
+    bar = registry.applicant_bar_at(session, id_number, series, decl.level, at)
     if bar is not None:
         return Registration(refusal=bar_refusal(bar))
     rival = live_declaration_of(
-        session, year=campaign.year, series=campaign.series, level=decl.level, id_number=id_number
+        session, year=campaign.year, series=series, level=decl.level, id_number=id_number
     )
     if rival is not None:
         refusal = duplicate_refusal(
-            campaign.year, campaign.series, decl.level, rival.declaration_id, rival.state
+            campaign.year, series, decl.level, rival.declaration_id, rival.state
         )
         return Registration(refusal=refusal, rival=rival)
     registry.register(
@@ -94,6 +95,18 @@ def _unregister(session: Session, declaration_id: str) -> None:
         session.delete(row)
 
 
+def someone_elses_duplicate(campaign: Campaign, level: str) -> str:
+    """The 409 for a duplicate filed by another account: it says that the person may not file
+    twice, and nothing about the other file (not its id, state, unit or route), so an ID number
+    cannot be probed for someone else's declarations."""
+    return (
+        f"该身份证号在 {campaign.year} 年度已有同系列、同级别的有效申报，同一年度只能申报一次；"
+        "如系本人申报，请使用提交该申报的账号查看 (001) / a live declaration for this person, "
+        f"title ({campaign.series} {level}) and year {campaign.year} exists; only the account "
+        "that filed it is told which"
+    )
+
+
 async def _refuse_creation(
     services: Services, actor: Actor, campaign: Campaign, reg: Registration, body: DeclarationInput
 ) -> HTTPException:
@@ -101,6 +114,9 @@ async def _refuse_creation(
     detail = {"level": body.level, "route": body.route, "unit_id": body.unit_id}
     rival = reg.rival
     facts = await load_facts(services, rival.declaration_id) if rival is not None else None
+    if rival is not None and (facts is None or facts.filed_by != actor.id):
+        # Only the account that filed the live declaration learns which one it is.
+        reason = someone_elses_duplicate(campaign, body.level)
     refusals = Refusals(services)
     if facts is not None:  # on the existing declaration's own trail
         await refusals.on_declaration(actor, facts, action="create_declaration", reason=reason,
@@ -154,7 +170,8 @@ async def create_declaration(
     """File a declaration (draft). 404 unknown campaign; 422 a level, series or specialty the
     campaign does not review, an unregistered unit, an authority chain other than the one derived
     from the registry, an invalid ID number; 409 a blocked or barred person, or a second live
-    declaration for the same title and year (naming the existing one)."""
+    declaration for the same title and year (naming the existing one only to the account that
+    filed it)."""
     client = require_client(services)
     campaign = await in_session(
         services.store, lambda s: get_campaign(s, body.campaign_id), readonly=True

@@ -1,4 +1,5 @@
-"""Liveness, readiness and metrics (docs/rules.md §18, "Operations")."""
+"""Liveness, readiness, metrics (docs/rules.md §18, "Operations") and what each problem type means
+(§16)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from api.deps import PUBLIC, ServicesDep
 from api.metrics import CONTENT_TYPE_LATEST
+from api.problems import describe
 from api.services import Services, in_session
 from store.queries.declarations import states_count
 
@@ -26,6 +28,12 @@ PROBE_TIMEOUT = 3.0
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/problems/{kind}")
+async def problem_kind(kind: str) -> dict[str, str]:
+    """What a problem's ``type`` means (docs/rules.md §16)."""
+    return describe(kind)
 
 
 async def _temporal(services: Services) -> str | None:

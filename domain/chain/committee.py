@@ -31,6 +31,7 @@ from domain.models import (
     VoteCommand,
     VoteRecord,
 )
+from domain.routes import PATHS
 from domain.states import StateName
 
 if TYPE_CHECKING:
@@ -138,9 +139,16 @@ def _after_fee_and_materials(
 ) -> Step:
     """docs/rules.md §2.7: defense where required (venue decided on arrival), else the meeting."""
     s = chain.s
+    d = s.declaration
+    if not PATHS[d.route].defense_and_vote:
+        detail = {**detail, "defense": "not required", "vote": "not required",
+                  "rule": f"route {d.route}: no defense and no vote (docs/rules.md §12)"}  # fmt: skip
+        open_result_publicity(chain, actor, action, now, detail)
+        return Step()
     plan = defense_rules.plan_defense(
-        s.campaign, s.declaration_id, s.declaration.level, s.declaration.applicant
-    )
+        s.campaign, s.declaration_id, d.level, d.applicant, region=d.region,
+        confirmed=s.confirmed_categories,
+    )  # fmt: skip
     # docs/rules.md §5: the draw is reproducible and audited: its result, the rate and its seed.
     draw = _draw_detail(chain, plan.drawn)
     if s.defense.required:
@@ -254,11 +262,19 @@ def apply_vote(chain: Chain, cmd: VoteCommand, now: datetime, prepared: Prepared
     if not outcome.passed:
         chain.move(cmd.actor, "vote.recorded", S.not_approved, now, detail=detail)
         return Step()
+    open_result_publicity(chain, cmd.actor, "vote.recorded", now, detail)
+    return Step()
+
+
+def open_result_publicity(
+    chain: Chain, actor: Actor, action: str, now: datetime, detail: dict[str, Any]
+) -> None:
+    """docs/rules.md §2.9: the result publicity of at least 5 working days."""
+    s = chain.s
     s.publicity_over = False
     s.publicity_started_at = now
-    chain.move(cmd.actor, "vote.recorded", S.result_publicity, now, detail=detail)
+    chain.move(actor, action, S.result_publicity, now, detail=detail)
     chain.effect(Effect(kind="open_publicity", publicity="result_publicity", start=now))
-    return Step()
 
 
 # ---------------------------------------------------------------------- confirmation, result
@@ -269,6 +285,13 @@ def refuse_confirmation(
 ) -> Refusal | None:
     if chain.s.state != S.result_confirmation:
         return wrong_state(chain.s.state, "审核确认评审结果 / confirm the result")
+    confirming = chain.s.campaign.confirming_org
+    if confirming is not None:
+        return Refusal(
+            "not_decider",
+            f"评审结果由 {confirming} 审核确认（decisions, stage result_confirmation），评审委员会不能"
+            f"确认自己的结果 / the result is confirmed by {confirming}, not by the committee",
+        )
     return None
 
 

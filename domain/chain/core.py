@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from domain import defense as defense_rules
 from domain import eligibility, fees
-from domain.chain import committee, notifications, timers, view
+from domain.chain import changes, committee, notifications, timers, view
 from domain.chain.state import ChainState, CurrentRules, Effect, Prepared, Refusal, Rules, Step
 from domain.models import (
     Actor,
@@ -33,8 +33,11 @@ from domain.models import (
     DefenseView,
     Notification,
     RefusalRecord,
+    Reopening,
     ReviewForm,
 )
+from domain.organisations import campaign_scope_refusal
+from domain.routes import PATHS
 from domain.states import FINAL, StateName, label
 
 if TYPE_CHECKING:
@@ -65,8 +68,12 @@ class Chain:
             return cls(ChainState.model_validate(start.carried))
         campaign, decl = start.campaign, start.declaration
         plan = defense_rules.plan_defense(
-            campaign, start.declaration_id, decl.level, decl.applicant
+            campaign, start.declaration_id, decl.level, decl.applicant, region=decl.region
         )
+        if not PATHS[decl.route].defense_and_vote:
+            plan = defense_rules.DefensePlan(
+                required=False, reason=f"route {decl.route}: no defense (docs/rules.md §12)"
+            )
         state = ChainState(
             declaration_id=start.declaration_id,
             campaign=campaign,
@@ -122,8 +129,18 @@ class Chain:
                 f"角色 {cmd.actor.role} 不能执行「{spec.label}」/ role {cmd.actor.role} may not "
                 f"send {spec.name}",
             )
+        scope = self._scope_refusal(cmd.actor)
+        if scope is not None:
+            return scope
         refusal: Refusal | None = spec.refuse(self, cmd, now)
         return refusal
+
+    def _scope_refusal(self, actor: Actor) -> Refusal | None:
+        """docs/rules.md §11: committee staff act for their committee's campaigns, finance for
+        the campaigns that name their office (campaigns made before the registry name neither)."""
+        c = self.s.campaign
+        found = campaign_scope_refusal(actor.role, actor.org, c.committee_org, c.fee_offices())
+        return Refusal(*found) if found else None
 
     def apply(self, spec: CommandSpec[Any], cmd: Any, now: datetime, prepared: Prepared) -> Step:
         """Apply a command that :meth:`refusal` admitted."""
@@ -134,7 +151,7 @@ class Chain:
         self, actor: Actor, action: str, refusal: Refusal, now: datetime, **detail: Any
     ) -> None:
         """Record a refused attempt (docs/rules.md §8: every refused decision is an audit event);
-        its code is the event's reason."""
+        its reason is the refusal's code, as the API's problem answers it: ``<action>.<code>``."""
         st = self.s.state.value
         self.record(
             actor,
@@ -144,7 +161,7 @@ class Chain:
             now,
             outcome="refused",
             opinion=refusal.message,
-            reasons=[refusal.code],
+            reasons=[f"{action}.{refusal.code}"],
             detail=detail,
         )
 
@@ -193,6 +210,12 @@ class Chain:
 
     def on_at_risk_table(self, table: AtRiskTable, now: datetime) -> None:
         timers.on_at_risk_table(self, table, now)
+
+    def on_acceptance_table(self, table: AtRiskTable, now: datetime) -> None:
+        timers.on_acceptance_table(self, table, now)
+
+    def reopen(self, reopening: Reopening, now: datetime) -> None:
+        changes.reopen(self, reopening, now)
 
     def on_review_form(self, form: ReviewForm, now: datetime) -> None:
         committee.review_form_issued(self, form, now)

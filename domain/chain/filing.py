@@ -8,8 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from domain import eligibility, submissions
 from domain.chain import publicity, review
-from domain.chain.state import Prepared, Refusal, Step, is_filer, wrong_state
+from domain.chain.state import (
+    BLIND_SUBMISSION_MASKED,
+    Prepared,
+    Refusal,
+    Step,
+    is_filer,
+    wrong_state,
+)
 from domain.models import SubmitCommand, WithdrawCommand, as_of
+from domain.routes import PATHS
 from domain.states import StateName
 
 if TYPE_CHECKING:
@@ -19,6 +27,9 @@ __all__ = ["apply_submit", "apply_withdraw", "refuse_submit", "refuse_withdraw"]
 
 S = StateName
 
+#: docs/rules.md §9 (001 四(一)3 姓名、照片和工作单位信息均需遮盖).
+BLIND_MASKED = frozenset({"name", "photo", "unit"})
+
 
 def refuse_submit(chain: Chain, cmd: SubmitCommand, now: datetime) -> Refusal | None:
     s = chain.s
@@ -26,9 +37,35 @@ def refuse_submit(chain: Chain, cmd: SubmitCommand, now: datetime) -> Refusal | 
         return Refusal(
             "not_filer", "只有申报人本人可以提交 / only the applicant who filed it may submit"
         )
-    block = eligibility.blocking_reason(s.campaign, s.declaration.applicant)
+    applicant = cmd.applicant or s.declaration.applicant
+    if cmd.applicant is not None and (
+        (cmd.applicant.name, cmd.applicant.id_number)
+        != (s.declaration.applicant.name, s.declaration.applicant.id_number)
+    ):
+        return Refusal(
+            "person_changed",
+            "更正材料不能改变申报人姓名或身份证号，请撤回后重新申报 / a correction cannot change the "
+            "applicant's name or ID number: withdraw and file anew",
+        )
+    block = eligibility.blocking_reason(s.campaign, applicant)
     if block:
         return Refusal("ineligible", block)
+    masked = cmd.masked_items if cmd.masked_items is not None else s.declaration.masked_items
+    unmasked = sorted(BLIND_MASKED - set(masked))
+    if s.campaign.blind_review and unmasked and chain.rules.enabled(BLIND_SUBMISSION_MASKED):
+        return Refusal(
+            "unmasked",
+            f"本次评审实行盲评，提交前须遮盖姓名、照片和工作单位（未遮盖：{'、'.join(unmasked)}） / "
+            f"blind review: mark name, photo and unit to mask before submitting (missing: "
+            f"{', '.join(unmasked)}) (001 四(一)3)",
+        )
+    letter = cmd.entrustment or s.declaration.entrustment
+    if s.state == S.draft and PATHS[s.declaration.route].entrustment_review and letter is None:
+        return Refusal(
+            "entrustment_missing",
+            "委托评审须先附委托评审函 / an entrusted review needs its entrustment letter "
+            "(002 五(四) 开具委托评审函)",
+        )
     if s.campaign.submission_cap_scope == "applicant":
         cap = submissions.committee_submission_refusal(
             s.applicant_submissions, s.campaign.max_committee_submissions
@@ -66,19 +103,33 @@ def refuse_submit(chain: Chain, cmd: SubmitCommand, now: datetime) -> Refusal | 
 
 def apply_submit(chain: Chain, cmd: SubmitCommand, now: datetime, prepared: Prepared) -> Step:
     s = chain.s
+    d = s.declaration
     if prepared.screening is not None:
         s.unit_barred_until = prepared.screening.unit_barred_until
     if cmd.materials is not None:
-        s.declaration.materials = cmd.materials
+        d.materials = cmd.materials
     if cmd.masked_items is not None:
-        s.declaration.masked_items = cmd.masked_items
+        d.masked_items = cmd.masked_items
+    if cmd.entrustment is not None:
+        d.entrustment = cmd.entrustment
     s.applicant_submissions += 1
     detail: dict[str, Any] = {
-        "materials_sha256": [m.sha256 for m in s.declaration.materials],
-        "masked_items": list(s.declaration.masked_items),
+        "materials_sha256": [m.sha256 for m in d.materials],
+        "masked_items": list(d.masked_items),
         "applicant_submissions": s.applicant_submissions,
     }
+    if cmd.applicant is not None:
+        d.applicant = cmd.applicant
+        flags = eligibility.eligibility_flags(s.campaign, d.level, d.route, d.applicant)
+        late = [f for f in s.flags if f in ("fee_late", "materials_late")]
+        detail["flags"] = {"before": list(s.flags), "after": sorted({*flags, *late})}
+        s.flags = sorted({*flags, *late})
     if s.state == S.draft:
+        if PATHS[d.route].entrustment_review:
+            assert d.entrustment is not None  # refused without it
+            detail["entrustment"] = d.entrustment.model_dump()
+            chain.move(cmd.actor, "submit", S.entrustment_review, now, detail=detail)
+            return Step()
         chain.move(cmd.actor, "submit", S.unit_review, now, detail=detail)
         return Step()
     target = review.resubmission_target(chain)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from domain.chain import view
 from domain.chain.state import REMINDER_LEAD
 from domain.models import Notification, as_of
-from domain.states import PENDING, TERMINAL, StateName, label
+from domain.states import TERMINAL, StateName, label
 
 if TYPE_CHECKING:
     from domain.chain.core import Chain
@@ -27,8 +27,8 @@ def notify_transition(chain: Chain, now: datetime) -> None:
     group = f"{s.declaration_id}:reminder"
     chain.cancel_reminders(group)
     key = f"{s.declaration_id}:{s.seq}"
-    if s.state in PENDING:
-        role, action = PENDING[s.state]
+    if (who := view.pending(chain)) is not None:
+        role, action = who
         due = view.due_at(chain)
         org = view.pending_org(chain)
         recipient_id = s.filed_by.id if role == "applicant" else ""

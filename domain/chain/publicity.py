@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.chain import review
-from domain.chain.state import Effect, Prepared, Refusal, Step, wrong_state
+from domain.chain.state import (
+    OBJECTIONS_BOUNDED,
+    Effect,
+    Prepared,
+    Refusal,
+    Step,
+    wrong_state,
+)
 from domain.models import (
     SYSTEM,
     ObjectionCommand,
@@ -32,6 +39,13 @@ __all__ = [
 
 S = StateName
 
+#: docs/rules.md §10.8: objections are safe to receive.
+MAX_OPEN_PER_PERSON = 3
+MAX_TEXT = 2000
+#: No publicity of one declaration keeps more objections than this; beyond it the committee
+#: office is reached directly (nothing a caller sends grows the state without bound).
+MAX_PER_PUBLICITY = 100
+
 
 def refuse_objection(chain: Chain, cmd: ObjectionCommand, now: datetime) -> Refusal | None:
     s = chain.s
@@ -44,17 +58,41 @@ def refuse_objection(chain: Chain, cmd: ObjectionCommand, now: datetime) -> Refu
         return Refusal(
             "publicity_over", "公示期已结束，不能再提出异议 / the publicity period has ended"
         )
+    if not chain.rules.enabled(OBJECTIONS_BOUNDED):
+        return None
+    mine = [o for o in s.objections if o.lodged_by == cmd.actor.id and not o.resolved]
+    if len(mine) >= MAX_OPEN_PER_PERSON:
+        return Refusal(
+            "too_many_open",
+            f"每人对同一申报最多有 {MAX_OPEN_PER_PERSON} 条未处理的异议 / at most "
+            f"{MAX_OPEN_PER_PERSON} open objections per person per declaration",
+        )
+    if sum(1 for o in s.objections if o.publicity == s.state.value) >= MAX_PER_PUBLICITY:
+        return Refusal(
+            "objections_full",
+            f"本次公示已收到 {MAX_PER_PUBLICITY} 条异议，请直接联系评审委员会办公室 / this publicity "
+            f"has received {MAX_PER_PUBLICITY} objections: contact the committee office directly",
+        )
+    if len(cmd.text) > MAX_TEXT:
+        return Refusal(
+            "text_too_long",
+            f"异议不超过 {MAX_TEXT} 字 / an objection has at most {MAX_TEXT} characters",
+        )
     return None
 
 
 def apply_objection(chain: Chain, cmd: ObjectionCommand, now: datetime, prepared: Prepared) -> Step:
     s = chain.s
+    # The text stays in the audit trail (the event's opinion), where those who resolve it read
+    # it; the declaration's state keeps who lodged it and when, so no caller can grow the
+    # state's size with text (docs/rules.md §10.8).
+    bounded = chain.rules.enabled(OBJECTIONS_BOUNDED)
     objection = ObjectionView(
         id=f"obj-{s.seq + 1}",
         publicity=s.state.value,
         lodged_at=now,
         lodged_by=cmd.actor.id,
-        text=cmd.text,
+        text="" if bounded else cmd.text,
     )
     s.objections.append(objection)
     st = s.state.value
@@ -164,6 +202,7 @@ def after_publicity(chain: Chain, now: datetime) -> list[Effect]:
     if not s.publicity_over or open_objections(chain):
         return []
     if s.state == S.unit_publicity:
+        s.unit_publicity_passed = True
         chain.move(SYSTEM, "unit_publicity.completed", S.unit_recommendation, now)
         return []
     if s.state == S.result_publicity:

@@ -1,14 +1,26 @@
-"""Review decisions of the unit, each authority level and the committee's formal review
-(docs/rules.md §2.2-§2.5): approve, return for correction, or reject."""
+"""Review decisions (docs/rules.md §2.2-§2.5, §2.10, §12): the entrustment letter (委托评审), the
+unit, each authority level, the committee's formal review and the confirmation of a result
+(审核确认): approve, return for correction, or reject."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from domain import defense as defense_rules
 from domain import submissions
-from domain.chain.state import Effect, Prepared, Refusal, Step, wrong_state
+from domain.chain import timers
+from domain.chain.state import (
+    LATE_ACCEPTANCE,
+    NO_SECOND_PUBLICITY,
+    Effect,
+    Prepared,
+    Refusal,
+    Step,
+    wrong_state,
+)
 from domain.models import Actor, DecisionCommand, as_of
+from domain.routes import PATHS
 from domain.states import StateName
 
 if TYPE_CHECKING:
@@ -21,6 +33,9 @@ __all__ = [
     "resubmission_target",
     "return_for_correction",
 ]
+
+#: Stages where only approve and reject are open (a letter or a result is not corrected).
+_YES_OR_NO = ("entrustment_review", "result_confirmation")
 
 S = StateName
 
@@ -37,6 +52,33 @@ def refuse_decide(chain: Chain, cmd: DecisionCommand, now: datetime) -> Refusal 
             "opinion_required",
             "退回或不通过须写明意见或理由代码 / a return or rejection needs an opinion or reasons",
         )
+    if cmd.stage in _YES_OR_NO and cmd.outcome == "return":
+        return Refusal("no_return_here", "此环节只能同意或不同意 / approve or reject here")
+    unit_approval = cmd.stage == "unit_review" and cmd.outcome == "approve"
+    if (cmd.categories_confirmed is not None or cmd.republish) and not unit_approval:
+        return Refusal(
+            "unit_approval_only",
+            "确认免答辩类别和重新公示只在单位审核同意时填写 / categories_confirmed and republish "
+            "belong to the unit's approval",
+        )
+    claimed = set(s.declaration.applicant.categories)
+    unknown = sorted(set(cmd.categories_confirmed or []) - claimed)
+    if unknown:
+        return Refusal(
+            "category_not_claimed",
+            f"申报人未申报以下类别：{'、'.join(unknown)} / not claimed by the applicant: "
+            f"{', '.join(unknown)}",
+        )
+    if cmd.stage == "committee_formal_review" and cmd.outcome == "approve":
+        limit = timers.acceptance_limit(chain, timers.ACCEPTANCE_MIN_DAYS)
+        if limit is not None and now >= limit.at:
+            return Refusal(
+                "late_acceptance",
+                "缴费/材料报送截止已过或不足1个工作日，请先调整期限 / less than one full working "
+                f"day remains before the fee or materials deadline "
+                f"({as_of(timers.acceptance_deadline(chain) or limit.at)}): extend it first "
+                "(延期), so that the applicant does not lose the file for the review's delay",
+            )
     if cmd.stage in ("fee_pending", "materials_pending"):
         late = s.fee_late if cmd.stage == "fee_pending" else s.materials_late
         if cmd.outcome != "reject" or not late:
@@ -82,6 +124,14 @@ def decider_refusal(chain: Chain, actor: Actor, stage: str) -> Refusal | None:
             return Refusal(
                 "not_decider", f"此阶段由主管部门 {body} 审核 / only authority {body} decides here"
             )
+    elif stage in _YES_OR_NO:
+        confirming = s.campaign.confirming_org
+        if confirming is None or actor.role != "authority_reviewer" or actor.org != confirming:
+            return Refusal(
+                "not_decider",
+                f"此环节由组建评审委员会的部门 {confirming or '（未设定）'} 审核 / only a reviewer of "
+                f"the campaign's confirming body {confirming or '(none set)'} decides here",
+            )
     elif actor.role != "committee":
         return Refusal(
             "not_decider", "只有评审委员会可以作出此决定 / only the committee decides here"
@@ -97,18 +147,19 @@ def apply_decide(chain: Chain, cmd: DecisionCommand, now: datetime, prepared: Pr
     if cmd.outcome == "return":
         return_for_correction(chain, cmd.actor, action, stage, now, **kw)
     elif cmd.outcome == "reject":
-        if stage == "committee_formal_review":
+        if stage in ("committee_formal_review", "entrustment_review"):
             to = S.not_accepted
         elif stage in ("fee_pending", "materials_pending"):
             to = S.abandoned
+        elif stage == "result_confirmation":
+            to = S.not_approved
         else:
             to = S.rejected
         chain.move(cmd.actor, action, to, now, **kw)
+    elif stage == "entrustment_review":
+        chain.move(cmd.actor, action, S.unit_review, now, **kw)
     elif stage == "unit_review":
-        s.publicity_over = False
-        s.publicity_started_at = now
-        chain.move(cmd.actor, action, S.unit_publicity, now, **kw)
-        chain.effect(Effect(kind="open_publicity", publicity="unit_publicity", start=now))
+        _unit_approval(chain, cmd, action, now, **kw)
     elif stage == "unit_recommendation":
         s.recommendation_ref = cmd.publicity_result_ref
         kw["detail"] = {"publicity_result_ref": cmd.publicity_result_ref}
@@ -124,7 +175,60 @@ def apply_decide(chain: Chain, cmd: DecisionCommand, now: datetime, prepared: Pr
         chain.move(cmd.actor, action, S.fee_pending, now, **kw)
         if s.materials_required and s.form_id is None:
             chain.effect(Effect(kind="issue_review_form"))
+    elif stage == "result_confirmation":
+        st = s.state.value
+        chain.record(cmd.actor, "result.confirmed", st, st, now, **kw)
+        chain.effect(Effect(kind="announce"))
     return Step()
+
+
+def _unit_approval(
+    chain: Chain, cmd: DecisionCommand, action: str, now: datetime, **kw: Any
+) -> None:
+    """The unit's approval (docs/rules.md §2.2, §3, §5): it confirms the claimed exemption
+    categories, then opens the unit publicity, except where the route has none (援疆, 初次确定:
+    the approval is the recommendation) or the publicity has already run and the unit re-confirms
+    without saying the publicised facts changed (再上报 is not a new 公示)."""
+    s = chain.s
+    detail: dict[str, Any] = {}
+    if cmd.categories_confirmed is not None:
+        s.confirmed_categories = list(cmd.categories_confirmed)
+        struck = sorted(set(s.declaration.applicant.categories) - set(cmd.categories_confirmed))
+        detail["categories_confirmed"] = list(cmd.categories_confirmed)
+        detail["categories_struck"] = struck
+        _replan_defense(chain)
+    if not PATHS[s.declaration.route].unit_publicity:
+        detail["rule"] = "派出单位审核同意即推荐 / the unit's approval is the recommendation (§12)"
+        _advance_from_unit(chain, cmd.actor, action, now, detail=detail, **kw)
+        return
+    repeat = not s.unit_publicity_passed or cmd.republish
+    if not repeat and chain.rules.enabled(NO_SECOND_PUBLICITY):
+        detail["publicity"] = "再上报，公示内容未变，不再公示 / re-confirmed: no second publicity"
+        chain.move(cmd.actor, action, S.unit_recommendation, now, detail=detail, **kw)
+        return
+    if cmd.republish:
+        detail["republish"] = True
+    s.publicity_over = False
+    s.publicity_started_at = now
+    chain.move(cmd.actor, action, S.unit_publicity, now, detail=detail or None, **kw)
+    chain.effect(Effect(kind="open_publicity", publicity="unit_publicity", start=now))
+
+
+def _replan_defense(chain: Chain) -> None:
+    """Whether the applicant defends, with the categories the unit confirmed."""
+    s = chain.s
+    d = s.declaration
+    if not PATHS[d.route].defense_and_vote:
+        return
+    plan = defense_rules.plan_defense(
+        s.campaign, s.declaration_id, d.level, d.applicant, region=d.region,
+        confirmed=s.confirmed_categories,
+    )  # fmt: skip
+    s.defense.required, s.defense.exemption, s.defense.drawn = (
+        plan.required,
+        plan.exemption,
+        plan.drawn,
+    )
 
 
 def _advance_from_unit(chain: Chain, actor: Actor, action: str, now: datetime, **kw: Any) -> None:
@@ -146,6 +250,8 @@ def arrive_committee(
     detail = dict(detail or {})
     detail["committee_submissions"] = s.committee_submissions
     chain.move(actor, action, S.committee_formal_review, now, detail=detail)
+    if timers.acceptance_deadline(chain) is not None and chain.rules.enabled(LATE_ACCEPTANCE):
+        chain.effect(Effect(kind="compute_acceptance"))
 
 
 def return_for_correction(
@@ -171,7 +277,8 @@ def return_for_correction(
     s.returned_index = s.authority_index if stage == "authority_review" else None
     s.returned_at = now
     chain.move(actor, action, S.returned, now, **kw)
-    chain.effect(Effect(kind="compute_correction"))
+    if timers.correction_to_compute(chain):
+        chain.effect(Effect(kind="compute_correction"))
 
 
 def resubmission_target(chain: Chain) -> StateName:

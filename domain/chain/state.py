@@ -27,8 +27,14 @@ from domain.models import (
 from domain.states import StateName, label
 
 __all__ = [
+    "BLIND_SUBMISSION_MASKED",
+    "DEADLINE_CHANGE_NOOP",
     "HISTORY_EVENT_BUDGET",
+    "LATE_ACCEPTANCE",
+    "NO_SECOND_PUBLICITY",
+    "OBJECTIONS_BOUNDED",
     "REMINDER_LEAD",
+    "UNIT_BAR_AT_DECISION",
     "VOTE_QUORUM_ON_PRESENT",
     "ChainState",
     "CurrentRules",
@@ -68,9 +74,26 @@ class CurrentRules:
         return True
 
 
+#: A deadline change already in force is a no-op (a retried fan-out changes a declaration once).
+#: Deprecated: every declaration follows it; the workflow still writes its marker, so histories
+#: recorded with or without it replay.
+DEADLINE_CHANGE_NOOP = "deadline-change-noop-if-unchanged"
 #: docs/rules.md §2.8: the quorum counts the members present at the meeting; a recusal lowers
 #: only the number voting (before: recused members counted as absent).
 VOTE_QUORUM_ON_PRESENT = "rules-v3-vote-quorum-on-present"
+#: docs/rules.md §3: a unit re-confirming a declaration whose unit publicity has run does not
+#: run it again unless it says the publicised facts changed (before: every approval did).
+NO_SECOND_PUBLICITY = "rules-v3-no-second-publicity"
+#: docs/rules.md §2.6: formal acceptance is refused when less than one full working day remains
+#: before the fee or materials deadline (before: the committee's delay could abandon the file).
+LATE_ACCEPTANCE = "rules-v3-late-acceptance"
+#: docs/rules.md §2 (end): the unit's bar is read when the unit decides, not only at submission.
+UNIT_BAR_AT_DECISION = "rules-v3-unit-bar-at-decision"
+#: docs/rules.md §9: a blind-review submission is refused unless name, photo and unit are masked.
+BLIND_SUBMISSION_MASKED = "rules-v3-blind-submission-masked"
+#: docs/rules.md §10.8: at most 3 open objections per person per declaration; their texts stay
+#: in the audit trail, not in the declaration's carried state.
+OBJECTIONS_BOUNDED = "rules-v3-objections-bounded"
 
 
 @dataclass(frozen=True)
@@ -88,11 +111,9 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Prepared:
-    """What the workflow did before a command applies: the store's screening of a submission,
-    and the answer of the command's ``workflow.patched`` check (docs/reliability.md)."""
+    """What the workflow did before a command applies: the store's screening of a submission."""
 
     screening: ScreeningResult | None = None
-    patched: bool = True
 
 
 EffectKind = Literal[
@@ -100,6 +121,7 @@ EffectKind = Literal[
     "close_publicity",
     "compute_correction",
     "compute_at_risk",
+    "compute_acceptance",
     "issue_review_form",
     "announce",
     "blacklist",
@@ -163,6 +185,13 @@ class ChainState(Model):
     #: is then explained in the audit trail (docs/rules.md §7, §10.1) even when the flag itself
     #: does not flip.
     explain_at_risk: bool = False
+    #: The exemption categories the unit confirmed at its review (None: not yet: claims count).
+    confirmed_categories: list[str] | None = None
+    #: The unit publicity has run to its end once: a re-confirmation (再上报) does not repeat it.
+    unit_publicity_passed: bool = False
+    #: For committee formal review: from which instant fewer than 1 (then 3) full working days
+    #: remain before the fee or materials deadline (docs/rules.md §2.6 late acceptance).
+    acceptance_table: AtRiskTable | None = None
     seq: int = 0
     last_event_at: AwareDatetime | None = None
 

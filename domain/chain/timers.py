@@ -17,10 +17,16 @@ if TYPE_CHECKING:
     from domain.chain.core import Chain
 
 __all__ = [
+    "ACCEPTANCE_AT_RISK_DAYS",
+    "ACCEPTANCE_MIN_DAYS",
+    "acceptance_deadline",
+    "acceptance_limit",
     "active_declaration_deadline",
+    "correction_to_compute",
     "expire",
     "max_working_days_needed",
     "next_timer",
+    "on_acceptance_table",
     "on_at_risk_table",
     "on_deadline",
     "refresh_at_risk",
@@ -68,6 +74,9 @@ def timers(chain: Chain) -> dict[str, datetime]:
             out["materials"] = s.deadlines.materials_deadline
     if not s.at_risk and s.state in BEFORE_COMMITTEE and "at_risk_from" in s.computed:
         out["at_risk_from"] = s.computed["at_risk_from"].at
+    risky = acceptance_limit(chain, ACCEPTANCE_AT_RISK_DAYS)
+    if not s.at_risk and s.state == S.committee_formal_review and risky is not None:
+        out["acceptance_at_risk"] = risky.at
     return out
 
 
@@ -113,17 +122,18 @@ def expire(chain: Chain, kind: str, now: datetime) -> Step:
         publicity.ended(chain, now)
     elif kind in ("fee", "materials"):
         _fee_or_materials_late(chain, kind, now)
-    elif kind == "at_risk_from":
+    elif kind in ("at_risk_from", "acceptance_at_risk"):
         s.at_risk = True
         st = s.state.value
-        deadline = s.computed["at_risk_from"]
+        limit = s.computed.get("at_risk_from") or acceptance_limit(chain, ACCEPTANCE_AT_RISK_DAYS)
+        assert limit is not None
         chain.record(
             SYSTEM,
             "timer.at_risk",
             st,
             st,
             now,
-            detail={"explanation": deadline.explanation.model_dump(mode="json")},
+            detail={"explanation": limit.explanation.model_dump(mode="json")},
         )
         notifications.notify_transition(chain, now)
     else:  # pragma: no cover - the workflow only passes kinds from timers()
@@ -152,6 +162,56 @@ def _fee_or_materials_late(chain: Chain, kind: str, now: datetime) -> None:
     chain.record(SYSTEM, f"timer.{kind}_deadline", st, st, now, detail=detail)
 
 
+def correction_to_compute(chain: Chain) -> bool:
+    """A return has a deadline to compute: a correction window, or the review's end
+    (docs/rules.md §3); without either, the committee closes the review."""
+    s = chain.s
+    return s.campaign.correction_window_days is not None or s.deadlines.review_closes_at is not None
+
+
+# ---------------------------------------------------------------------- late acceptance
+
+#: docs/rules.md §2.6: acceptance is refused when less than this many full working days remain
+#: before the fee or materials deadline; the declaration is at risk within the second number.
+ACCEPTANCE_MIN_DAYS = 1
+ACCEPTANCE_AT_RISK_DAYS = 3
+
+
+def acceptance_deadline(chain: Chain) -> datetime | None:
+    """The earlier of the fee deadline and (where paper is asked for) the materials deadline:
+    what formal acceptance must leave time for."""
+    s = chain.s
+    deadlines = [s.deadlines.fee_deadline]
+    if s.materials_required:
+        deadlines.append(s.deadlines.materials_deadline)
+    found = [d for d in deadlines if d is not None]
+    return min(found) if found else None
+
+
+def acceptance_limit(chain: Chain, days: int) -> ComputedDeadline | None:
+    """From when fewer than ``days`` full working days remain before :func:`acceptance_deadline`
+    (None before the table is computed, or without such a deadline)."""
+    table = chain.s.acceptance_table
+    if table is None or table.until != acceptance_deadline(chain):
+        return None
+    return table.instants.get(days)
+
+
+def on_acceptance_table(chain: Chain, table: AtRiskTable, now: datetime) -> None:
+    """The working-day limits of formal acceptance, computed once on arrival (and after a
+    deadline change); a declaration already inside the at-risk days is flagged now."""
+    s = chain.s
+    s.acceptance_table = table
+    risky = acceptance_limit(chain, ACCEPTANCE_AT_RISK_DAYS)
+    inside = s.state == S.committee_formal_review and risky is not None and now >= risky.at
+    if inside and not s.at_risk and risky is not None:
+        s.at_risk = True
+        st = s.state.value
+        detail = {"explanation": risky.explanation.model_dump(mode="json")}
+        chain.record(SYSTEM, "timer.at_risk", st, st, now, detail=detail)
+        notifications.notify_transition(chain, now)
+
+
 # ---------------------------------------------------------------------- the at-risk warning
 
 
@@ -177,7 +237,8 @@ def refresh_at_risk(chain: Chain, now: datetime) -> None:
     s = chain.s
     until = active_declaration_deadline(chain)
     if until is None:
-        s.at_risk = False
+        risky = acceptance_limit(chain, ACCEPTANCE_AT_RISK_DAYS)
+        s.at_risk = s.state == S.committee_formal_review and risky is not None and now >= risky.at
         s.computed.pop("at_risk_from", None)
         return
     table = s.at_risk_table

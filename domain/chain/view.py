@@ -22,9 +22,15 @@ from domain.states import BEFORE_COMMITTEE, PENDING, StateName
 if TYPE_CHECKING:
     from domain.chain.core import Chain
 
-__all__ = ["build", "declaration_explanation", "due_at", "pending_org"]
+__all__ = ["build", "declaration_explanation", "due_at", "pending", "pending_org"]
 
 S = StateName
+
+#: States in which the committee (its office) acts.
+COMMITTEE_STATES = frozenset(
+    {S.committee_formal_review, S.materials_pending, S.defense_pending, S.committee_review,
+     S.result_publicity}
+)  # fmt: skip
 
 
 def pending_org(chain: Chain) -> str:
@@ -37,7 +43,26 @@ def pending_org(chain: Chain) -> str:
         return chain.authority_chain[s.authority_index]
     if st in (S.draft, S.returned):
         return s.filed_by.org
+    if st in (S.entrustment_review, S.result_confirmation):
+        return s.campaign.confirming_org or ""
+    if st in COMMITTEE_STATES:
+        return s.campaign.committee_org or ""
+    offices = s.campaign.fee_offices()
+    if st == S.fee_pending and len(offices) == 1:
+        return offices[0]
     return ""
+
+
+def pending(chain: Chain) -> tuple[str, str] | None:
+    """The role that must act now and what it must do (docs/rules.md §2). A campaign made before
+    results were confirmed by its ``confirming_org`` has the committee confirm them."""
+    s = chain.s
+    found = PENDING.get(s.state)
+    if found is None:
+        return None
+    if s.state == S.result_confirmation and s.campaign.confirming_org is None:
+        return "committee", found[1]
+    return found
 
 
 def due_at(chain: Chain) -> datetime | None:
@@ -75,10 +100,10 @@ def declaration_explanation(chain: Chain) -> str:
 
 def build(chain: Chain) -> DeclarationView:
     s, d = chain.s, chain.s.declaration
-    pending = None
-    if s.state in PENDING:
-        role, action = PENDING[s.state]
-        pending = PendingAction(
+    waiting = None
+    if (who := pending(chain)) is not None:
+        role, action = who
+        waiting = PendingAction(
             role=role, org=pending_org(chain), action=action, due_at=due_at(chain)
         )
     correction = s.computed.get("correction") if s.state == S.returned else None
@@ -106,7 +131,9 @@ def build(chain: Chain) -> DeclarationView:
         campaign_id=s.campaign.id,
         level=d.level,
         route=d.route,
-        series=s.campaign.series,
+        series=d.series_in(s.campaign),
+        specialty=d.specialty,
+        region=d.region,
         state=s.state.value,
         applicant=ApplicantView(
             name=d.applicant.name,
@@ -117,7 +144,7 @@ def build(chain: Chain) -> DeclarationView:
         unit_id=d.unit_id,
         authority_chain=list(d.authority_chain),
         authority_index=s.authority_index,
-        pending=pending,
+        pending=waiting,
         committee_submissions=s.committee_submissions,
         applicant_submissions=s.applicant_submissions,
         returned_from=s.returned_from if s.state == S.returned else None,

@@ -31,6 +31,7 @@ from domain.models.campaign import (
 )
 from domain.models.commands import (
     CalendarChangedCommand,
+    CloseReviewCommand,
     Command,
     DeadlineChangeCommand,
     DecisionCommand,
@@ -61,6 +62,7 @@ from domain.models.declaration import (
     DeclarationInput,
     DeclarationStart,
     MaterialRef,
+    Reopening,
     ServiceYear,
 )
 from domain.models.organisations import (
@@ -112,6 +114,7 @@ __all__ = [
     "CalendarChangedCommand",
     "Campaign",
     "CampaignDeadlines",
+    "CloseReviewCommand",
     "Command",
     "ComputedDeadline",
     "ContinuingEducationRule",
@@ -152,6 +155,7 @@ __all__ = [
     "PublicityKind",
     "RefusalRecord",
     "Region",
+    "Reopening",
     "ResultConfirmationCommand",
     "ResultView",
     "ReviewForm",

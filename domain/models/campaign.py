@@ -148,6 +148,9 @@ class MaterialKind(Model):
     uploader: Literal["applicant", "unit"] = "applicant"
     max_mb: int = Field(default=20, ge=1, le=200)
     label: str = Field(default="", max_length=100)
+    #: The file types this kind takes, judged from the content (empty: PDF, JPEG and PNG);
+    #: e.g. the photo of the electronic certificate is an image (000 附件2 一(二)1).
+    types: list[Literal["pdf", "jpeg", "png"]] = Field(default_factory=list, max_length=3)
 
 
 #: The instants a campaign may name (its ``year`` is bounded alike).

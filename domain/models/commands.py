@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field
 
 from domain.models.base import Actor, DefenseMode, Model
 from domain.models.campaign import CampaignDeadlines
-from domain.models.declaration import MaterialRef
+from domain.models.declaration import Applicant, Attachment, MaterialRef
 
 
 class Command(Model):
@@ -24,6 +24,12 @@ class SubmitCommand(Command):
     masked_items: list[Literal["name", "photo", "unit", "secret_material"]] | None = Field(
         default=None, max_length=4
     )
+    #: A resubmission's corrected applicant data (appraisals, continuing education,
+    #: certificates): the eligibility flags are recomputed from it (docs/rules.md §6). The person
+    #: (name and ID number) does not change.
+    applicant: Applicant | None = None
+    #: 委托评审函 (route ``entrusted``), when not attached at creation.
+    entrustment: Attachment | None = None
 
 
 class WithdrawCommand(Command):
@@ -37,6 +43,8 @@ DecisionStage = Literal[
     "committee_formal_review",
     "fee_pending",
     "materials_pending",
+    "entrustment_review",
+    "result_confirmation",
 ]
 
 
@@ -48,6 +56,14 @@ class DecisionCommand(Command):
         default_factory=list, max_length=20
     )
     publicity_result_ref: str | None = Field(default=None, max_length=500)
+    #: At ``unit_review`` approval: which of the applicant's claimed exemption categories the
+    #: unit confirms (None: all of them); a category left out no longer exempts (docs/rules.md §5).
+    categories_confirmed: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None, max_length=20
+    )
+    #: At a ``unit_review`` re-confirmation (再上报): the publicised facts changed, so the unit
+    #: publicity runs again (docs/rules.md §3); otherwise it does not.
+    republish: bool = False
 
 
 class ObjectionCommand(Command):
@@ -112,6 +128,13 @@ class DeadlineChangeCommand(Command):
     deadlines: CampaignDeadlines
     #: Instant of the change, stamped by whoever fans the change out.
     changed_at: AwareDatetime
+
+
+class CloseReviewCommand(Command):
+    """The committee closes a campaign's review that has no ``review_closes_at``: declarations
+    still waiting in ``returned`` end as ``not_accepted`` (docs/rules.md §3 resubmission limit)."""
+
+    closed_at: AwareDatetime
 
 
 class CalendarChangedCommand(Command):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from domain.models.base import Actor, EmployerKind, Level, Model, Route
-from domain.models.campaign import Campaign
+from domain.models.campaign import Campaign, CampaignDeadlines
 from domain.models.organisations import Region
 
 
@@ -93,6 +93,25 @@ class DeclarationInput(Model):
     #: Years of grassroots service (route ``direct_recognition``, 004 附件2 三(二)).
     service_years: list[ServiceYear] = Field(default_factory=list, max_length=10)
 
+    def series_in(self, campaign: Campaign) -> str:
+        """The series applied for (one filed before declarations named theirs: the campaign's)."""
+        return self.series or campaign.series
+
+
+class Reopening(Model):
+    """An extension (延期) announced after a deadline ended the declaration reopens it
+    (docs/rules.md §3): the declaration continues, in a new run under the same workflow id, from
+    the state it was in when that deadline ended it, with its history and audit chain."""
+
+    actor: Actor
+    at: AwareDatetime
+    change_id: str = Field(max_length=100)
+    #: The audit action of the deadline that ended it (``timer.declaration_deadline`` …).
+    ended_by: str = Field(max_length=100)
+    #: The state it was in when it ended.
+    resume: str = Field(max_length=50)
+    deadlines: CampaignDeadlines
+
 
 class DeclarationStart(Model):
     """The workflow's input: the campaign as it stood when the declaration was created, and the
@@ -104,5 +123,7 @@ class DeclarationStart(Model):
     filed_by: Actor
     created_at: AwareDatetime
     carried: dict[str, Any] | None = None
+    #: Set when an extension reopens an ended declaration (``carried`` is then its last state).
+    reopen: Reopening | None = None
     #: Set by the starter once the custom search attributes exist on the namespace.
     search_attributes: bool = False

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from domain.models.base import DefenseMode, Level, Model, PublicityKind, Role, Route
+from domain.models.organisations import Region
 
 
 class ApplicantView(Model):
@@ -46,6 +47,9 @@ class DefenseView(Model):
     score: float | None = None
     exemption: str | None = None
     drawn: bool | None = None
+    #: For an exempt applicant where defenses are scored (003): the average of the year's
+    #: on-site scores of the same specialty, once there is one.
+    average_score: float | None = None
 
 
 class VoteRecord(Model):
@@ -92,6 +96,9 @@ class DeclarationView(Model):
     level: Level
     route: Route = "directed"
     series: str = ""
+    specialty: str | None = None
+    #: The unit's registered region (masked under blind review, docs/rules.md §9).
+    region: Region | None = None
     state: str
     applicant: ApplicantView
     unit_id: str = ""

@@ -288,6 +288,16 @@ def open_declarations(session: Session, campaign_id: str) -> list[str]:
     return list(rows)
 
 
+def declarations_in_state(session: Session, campaign_id: str, state: str) -> list[str]:
+    """Declarations of the campaign in ``state`` (e.g. ``returned``), by id."""
+    rows = session.exec(
+        select(DeclarationRead.declaration_id)
+        .where(col(DeclarationRead.campaign_id) == campaign_id, DeclarationRead.state == state)
+        .order_by(col(DeclarationRead.declaration_id))
+    )
+    return list(rows)
+
+
 def _provisional_years(view: DeclarationView) -> set[int]:
     years = set()
     for kind in view.provisional_deadlines:

@@ -4,16 +4,26 @@ across declarations (docs/rules.md §8: "everything one reviewer decided")."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from store.audit import canonical_instant, events_of
-from store.tables import AuditEvent
+from store.tables import AuditEvent, DeclarationRead
 
-__all__ = ["ActorEvents", "event_dict", "events_of_actor", "history"]
+__all__ = [
+    "ActorEvents",
+    "Ending",
+    "endings",
+    "event_dict",
+    "events_of_actor",
+    "history",
+    "objection_texts",
+]
 
 
 @dataclass(frozen=True)
@@ -77,3 +87,52 @@ def events_of_actor(
         for r in rows
     ]
     return ActorEvents(events=events, total=total)
+
+
+class Ending(NamedTuple):
+    """How a declaration ended: the action of its last accepted event, the stage it left, when."""
+
+    declaration_id: str
+    action: str
+    stage_before: str | None
+    at: datetime
+
+
+def endings(session: Session, campaign_id: str, actions: Sequence[str]) -> list[Ending]:
+    """The declarations of the campaign whose last accepted event is one of ``actions`` (e.g.
+    a deadline timer that ended them), with the stage each was in."""
+    rows = session.exec(
+        select(AuditEvent)
+        .where(
+            col(AuditEvent.campaign_id) == campaign_id,
+            col(AuditEvent.action).in_(list(actions)),
+            AuditEvent.outcome == "accepted",
+        )
+        .order_by(col(AuditEvent.declaration_id), col(AuditEvent.seq))
+    )
+    found: dict[str, Ending] = {}
+    for row in rows:
+        found[row.declaration_id] = Ending(row.declaration_id, row.action, row.stage_before, row.at)
+    still = {
+        r.declaration_id
+        for r in session.exec(
+            select(DeclarationRead).where(
+                col(DeclarationRead.declaration_id).in_(list(found)),
+                col(DeclarationRead.state).in_(["abandoned", "not_accepted"]),
+            )
+        )
+    }
+    return [e for d, e in sorted(found.items()) if d in still]
+
+
+def objection_texts(session: Session, declaration_id: str) -> dict[str, str]:
+    """Each objection's text, by its id: the opinion of its ``objection.lodged`` event (the
+    declaration's state keeps who lodged it and when, not what it says: docs/rules.md §10.8)."""
+    rows = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.declaration_id == declaration_id,
+            AuditEvent.action == "objection.lodged",
+            AuditEvent.outcome == "accepted",
+        )
+    )
+    return {str(json.loads(row.detail).get("objection_id", "")): row.opinion for row in rows}

@@ -80,7 +80,7 @@ async def test_a_recorded_official_end_does_not_move_when_the_calendar_changes(
         packaged = CalendarYear(
             year=2024, version="admin", holidays=[date(2024, 10, 9)], workdays=[]
         )
-        put_calendar_year(session, packaged)
+        put_calendar_year(session, packaged, replace=True)
     assert await open_(store, d, bj(2024, 9, 27, 15)) == opened
 
 

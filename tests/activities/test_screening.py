@@ -85,7 +85,7 @@ async def test_a_person_barred_for_misconduct_is_refused_that_title_for_five_yea
     store: Store,
 ) -> None:
     """000, 002, 003, 004: 个人五年内不得申报相应职称评审 (scope series_level)."""
-    c = campaign()
+    c = campaign(blacklist={"applicant_years": 5, "unit_years": 3, "scope": "series_level"})
     finding = await misconduct(store, c, unit_at_fault=False)
     result = await screen(store, declaration_id(), c, declaration(c), AT + timedelta(days=1))
     assert result.refusal is not None and "2029-08-01 10:00" in result.refusal
@@ -100,6 +100,15 @@ async def test_a_person_barred_for_misconduct_is_refused_that_title_for_five_yea
         entries = list(session.exec(select(BlacklistEntry).where(
             BlacklistEntry.declaration_id == finding)))  # fmt: skip
     assert [e.subject_kind for e in entries] == ["applicant"]
+
+
+async def test_a_bar_covers_the_whole_series_by_default(store: Store) -> None:
+    """docs/rules.md §2 (end), v3: 相应职称评审 is the same series at every level: a
+    deputy-senior cheater may not apply for intermediate (or senior) either."""
+    c = campaign()
+    await misconduct(store, c, unit_at_fault=False)
+    other_level = await screen(store, declaration_id(), c, declaration(c, "intermediate"))
+    assert other_level.refusal is not None and "engineering *" in other_level.refusal
 
 
 async def test_a_bar_with_scope_all_covers_every_title(store: Store) -> None:
@@ -150,5 +159,7 @@ async def test_other_years_series_and_levels_are_not_duplicates(store: Store) ->
         (campaign(series="economics"), "deputy_senior"),
         (c, "intermediate"),
     ):
-        result = await screen(store, declaration_id(), other, declaration(other, level))
+        # A declaration names its own series (docs/rules.md §1): here the campaign's.
+        decl = declaration(other, level, series=other.series)
+        result = await screen(store, declaration_id(), other, decl)
         assert result.refusal is None, (other.year, other.series, level)

@@ -127,6 +127,14 @@ CASES: list[Case] = [
          "access", lambda c, d: {"receipt_no": "B-ACCESS", "payer_org": "U-001",
                                  "items": [{"declaration_id": d, "amount": 550}]},
          org_chain="declaration"),
+    Case("POST", DECL + "/materials", "upload_material",
+         owner_or(scoped_roles=("applicant", "unit_reviewer"))),
+    Case("GET", DECL + "/materials", "list_materials", owner_or("auditor", "admin",
+         scoped_roles=("applicant", "unit_reviewer", "authority_reviewer", "committee"))),
+    Case("GET", DECL + "/materials/history", "material_history", owner_or("auditor", "admin",
+         scoped_roles=("applicant", "unit_reviewer", "authority_reviewer", "committee"))),
+    Case("GET", DECL + "/materials/{material_id}", "read_material", owner_or("auditor", "admin",
+         scoped_roles=("applicant", "unit_reviewer", "authority_reviewer", "committee"))),
     Case("GET", "/inbox", "inbox", roles(*ROLES), "access"),
     Case("GET", "/audit/verify?declaration_id={declaration_id}", "verify_chain",
          roles("auditor", "admin"), "access"),
@@ -140,6 +148,10 @@ CASES: list[Case] = [
     Case("GET", "/campaigns/{campaign_id}/deadline-changes/{change_id}",
          "deadline_change_progress", owner_or("admin", "auditor", scoped_roles=("committee",)),
          "campaign"),
+    Case("POST", "/campaigns/{campaign_id}/close-review", "close_review",
+         owner_or(scoped_roles=("committee",)), "campaign", lambda c, d: None),
+    Case("GET", "/campaigns/{campaign_id}/close-review/{change_id}", "close_review_progress",
+         owner_or("admin", "auditor", scoped_roles=("committee",)), "campaign"),
     Case("GET", "/campaigns/{campaign_id}/defenses", "defense_schedule",
          owner_or(scoped_roles=("committee",)), "campaign"),
     Case("GET", "/campaigns/{campaign_id}/publicity-list", "publicity_list", roles(*ROLES),
@@ -161,9 +173,19 @@ CASES: list[Case] = [
     Case("POST", "/organisations/import", "import_organisations", roles("admin"), "access",
          lambda c, d: [{"id": "U-ACCESS-2", "kind": "unit", "name": "访问测试单位二",
                         "parent_id": "county-hr"}]),
+    Case("GET", "/audit/public-key", "public_key", None),
+    Case("POST", "/codec/decode", "decode", roles("auditor", "admin"), "access",
+         lambda c, d: {"payloads": []}),
+    Case("POST", "/codec/encode", "encode", roles("auditor", "admin"), "access",
+         lambda c, d: {"payloads": []}),
     Case("GET", "/healthz", "healthz", None),
+    Case("GET", "/problems/{kind}", "problem_kind", None),
     Case("GET", "/readyz", "readyz", None),
     Case("GET", "/metrics", "metrics", None),
+    Case("GET", "/docs", "swagger_ui", None),
+    Case("GET", "/docs/oauth2-redirect", "swagger_ui_redirect", None),
+    Case("GET", "/docs/assets/{name}", "docs_asset", None),
+    Case("GET", "/redoc", "redoc", None),
     # Last: these end the declaration, so later refusals on it take the ended path too.
     Case("POST", DECL + "/withdraw", "withdraw", owner_or(scoped_roles=("applicant",)),
          body=lambda c, d: {"reason": "个人原因"}),
@@ -200,7 +222,8 @@ def test_an_app_with_a_route_that_names_no_roles_is_refused(app: FastAPI) -> Non
 def _path(case: Case, campaign_id: str, declaration_id: str) -> str:
     return case.path.format(campaign_id=campaign_id, declaration_id=declaration_id,
                             objection_id="obj-1", year=2031, number="RC-none-000001",
-                            change_id="none", org_id="U-ACCESS")  # fmt: skip
+                            change_id="none", org_id="U-ACCESS", name="swagger-ui.css",
+                            kind="conflict", material_id="M-000000000000")  # fmt: skip
 
 
 def _chain(case: Case, campaign_id: str, declaration_id: str) -> str:
@@ -275,7 +298,7 @@ def _tokens(settings: Settings) -> dict[str, dict[str, str]]:
     expired = mint_token(settings, "admin-1", "admin", "", ttl=timedelta(hours=-1))
     unknown_role = jwt.encode({"sub": "x", "role": "superuser", "org": ""}, settings.jwt_secret,
                               algorithm="HS256")  # fmt: skip
-    none_alg = jwt.encode({"sub": "admin-1", "role": "admin", "org": ""}, None, algorithm="none")
+    none_alg = jwt.encode({"sub": "admin-1", "role": "admin", "org": ""}, "", algorithm="none")
     assert good
     return {
         "no token": {},

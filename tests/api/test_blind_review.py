@@ -26,8 +26,11 @@ async def test_committee_sees_the_masked_view_under_blind_review(
 
     masked = await api.view(d, f.COMMITTEE)
     assert masked["applicant"] == {"name": MASK, "id_number": MASK, "unit_id": MASK,
-                                   "affiliation": real["applicant"]["affiliation"]}  # fmt: skip
+                                   "affiliation": MASK}  # fmt: skip
     assert masked["unit_id"] == MASK
+    # §9 v3: the region and the authority bodies of the chain identify the person too.
+    assert masked["region"] is None
+    assert masked["authority_chain"] == [MASK] * len(real["authority_chain"])
     text = json.dumps(masked, ensure_ascii=False)
     assert name not in text and id_number not in text and "U-001" not in text
     assert masked["state"] == real["state"] == "committee_formal_review"

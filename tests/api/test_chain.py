@@ -129,8 +129,9 @@ async def test_certificate_check_is_public_valid_then_revoked_after_misconduct(
 async def test_objection_during_unit_publicity_holds_it_until_the_unit_resolves(
     api: Api, settings: Settings
 ) -> None:
-    """§2.2: anyone may object during the unit publicity ({"objection_id"} and the view); the
-    declaration stays there past the end until the unit dismisses it. Outside a publicity an
+    """§2.2, §10.8: anyone may object during the unit publicity (201 {"objection_id"} and
+    nothing else); the declaration stays there past the end until the unit dismisses it. The
+    unit reads the text; the applicant never learns who objected. Outside a publicity an
     objection is refused (409), as is a resolution by another unit (403)."""
     c = await api.campaign()
     d = await api.file(c)
@@ -140,10 +141,15 @@ async def test_objection_during_unit_publicity_holds_it_until_the_unit_resolves(
     await api.post(f"/declarations/{d}/submit", f.APPLICANT)
     view = await api.decide(d, f.UNIT, "unit_review")
     lodged = await api.post(f"/declarations/{d}/objections", f.FINANCE,
-                            {"text": "学历证书存疑"})  # fmt: skip
+                            {"text": "学历证书存疑"}, expect=201)  # fmt: skip
     oid = lodged["objection_id"]
-    assert oid and lodged["state"] == "unit_publicity"
-    assert [o["id"] for o in lodged["objections"]] == [oid]
+    assert lodged == {"objection_id": oid}
+    seen_by_unit = await api.get(f"/declarations/{d}", f.UNIT)
+    (objection,) = seen_by_unit["objections"]
+    assert (objection["id"], objection["text"]) == (oid, "学历证书存疑")
+    assert objection["lodged_by"] == f.FINANCE.id
+    (own,) = (await api.get(f"/declarations/{d}", f.APPLICANT))["objections"]
+    assert own["lodged_by"] == "" and own["id"] == oid
     await api.skip_past(view["deadlines"]["publicity_ends"])
     assert (await api.view(d))["state"] == "unit_publicity"
     path = f"/declarations/{d}/objections/{oid}/resolution"

@@ -3,14 +3,17 @@ official calendar year (§7: loading it recomputes provisional deadlines)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pytest
 
+from api.refusals import ACCESS_CHAIN
 from domain.calendar import BEIJING, packaged_year
 from domain.models import Actor
+from settings import Settings
 from tests import factories as f
-from tests.api.helpers import Api
+from tests.api.helpers import Api, audit_rows
 
 
 def instant(text: str) -> datetime:
@@ -90,3 +93,39 @@ async def test_loading_a_calendar_year_recomputes_provisional_deadlines(api: Api
                             "workdays": []})  # fmt: skip
     assert again.json()["changed"] is False and again.json()["failed"] == []
     assert (await api.view(d))["deadlines"]["correction"] == view["deadlines"]["correction"]
+
+
+async def test_a_calendar_load_that_drops_official_holidays_needs_replace(
+    api: Api, settings: Settings
+) -> None:
+    """PUT /calendar/{year} with an empty holiday list for a year the packaged (State Council)
+    data covers would turn 春节 and 国庆 into working days (§7): 409 with the reason and the
+    difference, nothing loaded, the refusal audited; with ``"replace": true`` it loads and the
+    answer shows the same difference."""
+    official = packaged_year(2025)
+    assert official is not None
+    body = {"version": "2025 (typo)", "holidays": [], "workdays": []}
+    refused = await api.call("PUT", "/calendar/2025", f.ADMIN, body, expect=409)
+    answer = refused.json()
+    assert '"replace": true' in answer["detail"] and answer["year"] == 2025
+    removed = [d.isoformat() for d in sorted(official.holidays)]
+    assert answer["difference"] == {
+        "against_version": official.version,
+        "against_source": "packaged",
+        "holidays_added": [],
+        "holidays_removed": removed,
+        "workdays_added": [],
+        "workdays_removed": [d.isoformat() for d in sorted(official.workdays)],
+    }
+    (row,) = [r for r in audit_rows(settings, ACCESS_CHAIN) if r["action"] == "put_calendar"]
+    assert row["outcome"] == "refused" and row["actor_id"] == f.ADMIN.id
+    detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else row["detail"]
+    assert detail["status"] == 409 and detail["difference"] == answer["difference"]
+
+    loaded = await api.call("PUT", "/calendar/2025", f.ADMIN, {**body, "replace": True})
+    result = loaded.json()
+    assert result["changed"] is True and result["difference"] == answer["difference"]
+    again = await api.call("PUT", "/calendar/2025", f.ADMIN, body)
+    assert again.json()["changed"] is False, "the same load again needs no replace"
+    assert again.json()["difference"]["holidays_removed"] == []
+    await api.call("PUT", "/calendar/2025", f.ADMIN, {**body, "replace": "yes"}, expect=422)

@@ -28,7 +28,7 @@ UNIT_BODY = {
 
 
 def locs(answer: dict[str, Any]) -> list[list[Any]]:
-    return [e["loc"] for e in answer["detail"]]
+    return [e["loc"] for e in answer["errors"]]
 
 
 async def raw(api: Api, text: str, content_type: str, **params: Any) -> Any:
@@ -132,7 +132,7 @@ async def test_an_import_is_all_or_nothing_and_names_each_bad_row_11(api: Api) -
     ]
     before = await asyncio.to_thread(audit_rows, api.settings, "registry:organisations")
     answer = await api.post("/organisations/import", f.ADMIN, rows, expect=422)
-    found = {(e["loc"][1], e["loc"][2], e["id"]) for e in answer["detail"]}
+    found = {(e["loc"][1], e["loc"][2], e["id"]) for e in answer["errors"]}
     assert found == {
         (1, "parent_id", "U-ORPHAN"),
         (2, "id", "U-GOOD"),
@@ -157,8 +157,8 @@ async def test_csv_and_yaml_imports_name_each_bad_row_by_its_line_11(api: Api) -
     )
     response = await raw(api, csv, "text/csv")
     assert response.status_code == 422, response.text
-    assert [(e["line"], e["id"]) for e in response.json()["detail"]] == [(3, "U-C2"), (4, "U-C3")]
-    assert "第 3 行 / line 3" in response.json()["detail"][0]["msg"]
+    assert [(e["line"], e["id"]) for e in response.json()["errors"]] == [(3, "U-C2"), (4, "U-C3")]
+    assert "第 3 行 / line 3" in response.json()["errors"][0]["msg"]
     fixed = csv.replace("nowhere", "county-hr").replace(",7,", ",,")
     response = await raw(api, fixed, "text/csv; charset=utf-8")
     assert response.status_code == 200, response.text
@@ -169,7 +169,7 @@ async def test_csv_and_yaml_imports_name_each_bad_row_by_its_line_11(api: Api) -
     yaml = "organisations:\n  - {id: U-Y1, kind: unit, name: 甲}\n  - {id: U-Y2, kind: unit}\n"
     response = await raw(api, yaml, "application/yaml")
     assert response.status_code == 422
-    assert [(e["line"], e["loc"][1:]) for e in response.json()["detail"]] == [(3, [1, "name"])]
+    assert [(e["line"], e["loc"][1:]) for e in response.json()["errors"]] == [(3, [1, "name"])]
     assert (await raw(api, yaml, "application/xml")).status_code == 415
     assert (await raw(api, "{oops", "application/json")).status_code == 422
 
@@ -250,7 +250,7 @@ async def test_a_campaign_must_name_registered_bodies_of_their_kinds_11(api: Api
         ),
     ):
         answer = await api.post("/campaigns", f.ADMIN, {**body, **change}, expect=422)
-        assert any(field in e["loc"] for e in answer["detail"]), (change, answer)
+        assert any(field in e["loc"] for e in answer["errors"]), (change, answer)
 
 
 async def test_authority_levels_and_committee_members_are_ignored_with_a_warning_11(

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.calendar import WorkCalendar
-from domain.chain import Chain, Effect, Prepared, Step
+from domain.chain import Chain, Effect, Prepared, Step, timers
 from domain.commands import BY_MODEL
 from domain.models import (
     Announcement,
@@ -50,13 +50,13 @@ class Driver:
         refusal = self.chain.refusal(BY_MODEL[type(cmd)], cmd, self.now)
         return refusal.message if refusal else None
 
-    def do(self, cmd: Command, *, patched: bool = True) -> Step:
+    def do(self, cmd: Command) -> Step:
         """Apply ``cmd`` as the workflow does: its table entry's check, then its transition."""
         spec = BY_MODEL[type(cmd)]
         refusal = self.chain.refusal(spec, cmd, self.now)
         assert refusal is None, refusal
         screening = self.screening if spec.prepare == "screen_applicant" else None
-        step = self.chain.apply(spec, cmd, self.now, Prepared(screening=screening, patched=patched))
+        step = self.chain.apply(spec, cmd, self.now, Prepared(screening=screening))
         self.settle()
         return step
 
@@ -100,6 +100,15 @@ class Driver:
                 if (instant := at_risk_from(until, n, self.cal)) is not None
             }
             self.chain.on_at_risk_table(AtRiskTable(until=until, instants=instants), now)
+        elif effect.kind == "compute_acceptance":
+            ends = timers.acceptance_deadline(self.chain)
+            assert ends is not None
+            limits = {
+                n: instant
+                for n in range(1, timers.ACCEPTANCE_AT_RISK_DAYS + 1)
+                if (instant := at_risk_from(ends, n, self.cal)) is not None
+            }
+            self.chain.on_acceptance_table(AtRiskTable(until=ends, instants=limits), now)
         elif effect.kind == "issue_review_form":
             self.chain.on_review_form(ReviewForm(form_id="RF-1", watermark_id="WM-1"), now)
         elif effect.kind == "announce":

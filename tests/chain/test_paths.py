@@ -95,7 +95,7 @@ def test_full_chain_001_happy_path_reaches_certified_with_every_stage_audited():
         "defense_pending", "committee_review", "result_publicity", "certified",
     ]  # fmt: skip
     assert [e.seq for e in d.audit] == list(range(1, len(d.audit) + 1))
-    assert d.chain.s.defense.venue == "remote"
+    assert d.chain.s.defense.venue is None  # 001 names no venue (docs/rules.md §5: open)
 
 
 def test_unit_publicity_is_five_working_days_and_ends_at_2400_of_the_fifth_000_004():
@@ -506,10 +506,11 @@ def test_vote_record_keeps_quorum_tally_and_recusals_10_3():
     """§10.3 the vote record: quorum, tally, recusals (回避)."""
     d = _meeting_driver()
     _at_meeting(d)
-    d.do(vote(attending=17, in_favor=12, against=5, abstain=0, recused=["expert-3"]))
+    d.do(vote(attending=17, in_favor=11, against=5, abstain=0, recused=["expert-3"]))
     assert d.state == S.result_publicity
     rec = d.chain.s.vote
     assert rec is not None and rec.quorum_met and rec.passed and rec.recused == ["expert-3"]
+    assert (rec.attending, rec.in_favor + rec.against + rec.abstain) == (17, 16)
 
 
 def test_upheld_result_objection_is_not_approved_40hao():

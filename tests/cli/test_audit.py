@@ -143,8 +143,10 @@ def test_the_dossier_written_by_the_cli_verifies_offline(
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["declaration_id"] == declarations[0]
-    assert verify_dossier_file([str(out)]) == 0
-    assert capsys.readouterr().out == f"ok: 3 events, head {document['proof']['head_hash']}\n"
+    key = document["signature"]["public_key"]
+    assert verify_dossier_file([str(out), "--public-key", key]) == 0
+    head, key_id = document["proof"]["head_hash"], document["signature"]["key_id"]
+    assert capsys.readouterr().out == f"ok: 3 events, head {head}, signed by key {key_id}\n"
 
 
 def test_a_dossier_of_an_unknown_declaration_exits_1(declarations: list[str]) -> None:

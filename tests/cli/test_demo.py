@@ -247,11 +247,20 @@ def test_tokens_mint_signs_the_claims_asked_for(cli_settings: Settings) -> None:
     assert (actor.id, actor.role) == ("c-9", "committee")
 
 
-def test_tokens_mint_defaults_and_no_expiry(cli_settings: Settings) -> None:
-    result = runner.invoke(cli_app, ["tokens", "mint", "--role", "auditor", "--ttl-hours", "0"])
+def test_tokens_mint_defaults_and_every_token_expires(cli_settings: Settings) -> None:
+    """Identity: ``exp`` is required and at most REVIEWCHAIN_JWT_MAX_LIFETIME (12 h) away, so
+    the CLI mints no token without one, nor one the service would refuse as too long-lived."""
+    result = runner.invoke(cli_app, ["tokens", "mint", "--role", "auditor"])
     assert result.exit_code == 0, result.output
     claims = jwt.decode(result.stdout.strip(), cli_settings.jwt_secret, algorithms=["HS256"])
-    assert claims == {"sub": "local-auditor", "role": "auditor", "org": ""}
+    named = {k: claims[k] for k in ("sub", "role", "org")}
+    assert named == {"sub": "local-auditor", "role": "auditor", "org": ""}
+    assert claims["exp"] - claims["iat"] == 12 * 3600 and claims["jti"]
+    for ttl in ("0", "13"):
+        refused = runner.invoke(
+            cli_app, ["tokens", "mint", "--role", "auditor", "--ttl-hours", ttl]
+        )
+        assert refused.exit_code == 2, (ttl, refused.output)
 
 
 def test_tokens_mint_refuses_an_unknown_role(cli_settings: Settings) -> None:
@@ -267,7 +276,7 @@ def test_tokens_demo_prints_one_export_per_demo_role(cli_settings: Settings) -> 
     for line in result.stdout.splitlines():
         if line.startswith("#"):
             continue
-        match = re.fullmatch(r"export (TOKEN_[A-Z_]+)=(\S+)", line)
+        match = re.fullmatch(r"export (TOKEN_[A-Z0-9_]+)=(\S+)", line)
         assert match, line
         exports[match[1]] = match[2]
     actors = {
@@ -281,6 +290,7 @@ def test_tokens_demo_prints_one_export_per_demo_role(cli_settings: Settings) -> 
         "TOKEN_AUTHORITY_REVIEWER_AKS_TRANSPORT_BUREAU": (
             "authority_reviewer", "aks-transport-bureau",
         ),
+        "TOKEN_AUTHORITY_REVIEWER_AKS_HRSS": ("authority_reviewer", "aks-hrss"),
         "TOKEN_COMMITTEE": ("committee", "aks-transport-committee"),
         "TOKEN_FINANCE": ("finance", "aks-transport-finance"),
         "TOKEN_AUDITOR": ("auditor", ""),

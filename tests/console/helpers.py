@@ -71,7 +71,12 @@ class Console:
 
     def client(self) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app)
-        http = httpx.AsyncClient(transport=transport, base_url="http://console.test")
+        # A browser sends its page's origin with every form post; the console checks it.
+        http = httpx.AsyncClient(
+            transport=transport,
+            base_url="http://console.test",
+            headers={"Origin": "http://console.test"},
+        )
         self._clients.append(http)
         return http
 

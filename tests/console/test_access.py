@@ -61,6 +61,14 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str] | None, Any]] = {
         frozenset({"committee", "authority_reviewer"}),
         ("POST", f"{DECL}/misconduct"),
     ),
+    ("POST", f"/console{DECL}/materials"): (
+        frozenset({"applicant", "unit_reviewer"}),
+        ("POST", f"{DECL}/materials"),
+    ),
+    ("GET", f"/console{DECL}/materials/{{material_id}}"): (
+        ALL,
+        ("GET", f"{DECL}/materials/{{material_id}}"),
+    ),
     ("GET", "/console/campaigns"): (READERS, None),
     ("GET", "/console/campaigns/{campaign_id}"): (READERS, None),
     ("GET", "/console/campaigns/{campaign_id}/publicity"): (READERS, None),

@@ -10,6 +10,8 @@ import json
 import re
 from datetime import timedelta
 
+from fastapi import FastAPI
+
 from api.auth import mint_token
 from domain.models import Actor
 from settings import Settings
@@ -57,7 +59,9 @@ async def test_sign_in_keeps_the_token_in_an_httponly_cookie_verified_as_the_api
     away = await http.post("/console/login", data={"token": committee, "next": "https://x.test/"})
     assert away.headers["location"] == "/console/campaigns"
 
-    out = await http.post("/console/logout")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', (await http.get("/console/audit")).text)
+    assert csrf
+    out = await http.post("/console/logout", data={"csrf": csrf.group(1)})
     assert out.status_code == 303 and (await http.get("/console/inbox")).status_code == 303
 
 
@@ -123,11 +127,13 @@ async def test_inbox_is_the_apis_order_with_at_risk_highlighted(api: Api, consol
 
 
 async def test_a_refused_decision_shows_the_workflows_reason_and_is_audited(
-    api: Api, console: Console, settings: Settings
+    api: Api, console: Console, settings: Settings, app: FastAPI
 ) -> None:
     """docs/rules.md §2, §16: a decision that does not fit the state is refused with 409 and a
     message a reviewer understands: the console shows exactly the API's text, changes nothing,
-    and the workflow audits it (action ``decide``), as for the API."""
+    and the workflow audits it (action ``decide``), as for the API. Both doors refuse the same
+    command, so the API's repeat falls in the console refusal's window (api/refusals.py): it is
+    counted there, and the window's summary records it once it closes."""
     c = await api.campaign()
     d = await api.file(c)
     unit = await console.sign_in(f.UNIT)
@@ -138,12 +144,13 @@ async def test_a_refused_decision_shows_the_workflows_reason_and_is_audited(
     assert 'role="alert"' in page.text and "未执行 refused" in page.text
     assert "同意" in page.text  # the opinion typed is kept
     assert (await api.view(d))["state"] == "draft"
+    await app.state.services.refusal_windows.flush()
     rows = await api.recorded(d, at_least=3)
     decided = [r for r in rows if r["action"] == "decide" and r["outcome"] == "refused"]
     assert [r["actor_id"] for r in decided] == [f.UNIT.id, f.UNIT.id]
-    commands = [json.loads(r["detail"])["command"] for r in decided]
-    assert commands[0] == commands[1]  # the same command, whichever door it came through
-    assert [r["opinion"] for r in decided] == [refused["detail"]] * 2
+    summary = json.loads(decided[1]["detail"])
+    assert decided[0]["opinion"] == refused["detail"]
+    assert summary["repeated"] == 1 and "又重复 1 次" in decided[1]["opinion"]
 
 
 async def test_a_role_the_api_refuses_gets_the_apis_403_audited_under_its_action(
@@ -240,9 +247,10 @@ async def test_committee_meeting_records_each_tally_and_shows_each_refusal(
     api: Api, console: Console, settings: Settings
 ) -> None:
     """§2.8, §10.3 through POST /campaigns/{id}/meetings's own service: one meeting, a tally per
-    declaration whose attendance is those present less those recused for it; a tally without
-    quorum is refused with the workflow's reason (and audited) without stopping the other; the
-    passed one then appears in the result publicity list."""
+    declaration; the quorum counts those present, and a recusal (回避) only leaves that
+    declaration's vote: 17 present of 25 with one recused is a valid vote of 16. A tally that
+    counts the recused member is refused with the workflow's reason (and audited) without
+    stopping the other; the passed one then appears in the result publicity list."""
     c = await api.campaign()
     first = await api.file(c)
     second = await api.file(c, applicant=Actor(id="applicant-2", role="applicant"))
@@ -260,11 +268,11 @@ async def test_committee_meeting_records_each_tally_and_shows_each_refusal(
         ("meeting_id", "M-console-1"), ("held_at", "2024-09-20T09:30"),
         ("members_present", present),
         ("declaration", first), (f"in_favor-{first}", 12), (f"against-{first}", 3),
-        (f"abstain-{first}", 2),
+        (f"abstain-{first}", 1), (f"recused-{first}", "E17"),  # 16 vote: 12 ≥ 2/3, passes
         ("declaration", second), (f"in_favor-{second}", 12), (f"against-{second}", 3),
-        (f"abstain-{second}", 1), (f"recused-{second}", "E17"),  # 16 attend: no quorum
+        (f"abstain-{second}", 2), (f"recused-{second}", "E17"),  # 17 ballots from 16 voting
     ], expect=200)  # fmt: skip
-    assert "通过 passed" in page.text and "出席专家不足评审委员会人数的2/3" in page.text
+    assert "通过 passed" in page.text and "16 人不符" in page.text
     assert (await api.view(first))["state"] == "result_publicity"
     assert (await api.view(first))["vote"]["attending"] == 17
     assert (await api.view(second))["state"] == "committee_review"

@@ -16,7 +16,9 @@ from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-SERVICES = {"postgresql", "temporal", "temporal-ui", "api", "worker"}
+SERVICES = {"postgresql", "temporal", "temporal-ui", "minio", "migrate", "api", "worker"}
+#: Services that run once and exit (no healthcheck; others wait for them to complete).
+ONE_SHOT = {"migrate"}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def test_images_are_pinned_and_temporal_is_official(compose: dict[str, Any]) -> 
             assert not image.endswith(":latest"), f"{name} uses latest"
     assert services(compose)["temporal"]["image"].startswith("temporalio/")
     assert services(compose)["temporal-ui"]["image"].startswith("temporalio/")
-    for built in ("api", "worker"):
+    for built in ("api", "worker", "migrate"):
         assert services(compose)[built]["build"] == "."
 
 
@@ -50,12 +52,17 @@ def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies(
     compose: dict[str, Any],
 ) -> None:
     for name, service in services(compose).items():
-        assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+        if name not in ONE_SHOT:
+            assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
         for dependency, condition in (service.get("depends_on") or {}).items():
             assert dependency in SERVICES
-            assert condition == {"condition": "service_healthy"}, name
-    assert set(services(compose)["api"]["depends_on"]) == {"postgresql", "temporal"}
-    assert set(services(compose)["worker"]["depends_on"]) == {"postgresql", "temporal"}
+            wanted = (
+                "service_completed_successfully" if dependency in ONE_SHOT else "service_healthy"
+            )
+            assert condition == {"condition": wanted}, name
+    needs = {"postgresql", "temporal", "migrate"}
+    assert set(services(compose)["api"]["depends_on"]) == {*needs, "minio"}
+    assert set(services(compose)["worker"]["depends_on"]) == needs
     assert services(compose)["temporal"]["depends_on"] == {
         "postgresql": {"condition": "service_healthy"}
     }
@@ -81,7 +88,16 @@ def test_environment_names_are_settings_fields(compose: dict[str, Any]) -> None:
 
 def test_required_secrets_fail_loudly_when_missing() -> None:
     text = COMPOSE.read_text()
-    for secret in ("POSTGRES_PASSWORD", "REVIEWCHAIN_JWT_SECRET"):
+    for secret in (
+        "POSTGRES_PASSWORD",
+        "REVIEWCHAIN_DB_OWNER_PASSWORD",
+        "REVIEWCHAIN_DB_APP_PASSWORD",
+        "TEMPORAL_DB_PASSWORD",
+        "REVIEWCHAIN_JWT_SECRET",
+        "REVIEWCHAIN_PAYLOAD_KEYS",
+        "REVIEWCHAIN_SIGNING_KEY",
+        "MINIO_ROOT_PASSWORD",
+    ):
         uses = re.findall(r"\$\{" + secret + r"([^}]*)\}", text)
         assert uses, f"{secret} is not used"
         assert all(use.startswith(":?") for use in uses), f"{secret} must be written ${{VAR:?}}"
@@ -95,7 +111,7 @@ def test_commands_ports_and_worker_shutdown(compose: dict[str, Any]) -> None:
     assert worker["deploy"]["replicas"] >= 2
     grace = int(str(worker["stop_grace_period"]).rstrip("s"))
     assert grace > Settings().graceful_shutdown_seconds, "SIGKILL would cut the graceful drain"
-    assert "7233:7233" in services(compose)["temporal"]["ports"]
+    assert "ports" not in services(compose)["temporal"]
 
 
 def test_the_image_carries_every_package_and_module() -> None:
@@ -106,3 +122,14 @@ def test_the_image_carries_every_package_and_module() -> None:
         assert re.search(rf"^COPY {package} ", dockerfile, re.M), f"the image lacks {package}/"
     for module in config["py-modules"]:
         assert f"{module}.py" in dockerfile, f"the image lacks {module}.py"
+
+
+def test_materials_go_to_the_minio_service(compose: dict[str, Any]) -> None:
+    """docs/rules.md §19: the API keeps uploads in MinIO, which has its own healthcheck and
+    volume; the API waits until it is healthy."""
+    minio = services(compose)["minio"]
+    assert minio["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    assert any(str(v).startswith("materials:") for v in minio["volumes"])
+    env = services(compose)["api"]["environment"]
+    assert env["REVIEWCHAIN_STORAGE_URL"].startswith("s3://")
+    assert env["REVIEWCHAIN_S3_ENDPOINT"] == "http://minio:9000"

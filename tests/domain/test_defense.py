@@ -1,4 +1,5 @@
-"""§5 defense policy: who defends, exemptions, on-site or remote, the reproducible sample."""
+"""docs/rules.md §5 defense policy: who defends, exemptions, the venue (open, or by the unit's
+registered region), the reproducible sample."""
 
 from __future__ import annotations
 
@@ -6,13 +7,19 @@ import hashlib
 
 import pytest
 
-from domain.defense import defense_required, plan_defense, remote_sample_drawn
+from domain.defense import (
+    average_onsite_score,
+    defense_required,
+    plan_defense,
+    remote_sample_drawn,
+)
 from tests.domain.notices import (
     applicant,
     campaign_000,
     campaign_001,
     campaign_002,
     campaign_003,
+    region,
 )
 
 
@@ -33,35 +40,53 @@ def find_declaration(campaign_id: str, rate: float, *, drawn: bool) -> str:
 # --------------------------------------------------------------------------- 000
 
 
-@pytest.mark.parametrize("affiliation", ["乌鲁木齐市", "昌吉州"])
-def test_000_deputy_senior_of_urumqi_and_changji_defends_on_site(affiliation):
-    """§5, 000 四(五) 副高级…全面实行专业水平答辩; 乌鲁木齐市、昌吉州单位参加现场答辩."""
-    plan = plan_defense(campaign_000(), "D-1", "deputy_senior", applicant(affiliation=affiliation))
+@pytest.mark.parametrize("place", ["乌鲁木齐市", "昌吉州"])
+def test_000_deputy_senior_of_a_unit_in_urumqi_or_changji_defends_on_site(place):
+    """§5, 000 (五) 副高级…全面实行专业水平答辩; 乌鲁木齐市、昌吉州单位参加现场答辩: the unit's
+    registered region decides, not what the applicant types."""
+    plan = plan_defense(campaign_000(), "D-1", "deputy_senior", applicant(affiliation="阿克苏地区"),
+                        region=region(place))  # fmt: skip
     assert plan.required is True
     assert plan.venue == "onsite"
     assert plan.drawn is None
     assert plan.exemption is None
 
 
-def test_000_other_prefectures_drawn_in_the_sample_defend_remotely():
-    """§5, 000 其它地（州、市）随机抽取，采用视频或电话答辩: drawn → remote."""
+def test_000_region_code_matches_like_its_name():
+    """§5 onsite_regions hold region codes or names."""
+    campaign = campaign_000(defense={"required_levels": ["deputy_senior"], "venue": "by_region",
+                                     "onsite_regions": ["650100"]})  # fmt: skip
+    plan = plan_defense(campaign, "D-1", "deputy_senior", applicant(), region=region("乌鲁木齐市"))
+    assert plan.venue == "onsite"
+
+
+def test_000_other_prefectures_all_defend_remotely_under_quanmian_shixing():
+    """§5, 000 全面实行: every deputy-senior applicant defends; outside 乌鲁木齐市、昌吉州 by video or
+    phone, with no sample drawn (v3)."""
     campaign = campaign_000()
-    declaration = find_declaration(campaign.id, 0.3, drawn=True)
-    plan = plan_defense(campaign, declaration, "deputy_senior", applicant(affiliation="阿克苏地区"))
-    assert plan.required is True
+    for i in range(20):
+        plan = plan_defense(campaign, f"D-{i}", "deputy_senior", applicant(),
+                            region=region("阿克苏地区"))  # fmt: skip
+        assert (plan.required, plan.venue, plan.drawn) == (True, "remote", None)
+
+
+def test_000_the_typed_affiliation_no_longer_decides_the_venue():
+    """§5 v3: the region is the unit's registered region, never a free-text field."""
+    plan = plan_defense(campaign_000(), "D-1", "deputy_senior", applicant(affiliation="乌鲁木齐市"),
+                        region=region("喀什地区"))  # fmt: skip
     assert plan.venue == "remote"
-    assert plan.drawn is True
 
 
-def test_000_other_prefectures_not_drawn_do_not_defend():
-    """§5, 000 随机抽取: not drawn → no defense, drawn=False, the reason says so."""
-    campaign = campaign_000()
-    declaration = find_declaration(campaign.id, 0.3, drawn=False)
-    plan = plan_defense(campaign, declaration, "deputy_senior", applicant(affiliation="阿克苏地区"))
-    assert plan.required is False
-    assert plan.venue is None
-    assert plan.drawn is False
-    assert "未被随机抽取" in plan.reason and "not drawn" in plan.reason
+def test_a_campaign_made_before_the_registry_keeps_the_affiliation_rule():
+    """§5: a stored campaign without ``venue`` (its declarations replay as they ran) places
+    applicants by the typed affiliation."""
+    campaign = campaign_000(defense={"required_levels": ["deputy_senior"],
+                                     "onsite_affiliations": ["乌鲁木齐市"],
+                                     "remote_selection": "all"})  # fmt: skip
+    assert campaign.defense.venue == "by_affiliation"
+    onsite = plan_defense(campaign, "D-1", "deputy_senior", applicant(affiliation="乌鲁木齐市"))
+    remote = plan_defense(campaign, "D-2", "deputy_senior", applicant(affiliation="喀什地区"))
+    assert (onsite.venue, remote.venue) == ("onsite", "remote")
 
 
 @pytest.mark.parametrize("category", ["village_work", "teaching_support"])
@@ -77,7 +102,7 @@ def test_000_village_work_and_teaching_support_are_exempt(category):
 @pytest.mark.parametrize("level", ["junior", "intermediate"])
 def test_000_junior_and_intermediate_do_not_defend(level):
     """§5, 000: only 副高级 defends."""
-    plan = plan_defense(campaign_000(), "D-1", level, applicant(affiliation="乌鲁木齐市"))
+    plan = plan_defense(campaign_000(), "D-1", level, applicant(), region=region("乌鲁木齐市"))
     assert plan.required is False
     assert plan.exemption is None
     assert plan.venue is None and plan.drawn is None
@@ -87,11 +112,12 @@ def test_000_junior_and_intermediate_do_not_defend(level):
 
 
 @pytest.mark.parametrize("level", ["deputy_senior", "senior"])
-def test_001_senior_levels_defend_remotely(level):
-    """§5, 001 四(五) 申报高级职称评审的…参加专业水平答辩; remote_selection all (video/phone)."""
-    plan = plan_defense(campaign_001(), "D-1", level, applicant())
+def test_001_senior_levels_defend_at_a_venue_the_notice_leaves_open(level):
+    """§5, 001 四(五) 申报高级职称评审的…参加专业水平答辩; 001 names no venue (v3: open), so the
+    committee records whatever mode it used."""
+    plan = plan_defense(campaign_001(), "D-1", level, applicant(), region=region("阿克苏地区"))
     assert plan.required is True
-    assert plan.venue == "remote"
+    assert plan.venue is None
     assert plan.drawn is None
 
 
@@ -122,32 +148,33 @@ def test_002_senior_defends_even_with_an_exempt_category():
     assert (required, exemption) == (True, None)
 
 
-def test_002_senior_outside_onsite_areas_is_never_sampled_out():
-    """§5, 002 正高 全部参加答辩: the random sample is for 副高 only; 正高 elsewhere defends
-    remotely, whatever the draw would have said."""
+@pytest.mark.parametrize("place", ["乌鲁木齐市", "阿克苏地区"])
+def test_002_senior_defends_at_an_open_venue_and_is_never_sampled_out(place):
+    """§5, 002 六(一) 申报正高级专业技术人员全部参加答辩: the 副高 venue rule (六(二)) does not apply to
+    正高 (venue_levels), which names no venue; the sample is never drawn for it."""
     campaign = campaign_002()
     not_drawn = find_declaration(campaign.id, 0.3, drawn=False)
-    plan = plan_defense(campaign, not_drawn, "senior", applicant(affiliation="阿克苏地区"))
+    plan = plan_defense(campaign, not_drawn, "senior", applicant(), region=region(place))
     assert plan.required is True
-    assert plan.venue == "remote"
+    assert plan.venue is None
     assert plan.drawn is None
 
 
-@pytest.mark.parametrize("affiliation", ["乌鲁木齐市", "昌吉州直", "吐鲁番市直"])
-def test_002_deputy_senior_onsite_affiliations(affiliation):
+@pytest.mark.parametrize("place", ["乌鲁木齐市", "昌吉州直", "吐鲁番市直"])
+def test_002_deputy_senior_of_units_in_the_named_places_defends_on_site(place):
     """§5, 002 六(二) 乌鲁木齐市、昌吉州直单位及吐鲁番市直单位参加现场答辩."""
-    plan = plan_defense(campaign_002(), "D-1", "deputy_senior", applicant(affiliation=affiliation))
+    plan = plan_defense(campaign_002(), "D-1", "deputy_senior", applicant(), region=region(place))
     assert (plan.required, plan.venue) == (True, "onsite")
 
 
 def test_002_deputy_senior_elsewhere_is_sampled():
-    """§5, 002 六(二) 其它地（州、市）随机抽取，采用视频或电话答辩."""
+    """§5, 002 六(二) 答辩范围：…其它地（州、市）随机抽取，采用视频或电话答辩."""
     campaign = campaign_002()
-    person = applicant(affiliation="喀什地区")
     drawn = find_declaration(campaign.id, 0.3, drawn=True)
     skipped = find_declaration(campaign.id, 0.3, drawn=False)
-    yes = plan_defense(campaign, drawn, "deputy_senior", person)
-    no = plan_defense(campaign, skipped, "deputy_senior", person)
+    where = region("喀什地区")
+    yes = plan_defense(campaign, drawn, "deputy_senior", applicant(), region=where)
+    no = plan_defense(campaign, skipped, "deputy_senior", applicant(), region=where)
     assert (yes.required, yes.venue, yes.drawn) == (True, "remote", True)
     assert (no.required, no.venue, no.drawn) == (False, None, False)
 
@@ -169,10 +196,28 @@ def test_003_junior_is_exempt():
     assert defense_required(campaign_003(), "junior", applicant())[:2] == (False, None)
 
 
-def test_003_intermediate_defends():
-    """§5, 003: intermediate and up defend (only 初级 is exempt)."""
+def test_003_intermediate_defends_at_an_open_venue():
+    """§5, 003: intermediate and up defend (only 初级 is exempt); 003 names no venue."""
     plan = plan_defense(campaign_003(), "D-1", "intermediate", applicant())
-    assert (plan.required, plan.venue) == (True, "remote")
+    assert (plan.required, plan.venue) == (True, None)
+
+
+def test_a_category_the_unit_struck_no_longer_exempts():
+    """§5: exemption categories are claims; the unit confirms or strikes each at its review; a
+    struck category no longer exempts, a confirmed one does."""
+    person = applicant(categories=["village_work"])
+    claimed = plan_defense(campaign_003(), "D-1", "intermediate", person)
+    struck = plan_defense(campaign_003(), "D-1", "intermediate", person, confirmed=[])
+    kept = plan_defense(campaign_003(), "D-1", "intermediate", person, confirmed=["village_work"])
+    assert (claimed.required, struck.required, kept.required) == (False, True, False)
+
+
+def test_private_enterprise_follows_from_the_employer_kind_not_a_claim():
+    """§5, 003 六(三): the private-enterprise category follows from the employer kind, which the
+    unit checks anyway; striking every claim leaves it."""
+    person = applicant(employer_kind="private_enterprise")
+    plan = plan_defense(campaign_003(), "D-1", "intermediate", person, confirmed=[])
+    assert (plan.required, plan.exemption) == (False, "private_enterprise")
 
 
 @pytest.mark.parametrize("kind", ["private_enterprise", "freelance"])
@@ -242,3 +287,18 @@ def test_remote_sample_matches_the_rate_over_many_ids(rate):
     """§5 随机抽取 (000, 002): over 10 000 declarations the share drawn is the rate ± 0.02."""
     drawn = sum(remote_sample_drawn("xj-2020-senior", f"D-{i}", rate) for i in range(10_000))
     assert abs(drawn / 10_000 - rate) < 0.02
+
+
+def test_003_exempt_applicants_get_the_average_on_site_score_of_their_specialty():
+    """§5, 003 六(一) 现场答辩环节实行量化赋分的，按照当年参加该专业现场答辩人员的平均分予以赋分: only
+    on-site scores of the same specialty count; none before the first."""
+    scores = [
+        ("highway", "onsite", 80.0),
+        ("highway", "onsite", 91.0),
+        ("highway", "video", 60.0),
+        ("bridge", "onsite", 70.0),
+        ("highway", "onsite", None),
+    ]
+    assert average_onsite_score(scores, "highway") == 85.5
+    assert average_onsite_score(scores, "tunnel") is None
+    assert average_onsite_score([], "highway") is None

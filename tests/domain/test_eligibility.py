@@ -1,4 +1,5 @@
-"""§6 eligibility flags shown to reviewers, and the failed appraisal that blocks."""
+"""docs/rules.md §6 eligibility flags shown to reviewers (campaign data: continuing education,
+appraisals, Mandarin), and the failed appraisal that blocks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.eligibility import blocking_reason, continuing_education_years, eligibility_flags
-from tests.domain.notices import applicant, campaign_000, campaign_001, campaign_003
+from tests.domain.notices import applicant, campaign_000, campaign_001, campaign_003, campaign_004
 
 FULL = {"public_hours": 30, "professional_hours": 60}
 GOOD_APPRAISALS_2024 = [{"year": y, "result": "合格"} for y in (2021, 2022, 2023)]
@@ -43,13 +44,12 @@ def test_continuing_education_complete_for_001_years_2021_2024_has_no_flag():
 @pytest.mark.parametrize(
     "hours",
     [
-        {"public_hours": 29, "professional_hours": 61},  # public < 30 (004: 公需科目不少于30学时)
         {"public_hours": 31, "professional_hours": 59},  # professional < 60 (001)
         {"public_hours": 30, "professional_hours": 59},  # total 89 < 90
     ],
 )
 def test_continuing_education_short_year_is_flagged(hours):
-    """§6 continuing education, 001/004: ≥ 90 h, ≥ 60 professional, ≥ 30 public each year."""
+    """§6 continuing education, 001 四(一)6: ≥ 90 h a year, ≥ 60 of them professional."""
     person = person_001(continuing_education=with_year(2022, **hours))
     assert flags_001(person) == ["continuing_education_short"]
 
@@ -90,15 +90,37 @@ def test_continuing_education_years_by_level_003():
     ]
 
 
-def test_continuing_education_defaults_to_the_four_years_ending_with_the_campaign_year():
-    """§6 default when the campaign names no years: the 4 years ending with its year (000:
-    2017-2020)."""
-    assert continuing_education_years(campaign_000(), "deputy_senior") == [
-        2017,
-        2018,
-        2019,
-        2020,
+def test_001_states_no_public_minimum_so_29_public_hours_are_not_flagged():
+    """§6, 001 四(一)6 每年须完成不少于90学时（专业课不少于60学时）: no public-course minimum."""
+    person = person_001(
+        continuing_education=with_year(2022, public_hours=29, professional_hours=61)
+    )
+    assert flags_001(person) == []
+
+
+def test_004_public_courses_below_30_hours_are_flagged():
+    """§6, 004 自2021年起…公需科目不少于30学时."""
+    person = applicant(
+        continuing_education=[{"year": 2021, "public_hours": 29, "professional_hours": 61}],
+        appraisals=[{"year": y, "result": "合格"} for y in (2018, 2019, 2020)],
+    )
+    assert eligibility_flags(campaign_004(), "intermediate", "directed", person) == [
+        "continuing_education_short"
     ]
+
+
+def test_no_continuing_education_rule_by_default():
+    """§6 v3: continuing education is campaign data; a campaign that states none checks none
+    (no 90-hour rule before 2021, none imposed on 000's 120-hour online courses)."""
+    assert continuing_education_years(campaign_000(), "deputy_senior") == []
+    person = applicant(appraisals=[{"year": y, "result": "合格"} for y in (2017, 2018, 2019)])
+    assert eligibility_flags(campaign_000(), "deputy_senior", "directed", person) == []
+
+
+def test_003_rules_differ_by_level():
+    """§6, 003: junior the current year; intermediate the last 4 years (2018-2021)."""
+    assert continuing_education_years(campaign_003(), "junior") == [2021]
+    assert continuing_education_years(campaign_003(), "intermediate") == [2018, 2019, 2020, 2021]
 
 
 def test_private_enterprise_route_first_time_is_not_checked():
@@ -145,6 +167,23 @@ def test_appraisal_undetermined_is_flagged():
         {"year": 2023, "result": "合格"},
     ]
     assert flags_001(person_001(appraisals=appraisals)) == ["appraisal_undetermined"]
+
+
+def test_appraisal_basically_competent_is_flagged():
+    """§6, 000 四 7 考核合格及以上: "基本合格" in one of the three years is flagged."""
+    appraisals = [*GOOD_APPRAISALS_2024[:2], {"year": 2023, "result": "基本合格"}]
+    assert flags_001(person_001(appraisals=appraisals)) == ["appraisal_basic"]
+
+
+def test_003_asks_no_appraisals_of_private_enterprise_staff():
+    """§6, 003 民营企业不需提供 (考核): no appraisal flags for the exempt employer kinds."""
+    campaign = campaign_003(
+        appraisals={"exempt_employer_kinds": ["private_enterprise", "freelance"]}
+    )
+    person = applicant(employer_kind="private_enterprise", appraisals=[])
+    assert "appraisal_missing" not in eligibility_flags(campaign, "junior", "directed", person)
+    public = applicant(appraisals=[])
+    assert "appraisal_missing" in eligibility_flags(campaign, "junior", "directed", public)
 
 
 def test_appraisal_missing_year_is_flagged():
@@ -213,6 +252,11 @@ def test_mandarin_at_or_above_three_b_is_fine(level):
 def test_mandarin_missing_or_unrecognised_is_flagged_for_public_institutions(level):
     """§6, 001 事业单位专业技术人员申报职称，须上传普通话等级证书."""
     assert flags_001(person_001(mandarin_level=level)) == ["mandarin_below_required"]
+
+
+def test_mandarin_is_not_required_where_the_notice_says_so():
+    """§6, 000 and 004 外(汉)语…不作硬性要求: only a campaign that asks (001) flags Mandarin."""
+    assert flags_001(person_001(mandarin_level=None), mandarin_required=False) == []
 
 
 @pytest.mark.parametrize("kind", ["state_enterprise", "private_enterprise", "freelance"])

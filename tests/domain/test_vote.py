@@ -57,11 +57,34 @@ def test_more_votes_than_attending_is_refused():
     assert got.refusal is not None and "no proxy" in got.refusal
 
 
-def test_recused_members_do_not_attend_and_must_fit_the_committee():
-    """§10.3 recusal (回避): 17 attending + 8 recused = 25 is fine; + 9 exceeds 25 members."""
+def test_a_recusal_keeps_the_quorum_and_lowers_only_the_number_voting():
+    """§2.8, §10.3 (回避; 40号令 出席专家不少于2/3): 17 present of 25 is a quorum; with 1 recused,
+    16 vote: 11 + 5 = 16 is a valid tally, and 11 of 16 falls short of 2/3 (33 < 32 is false:
+    3 × 11 = 33 ≥ 2 × 16 = 32 passes). A recusal at 17 of 25 no longer makes the vote invalid."""
+    got = assess_vote(25, 17, 11, 5, 0, ["M01"])
+    assert got.valid and got.quorum_met and got.passed
+    assert not assess_vote(25, 17, 10, 6, 0, ["M01"]).passed  # 30 < 32
+
+
+def test_the_tally_must_cover_those_voting_not_those_recused():
+    """§2.8: in favour + against + abstain = present − recused; counting the recused is refused."""
+    got = assess_vote(25, 17, 12, 5, 0, ["M01"])
+    assert not got.valid
+    assert got.refusal is not None and "16" in got.refusal
+
+
+def test_more_recused_than_present_is_refused():
+    """§10.3: a recused member is one of those present."""
+    got = assess_vote(25, 17, 0, 0, 0, [f"M{i:02d}" for i in range(18)])
+    assert not got.valid
+
+
+def test_the_earlier_reading_counted_recused_members_as_absent():
+    """§2.8: declarations that voted before v3 replay on the earlier reading (recused_present
+    False): 17 attending + 8 recused fit 25; + 9 exceed it."""
     recused = [f"M{i:02d}" for i in range(8)]
-    assert assess_vote(25, 17, 12, 5, 0, recused).valid
-    got = assess_vote(25, 17, 12, 5, 0, [*recused, "M99"])
+    assert assess_vote(25, 17, 12, 5, 0, recused, recused_present=False).valid
+    got = assess_vote(25, 17, 12, 5, 0, [*recused, "M99"], recused_present=False)
     assert not got.valid
     assert got.refusal is not None and "25" in got.refusal
 

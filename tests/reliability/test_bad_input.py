@@ -163,8 +163,8 @@ async def test_nul_and_lone_surrogates_are_refused_with_422_naming_the_field(
     d = await in_unit_review(api)
     found = await refused(api, d, f"/declarations/{d}/decisions", 422, content=raw.encode(),
                           headers={"Content-Type": "application/json"})  # fmt: skip
-    assert found["detail"][0]["loc"][0] == "body"
-    assert "NUL" in found["detail"][0]["msg"] or "surrogate" in found["detail"][0]["msg"]
+    assert found["errors"][0]["loc"][0] == "body"
+    assert "NUL" in found["errors"][0]["msg"] or "surrogate" in found["errors"][0]["msg"]
 
 
 async def test_nul_in_the_path_or_query_is_refused(api: Api) -> None:
@@ -181,7 +181,7 @@ async def test_a_nul_in_an_applicant_name_creates_no_declaration(api: Api) -> No
     body["applicant"]["name"] = "张\u0000三"
     response = await api.http.post("/declarations", headers=api.headers(f.APPLICANT), json=body)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "applicant", "name"]
+    assert response.json()["errors"][0]["loc"] == ["body", "applicant", "name"]
     listed = await api.get("/declarations", f.ADMIN, campaign_id=c.id)
     assert listed["total"] == 0
 
@@ -225,7 +225,7 @@ async def test_a_campaign_with_naive_instants_is_refused_with_a_clear_message(ap
     body["declaration_opens_at"] = "2026-07-22T00:00:00"  # no zone
     response = await api.http.post("/campaigns", headers=api.headers(f.ADMIN), json=body)
     assert response.status_code == 422
-    error = response.json()["detail"][0]
+    error = response.json()["errors"][0]
     assert error["loc"] == ["body", "declaration_opens_at"]
     assert "timezone" in error["msg"]
     assert (await api.http.get(f"/campaigns/{body['id']}", headers=api.headers(f.ADMIN))

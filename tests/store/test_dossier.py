@@ -75,6 +75,7 @@ def declared(store: Store) -> str:
                 holidays=[date(2024, 10, d) for d in range(1, 8)],
                 workdays=[date(2024, 9, 29), date(2024, 10, 12)],
             ),
+            replace=True,
         )
         append_events(session, _trail(d))
         shown = view(d, version=5, state="unit_publicity").model_copy(
@@ -101,7 +102,7 @@ def test_the_dossier_holds_view_timeline_decisions_deadlines_calendar_and_proof(
     document = _dossier(store, declared)
     with store.session(readonly=True) as session:
         rows = events_of(session, declared)
-    assert document["format"] == "review-chain-dossier/1"
+    assert document["format"] == "review-chain-dossier/2"
     assert document["generated_at"] == "2024-09-01T16:00:00.000000Z"
     assert document["declaration"]["id"] == declared and document["read_model_version"] == 5
     assert document["campaign_id"] == "aks-2024-transport"
@@ -158,8 +159,11 @@ def test_the_offline_verifier_accepts_an_untouched_dossier(
     document = _dossier(store, declared)
     path = tmp_path / "dossier.json"
     path.write_text(dossier_json(document), encoding="utf-8")
-    assert main([str(path)]) == 0
-    assert capsys.readouterr().out == f"ok: 5 events, head {document['proof']['head_hash']}\n"
+    assert main([str(path), "--public-key", store.signer.public_key]) == 0
+    key = store.signer.key_id
+    assert capsys.readouterr().out == (
+        f"ok: 5 events, head {document['proof']['head_hash']}, signed by key {key}\n"
+    )
 
 
 def _edit_event(doc: dict[str, Any]) -> None:
@@ -230,7 +234,10 @@ def test_the_offline_verifier_needs_only_the_standard_library(
             node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
         )
     }
-    assert imported <= {"__future__", "hashlib", "json", "sys", "typing"}
+    assert imported <= {
+        "__future__", "base64", "binascii", "collections", "hashlib", "json", "sys", "typing",
+        "zipfile",
+    }  # fmt: skip
     shutil.copy(VERIFIER, tmp_path / "dossier_verify.py")
     document = _dossier(store, declared)
     (tmp_path / "good.json").write_text(dossier_json(document), encoding="utf-8")

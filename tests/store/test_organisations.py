@@ -168,7 +168,7 @@ def test_the_migration_fills_existing_campaigns_and_keeps_filed_chains(blank_sto
     config = alembic_config(blank_store.url)
     with blank_store.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0004_read_model_list_indexes")
+        command.upgrade(config, "0007_materials")
     legacy = f.campaign(AT, committee_org=None, top_authority=None, finance_orgs=[])
     named = f.campaign(AT)
     with blank_store.engine.begin() as connection:

@@ -340,10 +340,9 @@ async def test_the_same_change_twice_is_applied_once_and_its_history_replays(
     await record_history(d, "deadline_change_repeated")
 
 
-def test_chain_a_change_already_in_force_is_a_no_op_unless_replaying_the_old_rule() -> None:
+def test_chain_a_change_already_in_force_is_a_no_op() -> None:
     """§3 延期 on the pure chain: an identical change (same instant of change, same deadlines)
-    adds no event and arms nothing; an earlier move already floored at 24 h is also in force;
-    ``noop_if_unchanged=False`` (histories from before the rule) still records it."""
+    adds no event and arms nothing; an earlier move already floored at 24 h is also in force."""
     now_ = datetime(2026, 3, 2, 10, 0, tzinfo=f.BJ)
     d = Driver(now_)
     d.do(SubmitCommand(actor=f.APPLICANT))
@@ -359,8 +358,6 @@ def test_chain_a_change_already_in_force_is_a_no_op_unless_replaying_the_old_rul
     step = d.do(earlier)
     assert step.result == {"unchanged": True} and len(d.audit) == n
     assert d.chain.take_effects() == []
-    d.do(earlier, patched=False)
-    assert [e.action for e in d.audit[n:]] == ["deadlines.changed"]
 
 
 # --------------------------------------------------------------------------- defense draw

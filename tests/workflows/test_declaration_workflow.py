@@ -101,7 +101,7 @@ async def test_whole_chain_to_certified_with_audit_and_read_model_in_step(
     assert view.state == "materials_pending" and view.fee.paid
     view = await d.send("record_materials_received",
                         MaterialsReceivedCommand(actor=f.COMMITTEE, form_id=view.materials.form_id))  # fmt: skip
-    assert view.state == "defense_pending" and view.defense.venue == "remote"
+    assert view.state == "defense_pending" and view.defense.venue is None  # 001: open
     view = await d.send("record_defense", DefenseCommand(actor=f.COMMITTEE, passed=True,
                                                          mode="video"))  # fmt: skip
     assert view.state == "committee_review"

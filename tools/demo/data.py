@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from domain.campaign_files import load_campaign_file
 from domain.eligibility import continuing_education_years
 from domain.identity import check_digit
@@ -24,13 +26,9 @@ __all__ = [
     "APPLICANT",
     "AUDITOR",
     "COLLEAGUE",
-    "COMMITTEE",
-    "DEMO_COMMITTEE",
-    "DEMO_FINANCE",
     "DEMO_NAME_SUFFIX",
     "DEMO_SUFFIX",
     "DEMO_UNIT",
-    "FINANCE",
     "INSTANTS",
     "NOTICE_FILE",
     "NOT_LOADED",
@@ -42,11 +40,13 @@ __all__ = [
     "Step",
     "applicant_actor",
     "authority_reviewer",
+    "committee_actor",
     "declaration_body",
     "demo_actors",
     "demo_campaign",
     "demo_chain",
     "demo_registry",
+    "finance_actor",
     "id_number",
     "notice_campaign",
     "stored_demo",
@@ -56,14 +56,14 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOTICE_FILE = EXAMPLES / "campaigns" / "001_aksu_2024.yaml"
 #: Notice 001's organisation registry, imported before the campaign (docs/rules.md §11).
 REGISTRY_FILE = EXAMPLES / "organisations" / "001_aksu_2024.yaml"
+#: The proposed materials catalogue of notice 001 (docs/rules.md §19), used while the campaign
+#: file carries none of its own.
+CATALOGUE_FILE = EXAMPLES / "catalogues" / NOTICE_FILE.name
 DEMO_SUFFIX = "-demo"
 DEMO_NAME_SUFFIX = "（演示）"
 #: The demo unit (推荐单位) every demo declaration names: a unit of notice 001's registry, below
 #: 阿克苏市人社局 below 阿克苏地区交通运输局 (the campaign's top authority).
 DEMO_UNIT = "aks-akesu-highway-station"
-#: Notice 001's committee and finance office (its campaign's committee_org and finance_orgs).
-DEMO_COMMITTEE = "aks-transport-committee"
-DEMO_FINANCE = "aks-transport-finance"
 
 #: The campaign instants the demo moves, all by the same shift.
 INSTANTS = (
@@ -78,8 +78,6 @@ INSTANTS = (
 
 APPLICANT = Actor(id="applicant-demo", role="applicant")
 UNIT_REVIEWER = Actor(id="unit-reviewer-demo", role="unit_reviewer", org=DEMO_UNIT)
-COMMITTEE = Actor(id="committee-office-demo", role="committee", org=DEMO_COMMITTEE)
-FINANCE = Actor(id="finance-clerk-demo", role="finance", org=DEMO_FINANCE)
 AUDITOR = Actor(id="auditor-demo", role="auditor")
 ADMIN = Actor(id="admin-demo", role="admin")
 #: Who lodges the demo objections (any authenticated person may).
@@ -115,17 +113,35 @@ def demo_chain(campaign: Campaign | None = None) -> list[str]:
     return derive_chain(registry[DEMO_UNIT], registry, top)
 
 
+def committee_actor(campaign: Campaign) -> Actor:
+    """A member of staff of the campaign's committee (its ``committee_org``)."""
+    return Actor(id="committee-office-demo", role="committee", org=campaign.committee_org or "")
+
+
+def finance_actor(campaign: Campaign) -> Actor:
+    """A clerk of the office that records the campaign's fees (notice 001 四(六))."""
+    return Actor(id="finance-clerk-demo", role="finance", org=campaign.fee_offices()[0])
+
+
 def demo_actors(campaign: Campaign | None = None) -> dict[str, Actor]:
     """One actor per role of the demo organisations, by the name of its shell variable:
     ``TOKEN_APPLICANT``, ``TOKEN_UNIT_REVIEWER`` (the demo unit), one
-    ``TOKEN_AUTHORITY_REVIEWER_<LEVEL>`` per authority level of the demo unit's chain,
-    ``TOKEN_COMMITTEE``, ``TOKEN_FINANCE``, ``TOKEN_AUDITOR``, ``TOKEN_ADMIN``."""
-    levels = demo_chain(campaign)
+    ``TOKEN_AUTHORITY_REVIEWER_<BODY>`` per level of the demo unit's authority chain and one for
+    the body that confirms results (``confirming_org``), ``TOKEN_COMMITTEE``, ``TOKEN_FINANCE``
+    (of the campaign's committee and finance office), ``TOKEN_AUDITOR``, ``TOKEN_ADMIN``."""
+    campaign = campaign or notice_campaign()
+    bodies = [
+        *demo_chain(campaign),
+        *([campaign.confirming_org] if campaign.confirming_org else []),
+    ]
     actors = {"TOKEN_APPLICANT": APPLICANT, "TOKEN_UNIT_REVIEWER": UNIT_REVIEWER}
-    for level in levels:
-        actors[f"TOKEN_AUTHORITY_REVIEWER_{_env_name(level)}"] = authority_reviewer(level)
+    for body in bodies:
+        actors[f"TOKEN_AUTHORITY_REVIEWER_{_env_name(body)}"] = authority_reviewer(body)
     actors.update(
-        TOKEN_COMMITTEE=COMMITTEE, TOKEN_FINANCE=FINANCE, TOKEN_AUDITOR=AUDITOR, TOKEN_ADMIN=ADMIN
+        TOKEN_COMMITTEE=committee_actor(campaign),
+        TOKEN_FINANCE=finance_actor(campaign),
+        TOKEN_AUDITOR=AUDITOR,
+        TOKEN_ADMIN=ADMIN,
     )
     return actors
 
@@ -134,8 +150,13 @@ def demo_actors(campaign: Campaign | None = None) -> dict[str, Actor]:
 
 
 def notice_campaign() -> Campaign:
-    """Notice 001's campaign, exactly as its file says."""
-    return load_campaign_file(NOTICE_FILE)
+    """Notice 001's campaign, exactly as its file says, with the materials catalogue of
+    ``examples/catalogues`` where the file has none."""
+    campaign = load_campaign_file(NOTICE_FILE)
+    if campaign.materials_catalogue or not CATALOGUE_FILE.exists():
+        return campaign
+    catalogue = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))["materials_catalogue"]
+    return Campaign.model_validate({**campaign.model_dump(), "materials_catalogue": catalogue})
 
 
 @dataclass(frozen=True)
@@ -272,14 +293,13 @@ PLANS: tuple[Plan, ...] = (
 #: States no demo declaration is in, and why: what has to happen on a real clock first.
 NOT_LOADED: tuple[tuple[str, str], ...] = (
     ("unit_recommendation, authority_review, committee_formal_review, fee_pending, "
-     "materials_pending, defense_pending, committee_review, result_publicity, certified, "
-     "not_approved, defense_failed, revoked",
+     "materials_pending, defense_pending, committee_review, result_publicity, "
+     "result_confirmation, certified, not_approved, defense_failed, revoked",
      "every path to them passes the unit publicity of {publicity} working days (notice 001 "
      "四(二)); the result publicity adds {result} more before certified"),
     ("not_accepted",
      "an expired 2-day correction window (or a committee refusal, after the publicity)"),
     ("abandoned", "the declaration deadline passing before the committee has the declaration"),
-    ("result_confirmation", "not configured: notice 001 has result_confirmation_required: false"),
 )  # fmt: skip
 
 

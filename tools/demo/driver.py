@@ -13,24 +13,26 @@ from typing import Any
 import httpx
 
 from api.auth import mint_token
+from domain.materials import applicable
 from domain.models import Actor, Campaign
 from settings import Settings
 from tools.demo.data import (
     ADMIN,
     COLLEAGUE,
-    COMMITTEE,
     PLANS,
     REGISTRY_FILE,
     UNIT_REVIEWER,
     Plan,
     Step,
     applicant_actor,
+    committee_actor,
     declaration_body,
     demo_campaign,
     id_number,
     stored_demo,
 )
 from tools.demo.report import DemoReport, Loaded, describe_campaign, describe_declarations
+from tools.samples import sample_for
 
 __all__ = ["READY_TIMEOUT", "DemoError", "load_demo", "wait_ready"]
 
@@ -64,7 +66,7 @@ class _Caller:
         actor: Actor,
         body: Any = None,
         *,
-        ok: Sequence[int] = (200,),
+        ok: Sequence[int] = (200, 201),
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
         try:
@@ -82,6 +84,29 @@ class _Caller:
 
     async def json(self, method: str, path: str, actor: Actor, body: Any = None) -> Any:
         return (await self.request(method, path, actor, body)).json()
+
+    async def upload(
+        self,
+        declaration_id: str,
+        actor: Actor,
+        kind: str,
+        file: tuple[str, bytes, str],
+        *,
+        masked: bool,
+    ) -> None:
+        """One material, as the console's form sends it (multipart)."""
+        path = f"/declarations/{declaration_id}/materials"
+        try:
+            answer = await self.http.post(
+                path,
+                data={"kind": kind, "masked": "true" if masked else "false"},
+                files={"file": file},
+                headers=self.headers(actor),
+            )
+        except httpx.HTTPError as err:
+            raise DemoError(f"POST {path}: {type(err).__name__}: {err}") from err
+        if answer.status_code not in (200, 201):
+            raise DemoError(f"POST {path} ({kind}): {answer.status_code} {_detail(answer)}")
 
 
 def _detail(answer: httpx.Response) -> str:
@@ -154,7 +179,9 @@ async def _found(caller: _Caller, campaign_id: str) -> dict[str, dict[str, Any]]
         page += 1
 
 
-async def _drive(caller: _Caller, declaration_id: str, actor: Actor, steps: Sequence[Step]) -> None:
+async def _drive(
+    caller: _Caller, campaign: Campaign, declaration_id: str, actor: Actor, steps: Sequence[Step]
+) -> None:
     path = f"/declarations/{declaration_id}"
     objection_id = ""
     for step in steps:
@@ -171,9 +198,21 @@ async def _drive(caller: _Caller, declaration_id: str, actor: Actor, steps: Sequ
             resolution = f"{path}/objections/{objection_id}/resolution"
             await caller.json("POST", resolution, UNIT_REVIEWER, step.body)
         elif step.kind == "misconduct":
-            await caller.json("POST", f"{path}/misconduct", COMMITTEE, step.body)
+            await caller.json("POST", f"{path}/misconduct", committee_actor(campaign), step.body)
         else:  # pragma: no cover - PLANS only use the kinds above
             raise ValueError(f"unknown step {step.kind}")
+
+
+async def _upload_required(
+    caller: _Caller, campaign: Campaign, declaration_id: str, actor: Actor, level: str
+) -> None:
+    """The applicant's required materials (docs/rules.md §19), sample files, masked where the
+    campaign reviews blind (001 四(一)3), so that the submission is complete."""
+    for name, kind in applicable(campaign, level, "directed").items():
+        if kind.required and kind.uploader == "applicant":
+            await caller.upload(
+                declaration_id, actor, name, sample_for(name, kind), masked=campaign.blind_review
+            )
 
 
 async def _load_one(caller: _Caller, campaign: Campaign, number: int, plan: Plan) -> str:
@@ -181,7 +220,9 @@ async def _load_one(caller: _Caller, campaign: Campaign, number: int, plan: Plan
     body = declaration_body(campaign, number, plan)
     created = await caller.request("POST", "/declarations", actor, body, ok=(201,))
     declaration_id = str(created.json()["id"])
-    await _drive(caller, declaration_id, actor, plan.steps)
+    if plan.steps:
+        await _upload_required(caller, campaign, declaration_id, actor, plan.level)
+    await _drive(caller, campaign, declaration_id, actor, plan.steps)
     return declaration_id
 
 

@@ -13,6 +13,7 @@ from domain.models import Campaign
 from tools.demo.data import (
     DEMO_NAME_SUFFIX,
     DEMO_SUFFIX,
+    DEMO_UNIT,
     INSTANTS,
     NOT_LOADED,
     NOTICE_FILE,
@@ -118,9 +119,11 @@ def describe_campaign(demo: DemoCampaign, timezone: str, now: datetime) -> list[
         f"  every other value is the notice's: fees {fees} CNY; "
         f"{c.correction_window_days}-day correction window; at most "
         f"{c.max_committee_submissions} committee submissions; publicities of "
-        f"{c.unit_publicity_working_days} working days; the demo unit's authorities "
-        f"{' → '.join(demo_chain(c))}; blind review {_yes(c.blind_review)}; paper "
+        f"{c.unit_publicity_working_days} working days; committee {c.committee_org}, results "
+        f"confirmed by {c.confirming_org}; blind review {_yes(c.blind_review)}; paper "
         f"materials {_yes(c.paper_materials_required)}; campaign year {c.year}",
+        f"  the demo unit {DEMO_UNIT} reports through {' → '.join(demo_chain(c))} (its "
+        "registered authorities up to the campaign's top authority)",
         f'  only the id ("{DEMO_SUFFIX}") and the name ("{DEMO_NAME_SUFFIX}") are marked as the demo',
     ]
 

@@ -13,10 +13,10 @@ from tools.demo.report import duration
 __all__ = ["token_exports"]
 
 
-def token_exports(settings: Settings, ttl: timedelta | None = timedelta(hours=12)) -> str:
+def token_exports(settings: Settings, ttl: timedelta = timedelta(hours=12)) -> str:
     """Shell ``export`` lines, one token per demo actor, for ``eval "$(python cli.py tokens
     demo)"``; each preceded by a comment naming the person."""
-    expiry = "never expire" if ttl is None else f"expire in {duration(ttl)}"
+    expiry = f"expire in {duration(ttl)}"
     lines = [f"# Review Chain demo tokens (HS256, REVIEWCHAIN_JWT_SECRET); they {expiry}."]
     for name, actor in demo_actors().items():
         token = mint_token(settings, actor.id, actor.role, actor.org, ttl=ttl)

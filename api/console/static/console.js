@@ -33,3 +33,14 @@ document.querySelectorAll("[data-count-for]").forEach((hint) => {
   field.addEventListener("input", show);
   show();
 });
+
+// "Back" on the error page: the previous page where there is one (the link's own target, the
+// console's home, otherwise). A handler, not a javascript: link, which the page's CSP forbids.
+document.querySelectorAll("a[data-back]").forEach((link) => {
+  link.addEventListener("click", (event) => {
+    if (window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+    }
+  });
+});

@@ -8,8 +8,8 @@ was made, any committee and any finance office act for it. Existing declarations
 chain each was filed with is in its workflow's input, its history and its read model
 (``declaration_read.authority_chain``), and stays what it was.
 
-Revision ID: 0005_organisations
-Revises: 0004_read_model_list_indexes
+Revision ID: 0008_organisations
+Revises: 0007_materials
 Create Date: 2026-12-05
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_organisations"
-down_revision: str | None = "0004_read_model_list_indexes"
+revision: str = "0008_organisations"
+down_revision: str | None = "0007_materials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
