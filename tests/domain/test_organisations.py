@@ -20,6 +20,7 @@ from domain.organisation_files import (
 from domain.organisations import (
     ChainProblem,
     ancestors,
+    campaign_scope_refusal,
     derive_chain,
     region_of,
     registry_problems,
@@ -258,3 +259,26 @@ def test_the_five_example_registries_are_consistent_and_agree_on_shared_bodies()
         for o in parsed.organisations:
             assert seen.setdefault(o.id, o) == o, (path.name, o.id)
     assert len(seen) > 40
+
+
+# --------------------------------------------------------------------------- who acts for a campaign
+
+
+def test_committee_and_finance_act_only_for_their_campaigns_11() -> None:
+    """§11 (001 一(一) 阿克苏地区交通运输局评审委员会; 四(六) 财务审计办公室): committee staff act for the
+    campaigns of their committee, finance for those naming their office (by default the
+    committee's own office); a campaign made before the registry names neither and any acts for
+    it; every other role is not this rule's (its own organisation check decides)."""
+    named = ("aks-committee", ["aks-finance"])
+    assert campaign_scope_refusal("committee", "aks-committee", *named) is None
+    assert campaign_scope_refusal("finance", "aks-finance", *named) is None
+    other = campaign_scope_refusal("committee", "other-committee", *named)
+    assert other is not None and other[0] == "not_this_committee" and "aks-committee" in other[1]
+    office = campaign_scope_refusal("finance", "aks-committee", *named)
+    assert office is not None and office[0] == "not_this_finance_office"
+    own_office = ["aks-committee"]  # Campaign.fee_offices() where finance_orgs is empty (003, 004)
+    assert campaign_scope_refusal("finance", "aks-committee", "aks-committee", own_office) is None
+    assert campaign_scope_refusal("committee", "anyone", None, []) is None
+    assert campaign_scope_refusal("finance", "anyone", None, []) is None
+    for role in ("applicant", "unit_reviewer", "authority_reviewer", "auditor", "admin"):
+        assert campaign_scope_refusal(role, "other-committee", *named) is None
