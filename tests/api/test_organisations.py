@@ -336,7 +336,7 @@ async def test_a_declaration_outside_the_registry_is_refused_with_422_2_1_2_4(
 async def test_an_applicant_token_files_through_its_own_unit_only_11(
     api: Api, settings: Settings
 ) -> None:
-    """api.md §4: an applicant token's ``org`` is the unit it files through (403, audited)."""
+    """docs/rules.md §14: an applicant token's ``org`` is the unit it files through (403, audited)."""
     c = await api.campaign()
     member = Actor(id="applicant-u1", role="applicant", org="U-001")
     await api.file(c, applicant=member)
@@ -373,7 +373,7 @@ async def test_moving_a_unit_changes_the_chain_of_later_declarations_only_11(api
 
 async def test_no_decision_route_admits_an_auditor_or_an_administrator_11() -> None:
     """§11: auditors and administrators read everything and change nothing of a declaration;
-    only an objection (any signed-in person, api.md) is open to them."""
+    only an objection (any signed-in person, docs/rules.md §15) is open to them."""
     for name in BINDINGS:
         roles = gate(COMMANDS[name]).__metadata__[0].dependency.roles
         if name == "lodge_objection":
