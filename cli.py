@@ -1,5 +1,6 @@
 """Command-line tools (typer). One app with a sub-app per concern (``audit``, ``tokens``,
-``demo``, ``campaigns``, ``db``); others are added beside them with ``app.add_typer(…, name=…)``.
+``demo``, ``campaigns``, ``orgs``, ``db``); others are added beside them with
+``app.add_typer(…, name=…)``.
 
     python cli.py audit verify --declaration D-1
     python cli.py audit verify --campaign aks-2024-transport
@@ -12,6 +13,8 @@
     eval "$(python cli.py tokens demo)"       # export TOKEN_APPLICANT=… one per demo role
     python cli.py demo load [--api http://127.0.0.1:8000]
     python cli.py campaigns import examples/campaigns/001_aksu_2024.yaml --api URL --token T
+    python cli.py orgs import examples/organisations/001_aksu_2024.yaml --api URL --token T
+    python cli.py orgs list [--kind unit] [--parent ORG]
     python cli.py db current | upgrade [REVISION] | downgrade [REVISION] | check
     python cli.py db migrate --service-role reviewchain_app
     python cli.py keys signing | payload --id 2025-01 | public
@@ -48,6 +51,7 @@ from store.materials.records import referenced_hashes, sweep_orphans
 from tools.campaigns import campaigns_app
 from tools.db import db_app
 from tools.keys import keys_app
+from tools.organisations import orgs_app
 from tools.samples import write_samples
 
 if TYPE_CHECKING:
@@ -70,6 +74,7 @@ demo_app = typer.Typer(
 )
 app.add_typer(demo_app, name="demo")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(orgs_app, name="orgs")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 
@@ -298,8 +303,10 @@ TtlHours = Annotated[
     ),
 ]
 
-#: Organisation-scoped roles: without ``--org`` their token can decide nothing.
-SCOPED_ROLES = ("unit_reviewer", "authority_reviewer")
+#: Organisation-scoped roles (docs/rules.md §11): without ``--org`` their token can decide
+#: nothing (a committee or finance token without one acts only on campaigns made before the
+#: registry).
+SCOPED_ROLES = ("unit_reviewer", "authority_reviewer", "committee", "finance")
 
 
 def _ttl(hours: float) -> timedelta:
@@ -332,7 +339,11 @@ def tokens_mint(
     ] = None,
     org: Annotated[
         str,
-        typer.Option("--org", help="The organisation (a unit id or an authority level)."),
+        typer.Option(
+            "--org",
+            help="The organisation it acts for (a registered unit, authority, committee or "
+            "finance office).",
+        ),
     ] = "",
     ttl_hours: TtlHours = 12.0,
 ) -> None:

@@ -43,6 +43,7 @@ from api.routes import (
     inbox,
     materials,
     meetings,
+    organisations,
     payments,
 )
 from api.services import Services
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, campaign_changes, meetings, codec, materials,
+        campaign_ops, campaign_changes, meetings, codec, materials, organisations,
     ):  # fmt: skip
         app.include_router(module.router)
     install_docs(app)

@@ -2,8 +2,9 @@
 
 Each declaration voted on gets its own ``record_vote`` update, through the same path as a single
 vote (:func:`api.commands.execute`): its workflow checks quorum and the 2/3 rule with the
-attendance of *that* vote (members present less those recused for it) and keeps its own vote
-record; a refusal is audited on its trail. The meeting and each declaration's answer are stored
+attendance of *that* vote (members present less those recused for it) against the members
+registered for the campaign's committee (docs/rules.md §11), and keeps its own vote record; a
+refusal is audited on its trail. The meeting and each declaration's answer are stored
 (:mod:`store.meetings`), counts only.
 
 The same request again (same meeting id and content) is answered from the store, finishing any
@@ -40,6 +41,7 @@ from store.meetings import (
     get_meeting,
     record_outcome,
 )
+from store.organisations import members_of
 
 __all__ = ["CONCURRENCY", "MeetingAnswer", "record_meeting"]
 
@@ -91,12 +93,18 @@ def _same_vote(view: DeclarationView, row: CommitteeMeetingVote) -> bool:
 
 class _Recorder:
     def __init__(
-        self, services: Services, actor: Actor, campaign: Campaign, meeting: CommitteeMeetingInput
+        self,
+        services: Services,
+        actor: Actor,
+        campaign: Campaign,
+        meeting: CommitteeMeetingInput,
+        members: int | None,
     ) -> None:
         self.services = services
         self.actor = actor
         self.campaign = campaign
         self.meeting = meeting
+        self.members = members
         self.inputs = {v.declaration_id: v for v in meeting.votes}
 
     async def one(self, row: CommitteeMeetingVote, resumed: bool) -> dict[str, Any]:
@@ -119,6 +127,8 @@ class _Recorder:
             if current.state != "committee_review" and _same_vote(current, row):
                 return self._answered(current.model_dump(mode="json"))
         cmd = vote_command(self.actor, self.meeting, vote)
+        if self.members is not None:
+            cmd = cmd.model_copy(update={"members": self.members})
         try:
             answer = await execute(self.services, self.actor, facts, cmd)
         except HTTPException as err:
@@ -169,6 +179,16 @@ def _answer(meeting: CommitteeMeeting, votes: list[CommitteeMeetingVote]) -> dic
     }
 
 
+async def registered_members(services: Services, campaign: Campaign) -> int | None:
+    """The members registered for the campaign's committee (docs/rules.md §2.8, §11): what each
+    vote's quorum is measured against. None for a campaign made before the registry (its own
+    number stands) or a committee without registered members (the votes are refused)."""
+    committee = campaign.committee_org
+    if committee is None:
+        return None
+    return await in_session(services.store, lambda s: members_of(s, committee), readonly=True)
+
+
 async def record_meeting(
     services: Services, actor: Actor, campaign: Campaign, meeting: CommitteeMeetingInput
 ) -> MeetingAnswer:
@@ -191,7 +211,9 @@ async def record_meeting(
             detail={"meeting_id": meeting.meeting_id},
         )  # fmt: skip
         raise HTTPException(status.HTTP_409_CONFLICT, reason)
-    recorder = _Recorder(services, actor, campaign, meeting)
+    recorder = _Recorder(
+        services, actor, campaign, meeting, await registered_members(services, campaign)
+    )
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(row: CommitteeMeetingVote) -> None:

@@ -149,12 +149,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: What an ``errors`` item keeps: where and why; for a row of an organisation import
+#: (``POST /organisations/import``), also the row's line in the file and the organisation's id.
+ERROR_KEYS = ("loc", "msg", "type", "line", "id")
+
+
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {key: value for key, value in e.items() if key in ("loc", "msg", "type")}
-        for e in exc.errors()
-    ]
+    errors = [{key: value for key, value in e.items() if key in ERROR_KEYS} for e in exc.errors()]
     return problem_response(422, summary(errors), errors=errors)
 
 

@@ -10,10 +10,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from domain.fees import MAX_FEE
-from domain.models import Applicant, Attachment, DecisionStage, DefenseMode, MaterialRef
+from domain.models import (
+    Applicant,
+    Attachment,
+    DecisionStage,
+    DeclarationInput,
+    DefenseMode,
+    MaterialRef,
+    OrgKind,
+    Region,
+)
 
 __all__ = [
     "MAX_PAGE",
@@ -24,11 +41,13 @@ __all__ = [
     "CreatedDeclaration",
     "DeadlinesBody",
     "DecisionBody",
+    "DeclarationBody",
     "DefenseBody",
     "FanOut",
     "MaterialsReceivedBody",
     "MisconductBody",
     "ObjectionBody",
+    "OrganisationBody",
     "Page",
     "PaymentBody",
     "ResolutionBody",
@@ -43,6 +62,44 @@ class Body(BaseModel):
     booleans only (``true`` was an amount of 1, ``"yes"`` a passed defense: reliability)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- filing
+
+
+class DeclarationBody(DeclarationInput):
+    """``POST /declarations``: what the applicant files. ``series`` and ``specialty`` are
+    required (one the campaign reviews at that level); ``authority_chain`` may be left out and, if
+    sent, must equal the chain derived from the registry (docs/rules.md §2.4); the region is the
+    unit's registered one and is never sent; ``applicant.affiliation`` is ignored (§5, §11)."""
+
+    series: str = Field(min_length=1, max_length=100)
+    specialty: str = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _region_is_derived(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("region") is not None:
+            raise ValueError(
+                "region 由申报单位的登记信息确定，不可填写 / region is the unit's registered "
+                "region: leave it out"
+            )
+        return data
+
+
+# --------------------------------------------------------------------------- organisations
+
+
+class OrganisationBody(Body):
+    """``PUT /organisations/{id}``: the organisation but its id (the path's). ``members`` only
+    for a committee (the quorum's measure); ``parent_id`` the authority directly above."""
+
+    kind: OrgKind
+    name: str
+    region: Region | None = None
+    parent_id: str | None = None
+    members: StrictInt | None = None
+    email: str | None = None
 
 
 # --------------------------------------------------------------------------- decisions
@@ -163,6 +220,9 @@ class CalendarBody(Body):
 
 class CreatedCampaign(BaseModel):
     id: str
+    #: Fields accepted and ignored (``authority_levels``, ``committee_members``), and why; left
+    #: out of the answer when there are none.
+    warnings: list[str] | None = None
 
 
 class CreatedDeclaration(BaseModel):

@@ -1,5 +1,5 @@
-"""What the API must know about a declaration before it lets a caller near it: its campaign,
-unit, authority chain and who filed it.
+"""What the API must know about a declaration before it lets a caller near it: its campaign (and
+the committee and finance offices acting for it), unit, authority chain and who filed it.
 
 Read from the store first (:func:`store.queries.declarations.declaration_facts`: the read model,
 and the first audit event, whose actor filed it); a declaration whose first step is not recorded
@@ -47,6 +47,9 @@ async def _from_workflow(client: Client, declaration_id: str) -> DeclarationFact
         unit_id=start.declaration.unit_id,
         authority_chain=tuple(start.declaration.authority_chain),
         filed_by=start.filed_by.id,
+        committee_org=start.campaign.committee_org,
+        fee_offices=tuple(start.campaign.fee_offices()),
+        confirming_org=start.campaign.confirming_org,
     )
 
 

@@ -86,6 +86,7 @@ from bench.stack import (
     Pids,
     Stack,
     StackOptions,
+    create_campaign,
     gather_limited,
     ideal_worker_bound,
     postgres_pids,
@@ -286,7 +287,8 @@ class HttpChain(Driver):
         return response.json()
 
     async def run(self, into: Pass) -> str:
-        body = self.declaration().model_dump(mode="json")
+        person = f.applicant(id_number=unique_id_number())
+        body = f.declaration_body(self.campaign, applicant=person)  # the chain is derived
         created = await self.post(into.creates, "/declarations", f.APPLICANT, body)
         d = str(created["id"])
         base = f"/declarations/{d}"
@@ -446,9 +448,7 @@ async def run(args: argparse.Namespace) -> int:
             max_connections=max(64, args.concurrency * 2), keepalive_expiry=KEEPALIVE_S
         )
         async with httpx.AsyncClient(base_url=stack.base_url, limits=limits, timeout=60) as http:
-            created = await http.post("/campaigns", json=campaign.model_dump(mode="json"),
-                                      headers=stack.headers(f.ADMIN))  # fmt: skip
-            created.raise_for_status()
+            await create_campaign(stack, http, campaign)
             print(f"store: {stack.db.describe() if stack.db else '?'}; dev server "
                   f"({args.temporal_db}); {args.workers} worker process(es); {args.n} "
                   f"declarations per pass, {args.concurrency} in flight, {args.rounds} rounds")  # fmt: skip

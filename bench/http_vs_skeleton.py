@@ -88,6 +88,7 @@ from bench.stack import (
     Pids,
     Stack,
     StackOptions,
+    create_campaign,
     gather_limited,
     ideal_worker_bound,
     postgres_pids,
@@ -303,15 +304,12 @@ async def prepare_http(
 ) -> list[str]:
     """A campaign (created here) and ``n`` declarations waiting in ``unit_review``."""
     campaign = campaign or bench_campaign()
-    created = await http.post(
-        "/campaigns", json=campaign.model_dump(mode="json"), headers=stack.headers(f.ADMIN)
-    )
-    created.raise_for_status()
+    await create_campaign(stack, http, campaign)
     applicant = stack.headers(f.APPLICANT)
 
     async def file(_: int) -> str:
         applicant_data = f.applicant(id_number=unique_id_number())
-        body = f.declaration(campaign, applicant=applicant_data).model_dump(mode="json")
+        body = f.declaration_body(campaign, applicant=applicant_data)
         response = await http.post("/declarations", json=body, headers=applicant)
         response.raise_for_status()
         declaration_id = str(response.json()["id"])

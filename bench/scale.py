@@ -53,6 +53,7 @@ from bench.stack import (
     Pids,
     Stack,
     StackOptions,
+    create_campaign,
     postgres_pids,
     print_table,
     proc_status,
@@ -203,9 +204,7 @@ async def run(args: argparse.Namespace) -> int:
         now = datetime.now(UTC)
         campaign = f.campaign(now, declaration_closes_at=now + timedelta(days=180))
         async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as http:
-            created = await http.post("/campaigns", json=campaign.model_dump(mode="json"),
-                                      headers=stack.headers(f.ADMIN))  # fmt: skip
-            created.raise_for_status()
+            await create_campaign(stack, http, campaign)
         print(f"store: {stack.db.describe() if stack.db else '?'}; dev server "
               f"({args.temporal_db}); growing to {n} open declarations over {args.units} units, "
               f"{args.submit_fraction:.0%} submitted")  # fmt: skip

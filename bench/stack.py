@@ -54,9 +54,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import TimeSkipper  # noqa: E402
 
 from api.auth import mint_token  # noqa: E402
-from domain.models import Actor  # noqa: E402
+from domain.identity import check_digit  # noqa: E402
+from domain.models import Actor, Campaign  # noqa: E402
 from settings import Settings  # noqa: E402
 from store.db import normalize_url  # noqa: E402
+from tests import factories as f  # noqa: E402
 
 T = TypeVar("T")
 
@@ -525,9 +527,21 @@ async def gather_limited(n: int, make: Callable[[int], Awaitable[T]], limit: int
 
 
 def unique_id_number() -> str:
-    """An identity-card-shaped number no other benchmark declaration has (screening refuses a
-    second live declaration of the same person)."""
-    return f"65{uuid.uuid4().hex[:16].upper()}"
+    """An ID number no other benchmark declaration has (screening refuses a second live
+    declaration of the same person), with its GB 11643 check digit (the API checks it)."""
+    first17 = f"652901{uuid.uuid4().int % 10**11:011d}"
+    return first17 + check_digit(first17)
+
+
+async def create_campaign(stack: Stack, http: httpx.AsyncClient, campaign: Campaign) -> None:
+    """The test registry (``tests.factories.REGISTRY``), then ``campaign`` as ``POST /campaigns``
+    takes it (its committee, top authority and finance office registered, docs/rules.md §11)."""
+    admin = stack.headers(f.ADMIN)
+    registry = [o.model_dump(mode="json") for o in f.REGISTRY]
+    imported = await http.post("/organisations/import", json=registry, headers=admin)
+    imported.raise_for_status()
+    created = await http.post("/campaigns", json=f.campaign_body(campaign), headers=admin)
+    created.raise_for_status()
 
 
 def tail(path: Path, lines: int = 30) -> str:

@@ -3,7 +3,7 @@ and what follows from it for a declaration (its authority chain and its region).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from domain.models import Organisation, Region
@@ -11,6 +11,7 @@ from domain.models import Organisation, Region
 __all__ = [
     "ChainProblem",
     "RegistryProblem",
+    "campaign_scope_refusal",
     "derive_chain",
     "registry_problems",
 ]
@@ -123,3 +124,30 @@ def derive_chain(
 def region_of(unit: Organisation) -> Region | None:
     """A declaration's region is its unit's registered region (docs/rules.md §5, §11)."""
     return unit.region
+
+
+def campaign_scope_refusal(
+    role: str, org: str, committee_org: str | None, fee_offices: Sequence[str]
+) -> tuple[str, str] | None:
+    """docs/rules.md §11: committee staff act only for the campaigns of their committee
+    (``committee_org``), finance only for the campaigns naming their office (``fee_offices``:
+    ``Campaign.fee_offices()``). A campaign made before the registry names neither, and any
+    committee or finance office acts for it, as when it was made. ``(code, message)`` when
+    ``role`` of ``org`` may not act for the campaign, else None (other roles: not this rule).
+
+    The one statement of the rule: the API answers it with 403 before a command leaves (and
+    scopes lists and campaign operations by it), the declaration's workflow refuses a command
+    that reaches it anyway."""
+    if role == "committee" and committee_org and org != committee_org:
+        return (
+            "not_this_committee",
+            f"本次评审由评审委员会 {committee_org} 负责 / this campaign's committee is "
+            f"{committee_org}",
+        )
+    if role == "finance" and fee_offices and org not in fee_offices:
+        return (
+            "not_this_finance_office",
+            f"本次评审的费用由 {'、'.join(fee_offices)} 登记 / this campaign's fees are recorded "
+            f"by {', '.join(fee_offices)}",
+        )
+    return None

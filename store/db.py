@@ -104,6 +104,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "store.revocations",
     "store.audit.heads",
     "store.materials.tables",
+    "store.organisations",
 )
 
 

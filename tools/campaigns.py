@@ -12,7 +12,9 @@ the model's rules and the consistency checks of :mod:`domain.campaign_checks`). 
 either posts it to the API (``POST /campaigns``, as an administrator: ``--token`` or
 ``REVIEWCHAIN_TOKEN``), or writes it into the store directly (``--database-url``, by default the
 one ``REVIEWCHAIN_DATABASE_URL`` names), migrating the schema first as the worker and the API do.
-A campaign id that exists already is refused either way; nothing is overwritten.
+Either way the bodies the campaign names must be registered first (``python cli.py orgs import``,
+docs/rules.md §11). A campaign id that exists already is refused either way; nothing is
+overwritten.
 
 Exit status: 0 imported (or valid), 1 refused (invalid file, existing id, the API said no or
 could not be reached), 2 wrong usage.
@@ -29,9 +31,11 @@ import typer
 
 from domain.campaign_files import load_campaign_file
 from domain.models import Campaign
+from domain.registry_bindings import campaign_registry_problems, deprecated_fields, named_orgs
 from settings import get_settings
 from store.campaigns import add_campaign
 from store.db import Store
+from store.organisations import registry
 
 __all__ = ["campaigns_app", "http_client"]
 
@@ -66,9 +70,10 @@ def _load(file: Path) -> Campaign:
 
 def _detail(response: httpx.Response) -> str:
     try:
-        detail: Any = response.json().get("detail", response.text)
+        answer: Any = response.json()
     except ValueError:
         return response.text[:500]
+    detail: Any = answer.get("errors") or answer.get("detail", response.text)
     if isinstance(detail, list):  # 422: one line per field at fault
         return "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg', '')}"
@@ -91,6 +96,8 @@ def _through_api(campaign: Campaign, api: str, token: str) -> None:
     finally:
         client.close()
     if response.status_code == 201:
+        for warning in response.json().get("warnings") or []:
+            typer.echo(f"warning: {warning}", err=True)
         typer.echo(f"imported campaign {campaign.id} through {api}")
         return
     typer.echo(
@@ -100,12 +107,23 @@ def _through_api(campaign: Campaign, api: str, token: str) -> None:
 
 
 def _into_store(campaign: Campaign, database_url: str) -> None:
+    """As ``POST /campaigns`` would: the bodies it names must be registered in this store
+    (``orgs import`` first), and the fields the registry replaced are ignored with a warning."""
     store = Store(database_url)
     where = repr(store)  # the URL without its password
     try:
         store.migrate()
         with store.session() as session:
-            added = add_campaign(session, campaign, at=datetime.now(UTC))
+            named = registry(session, {n.org_id for n in named_orgs(campaign)})
+            problems = campaign_registry_problems(campaign, named)
+            if problems:
+                listed = "; ".join(str(p) for p in problems)
+                typer.echo(f"refused: campaign {campaign.id}: {listed}", err=True)
+                raise typer.Exit(1)
+            for warning in deprecated_fields(campaign):
+                typer.echo(f"warning: {warning}", err=True)
+            stored = campaign.model_copy(update={"authority_levels": [], "committee_members": None})
+            added = add_campaign(session, stored, at=datetime.now(UTC))
     finally:
         store.dispose()
     if not added:

@@ -59,10 +59,12 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 LIST_SIZE = 200
 
 
-async def _campaign(actor: Actor, services: Services, campaign_id: str) -> Campaign:
-    return Campaign.model_validate(
-        await campaigns.read_campaign(campaign_id, actor, services)
-    )  # 404 when unknown
+async def _campaign(
+    actor: Actor, services: Services, campaign_id: str, action: str = "campaign_dashboard"
+) -> Campaign:
+    """The campaign (404 when unknown); committee staff see their own committee's only (403,
+    audited on the campaign under ``action``, docs/rules.md §11)."""
+    return await campaigns.campaign_for(services, actor, campaign_id, action=action)
 
 
 async def _in_state(
@@ -77,7 +79,10 @@ async def _in_state(
 
 @router.get("/campaigns")
 async def campaign_list(request: Request, actor: Overseer, services: ServicesDep) -> Response:
-    rows = await in_session(services.store, queries.campaigns, readonly=True)
+    committee = actor.org if actor.role == "committee" else None
+    rows = await in_session(
+        services.store, lambda s: queries.campaigns(s, committee_org=committee), readonly=True
+    )
     return render(request, "campaigns.html", actor, campaigns=rows)
 
 
@@ -140,7 +145,7 @@ async def _meeting(
     status_code: int = 200,
     **context: Any,
 ) -> Response:
-    campaign = await _campaign(actor, services, campaign_id)
+    campaign = await _campaign(actor, services, campaign_id, "record_committee_meeting")
     items, total = await _in_state(actor, services, campaign_id, "committee_review")
     context.setdefault("answer", None)
     context.setdefault("errors", [])
@@ -186,7 +191,7 @@ async def record_committee_meeting(
     """The same service as ``POST /campaigns/{id}/meetings`` (``api.meetings``): the meeting is
     stored and each declaration takes its own vote; each refusal is shown with the workflow's
     reason and does not stop the others."""
-    campaign = await _campaign(actor, services, campaign_id)
+    campaign = await _campaign(actor, services, campaign_id, "record_committee_meeting")
     kept = {name: form.get(name) for name in ("meeting_id", "held_at", "members_present")}
     try:
         body = body_of(CommitteeMeetingInput, _meeting_body(form))
@@ -266,7 +271,7 @@ async def deadlines_form(
 ) -> Response:  # fmt: skip
     """The form; with ``?change=<id>``, how far that change has reached the open
     declarations."""
-    campaign = await _campaign(actor, services, campaign_id)
+    campaign = await _campaign(actor, services, campaign_id, "change_deadlines")
     progress = await _progress(actor, services, campaign_id, change) if change else None
     return await _deadlines_page(request, actor, services, campaign, change_id=change,
                                  progress=progress)  # fmt: skip
@@ -279,7 +284,7 @@ async def change_deadlines(
 ) -> Response:  # fmt: skip
     """The same path as ``POST /campaigns/{id}/deadlines``: the campaign is changed and every
     open declaration re-arms its timers (a durable change the page then follows)."""
-    campaign = await _campaign(actor, services, campaign_id)
+    campaign = await _campaign(actor, services, campaign_id, "change_deadlines")
     changes = _changes(campaign, form)
     if not changes:
         return await _deadlines_page(request, actor, services, campaign,
@@ -293,6 +298,6 @@ async def change_deadlines(
                                      errors=validation_messages(err.errors()))  # fmt: skip
     change_id = str(result.get("change_id") or "")
     progress = await _progress(actor, services, campaign_id, change_id) if change_id else None
-    moved = await _campaign(actor, services, campaign_id)
+    moved = await _campaign(actor, services, campaign_id, "change_deadlines")
     return await _deadlines_page(request, actor, services, moved, result=result,
                                  change_id=change_id, progress=progress)  # fmt: skip

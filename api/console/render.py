@@ -54,6 +54,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/console/inbox", "待办 inbox", frozenset(ROLE_LABELS)),
     ("/console/campaigns", "评审工作 campaigns", frozenset({"committee", "admin", "auditor"})),
     ("/console/audit", "审计 audit", frozenset({"auditor", "admin"})),
+    ("/console/organisations", "机构 organisations", frozenset({"admin"})),
 )
 
 

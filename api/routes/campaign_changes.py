@@ -15,13 +15,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
 from api.commands import require_client
-from api.deps import Allow, ServicesDep, forbidden
+from api.deps import Allow, ServicesDep
 from api.refusals import Refusals
-from api.routes.campaigns import DEFAULT_WAIT, unknown_campaign
+from api.routes.campaigns import DEFAULT_WAIT, campaign_for
 from api.services import in_session
 from domain.campaign_ops import CloseReviewRun, close_review_id
 from domain.models import Actor, CloseReviewCommand, as_of
-from store.campaigns import get_campaign
 from store.queries.declarations import declarations_in_state
 from workflows.campaign_client import finished_within, progress, start_close_review
 from workflows.campaign_ops import close_review_workflow_id
@@ -48,19 +47,7 @@ async def close_review(
     """End the still-``returned`` declarations of a campaign without ``review_closes_at`` as
     ``not_accepted``: 409 where the campaign has one (the review then closes by itself), 403 for
     another committee's staff."""
-    campaign = await in_session(
-        services.store, lambda s: get_campaign(s, campaign_id), readonly=True
-    )
-    if campaign is None:
-        raise unknown_campaign(campaign_id)
-    if campaign.committee_org and actor.org != campaign.committee_org:
-        reason = (
-            f"本次评审由评审委员会 {campaign.committee_org} 负责 / this campaign's committee is "
-            f"{campaign.committee_org}"
-        )
-        raise await forbidden(
-            services, actor, reason, action="close_review", campaign_id=campaign_id
-        )
+    campaign = await campaign_for(services, actor, campaign_id, action="close_review")
     if campaign.review_closes_at is not None:
         reason = (
             f"本次评审的审核截止时间为 {as_of(campaign.review_closes_at)}，届时由系统处理 / the "
@@ -100,7 +87,9 @@ async def close_review(
 async def close_review_progress(
     campaign_id: str, change_id: str, actor: ChangeReader, services: ServicesDep
 ) -> dict[str, Any]:
-    """The closing's progress, as for a deadline change."""
+    """The closing's progress, as for a deadline change (a committee's own campaigns only)."""
+    if actor.role == "committee":
+        await campaign_for(services, actor, campaign_id, action="close_review_progress")
     found = await progress(
         require_client(services), close_review_workflow_id(campaign_id, change_id)
     )

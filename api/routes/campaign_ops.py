@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends
 from api.deps import Allow, ServicesDep
 from api.masking import mask_view
 from api.policy import ALL_ROLES, sees_masked
-from api.routes.campaigns import unknown_campaign
+from api.routes.campaigns import campaign_for, unknown_campaign
 from api.services import Services, in_session
 from domain.campaign_ops import count_returns
 from domain.models import Actor, Campaign
@@ -71,7 +71,7 @@ async def defense_schedule(
     """Each declaration at or past ``defense_pending``: whether it defends, the venue (onsite or
     remote), whether it was drawn in the remote sample (None where no draw was made), its
     exemption, and the defense's mode, result and score once recorded. On-site first."""
-    campaign = await _campaign(services, campaign_id)
+    campaign = await campaign_for(services, actor, campaign_id, action="defense_schedule")
     views = await in_session(
         services.store,
         lambda s: campaign_views(s, campaign_id, AT_OR_PAST_DEFENSE),
@@ -164,7 +164,7 @@ async def publicity_list(campaign_id: str, actor: Anyone, services: ServicesDep)
 async def announcement(campaign_id: str, actor: Announcer, services: ServicesDep) -> dict[str, Any]:
     """结果公布: the certified declarations with their certificate numbers, in the order the
     certificates were numbered (a revoked certificate is left out)."""
-    campaign = await _campaign(services, campaign_id)
+    campaign = await campaign_for(services, actor, campaign_id, action="announcement")
 
     def load(session: Any) -> list[dict[str, Any]]:
         out = []
@@ -202,7 +202,7 @@ async def campaign_report(
     """Declarations per state, and returns per reason code, per unit (of the declaration) and per
     stage (§10.4); a return without a code counts as ``uncoded``, one by an upheld objection as
     ``objection_upheld``."""
-    await _campaign(services, campaign_id)
+    await campaign_for(services, actor, campaign_id, action="campaign_report")
 
     def load(session: Any) -> dict[str, Any]:
         states = states_of(session, campaign_id)

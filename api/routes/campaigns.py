@@ -10,27 +10,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.commands import require_client
-from api.deps import Allow, ServicesDep
-from api.policy import ALL_ROLES
+from api.deps import Allow, ServicesDep, forbidden
+from api.policy import ALL_ROLES, campaign_refusal
 from api.refusals import Refusals
 from api.reopening import reopen_ended
 from api.schemas import CreatedCampaign, DeadlinesBody
-from api.services import in_session
+from api.services import Services, in_session
 from domain.campaign_checks import Problem, consistency_problems, new_problems
 from domain.campaign_ops import DeadlineChangeRun, deadline_change_id
 from domain.models import Actor, Campaign, CampaignDeadlines, DeadlineChangeCommand
+from domain.registry_bindings import campaign_registry_problems, deprecated_fields, named_orgs
 from store.campaigns import add_campaign, get_campaign, replace_campaign
+from store.organisations import registry
 from store.queries.declarations import open_declarations
 from workflows.campaign_client import finished_within, progress, start_deadline_change
 from workflows.campaign_ops import deadline_change_workflow_id
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+log = structlog.get_logger("api.campaigns")
 
 Admin = Annotated[Actor, Depends(Allow("admin"))]
 Reader = Annotated[Actor, Depends(Allow(*ALL_ROLES))]
@@ -47,6 +51,23 @@ def unknown_campaign(campaign_id: str) -> HTTPException:
     )
 
 
+async def campaign_for(
+    services: Services, actor: Actor, campaign_id: str, *, action: str
+) -> Campaign:
+    """The campaign a committee or finance caller acts on or oversees: 404 when unknown, 403
+    (audited on the campaign's chain) when their organisation does not act for it
+    (docs/rules.md §11: committee staff for their committee's campaigns only)."""
+    campaign = await in_session(
+        services.store, lambda s: get_campaign(s, campaign_id), readonly=True
+    )
+    if campaign is None:
+        raise unknown_campaign(campaign_id)
+    reason = campaign_refusal(actor, campaign)
+    if reason:
+        raise await forbidden(services, actor, reason, action=action, campaign_id=campaign_id)
+    return campaign
+
+
 def inconsistent(problems: list[Problem]) -> RequestValidationError:
     """422 naming each setting the campaign would silently ignore (domain.campaign_checks)."""
     return RequestValidationError(
@@ -55,15 +76,23 @@ def inconsistent(problems: list[Problem]) -> RequestValidationError:
     )  # fmt: skip
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model_exclude_none=True)
 async def create_campaign(
     campaign: Campaign, actor: Admin, services: ServicesDep
 ) -> CreatedCampaign:
-    """422 unless the windows are in order, every level has a fee and no setting would be
-    silently ignored (domain.campaign_checks); 409 when the id exists."""
-    problems = consistency_problems(campaign)
+    """422 unless the windows are in order, every level has a fee, no setting would be silently
+    ignored (domain.campaign_checks) and the bodies it names are registered with the kind their
+    role needs (docs/rules.md §11: ``committee_org``; ``top_authority`` where a route derives its
+    chain; ``finance_orgs``; ``confirming_org`` where results are confirmed; each route's fixed
+    chain); 409 when the id exists. ``authority_levels`` and ``committee_members`` are accepted
+    and ignored, with a warning in the answer."""
+    named = {n.org_id for n in named_orgs(campaign)}
+    known = await in_session(services.store, lambda s: registry(s, named), readonly=True)
+    problems = consistency_problems(campaign) + campaign_registry_problems(campaign, known)
     if problems:
         raise inconsistent(problems)
+    warnings = deprecated_fields(campaign)
+    campaign = campaign.model_copy(update={"authority_levels": [], "committee_members": None})
     now = await services.clock()
     added = await in_session(services.store, lambda s: add_campaign(s, campaign, at=now))
     if not added:
@@ -72,7 +101,9 @@ async def create_campaign(
             actor, campaign.id, action="create_campaign", reason=reason, status=409
         )
         raise HTTPException(status.HTTP_409_CONFLICT, reason)
-    return CreatedCampaign(id=campaign.id)
+    if warnings:
+        log.warning("campaign.deprecated_fields", campaign_id=campaign.id, warnings=len(warnings))
+    return CreatedCampaign(id=campaign.id, warnings=warnings or None)
 
 
 @router.get("/{campaign_id}")
@@ -102,12 +133,8 @@ async def change_deadlines(
     effect no earlier than 24 hours after the change). Waits up to ``wait`` seconds: 200 with
     ``declarations``, ``updated``, ``ended`` and ``failed`` once every declaration has answered,
     else 202 with the change's id and how many declarations it addresses (``progress`` names
-    where to follow it)."""
-    campaign = await in_session(
-        services.store, lambda s: get_campaign(s, campaign_id), readonly=True
-    )
-    if campaign is None:
-        raise unknown_campaign(campaign_id)
+    where to follow it). Committee staff move their own committee's campaigns only (403)."""
+    campaign = await campaign_for(services, actor, campaign_id, action="change_deadlines")
     changes = body.model_dump(include=body.model_fields_set - {"reopen"})
     try:
         moved = Campaign.model_validate({**campaign.model_dump(), **changes})
@@ -160,6 +187,8 @@ async def deadline_change_progress(
 ) -> dict[str, Any]:
     """A deadline change's progress: ``total``, ``done`` (addressed, whatever the answer),
     ``updated``, ``ended``, every ``failed`` one with its reason, and ``finished``."""
+    if actor.role == "committee":
+        await campaign_for(services, actor, campaign_id, action="deadline_change_progress")
     client = require_client(services)
     found = await progress(client, deadline_change_workflow_id(campaign_id, change_id))
     if found is None:

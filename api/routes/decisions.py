@@ -34,10 +34,11 @@ from api.schemas import (
     VoteBody,
     WithdrawBody,
 )
-from api.services import Services
+from api.services import Services, in_session
 from api.subjects import DeclarationFacts
 from domain.commands import COMMANDS, CommandSpec
 from domain.models import Actor, Command, DeclarationView, ObjectionLodged
+from store.organisations import members_of
 
 __all__ = ["BINDINGS", "PREFIX", "Binding", "command_fields", "router", "run"]
 
@@ -63,6 +64,22 @@ def _payer(actor: Actor) -> dict[str, Any]:
     return {"payer_org": actor.org}
 
 
+async def _nothing_stored(services: Services, facts: DeclarationFacts) -> dict[str, Any]:
+    return {}
+
+
+async def _committee_members(services: Services, facts: DeclarationFacts) -> dict[str, Any]:
+    """docs/rules.md §2.8, §11: the quorum is measured against the members registered for the
+    campaign's committee, never a number typed with the vote. A campaign made before the
+    registry keeps the number it gave (the chain reads it when ``members`` is left out); a
+    committee without registered members leaves it out too, and the chain refuses the vote."""
+    committee = facts.committee_org
+    if committee is None:
+        return {}
+    members = await in_session(services.store, lambda s: members_of(s, committee), readonly=True)
+    return {"members": members} if members else {}
+
+
 @dataclass(frozen=True)
 class Binding:
     """How one command is reached over HTTP."""
@@ -74,6 +91,8 @@ class Binding:
     body_required: bool = True
     #: Fields that come from the caller rather than the body.
     from_caller: Callable[[Actor], dict[str, Any]] = _no_extra
+    #: Fields that come from the store (the registry) rather than the body or the caller.
+    from_store: Callable[[Services, DeclarationFacts], Awaitable[dict[str, Any]]] = _nothing_stored
     #: ``False``: anyone signed in may send it, whatever their organisation (objections).
     org_scoped: bool = True
     answer: type[DeclarationView] = DeclarationView
@@ -109,7 +128,8 @@ BINDINGS: dict[str, Binding] = {
     "record_materials_received": Binding("/materials-received", MaterialsReceivedBody,
                                          summary="Record the paper materials received"),
     "record_defense": Binding("/defense", DefenseBody, summary="Record the defense"),
-    "record_vote": Binding("/vote", VoteBody, summary="Record the review meeting's vote"),
+    "record_vote": Binding("/vote", VoteBody, from_store=_committee_members,
+                           summary="Record the review meeting's vote"),
     "record_misconduct": Binding("/misconduct", MisconductBody,
                                  summary="Record misconduct (弄虚作假)"),
 }  # fmt: skip
@@ -133,12 +153,15 @@ async def run(
     body: BaseModel | None,
     params: dict[str, str],
 ) -> dict[str, Any]:
-    """Find the declaration, check the caller's organisation, build and send the command."""
+    """Find the declaration, check the caller's organisation, build the command (with what the
+    store knows for it, e.g. the committee's registered members) and send it."""
     declaration_id = params["declaration_id"]
     facts = await target(
         services, actor, declaration_id, action=spec.name, org_scoped=binding.org_scoped
     )
-    cmd: Command = build(spec.model, actor, **command_fields(binding, body, actor, params))
+    fields = command_fields(binding, body, actor, params)
+    fields.update(await binding.from_store(services, facts))
+    cmd: Command = build(spec.model, actor, **fields)
     if binding.check is not None:
         await binding.check(services, actor, facts, cmd)
     view = await execute(services, actor, facts, cmd, result_type=binding.answer)

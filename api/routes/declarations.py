@@ -16,17 +16,19 @@ from activities.screening import duplicate_refusal
 from api.commands import not_found, present, require_client
 from api.deps import Allow, ServicesDep, forbidden
 from api.masking import mask_events, mask_view
-from api.policy import ALL_ROLES, may_read, read_scope, sees_masked
+from api.policy import ALL_ROLES, read_refusal, read_scope, sees_masked
 from api.refusals import Refusals
-from api.schemas import MAX_PAGE, CreatedDeclaration, Page
+from api.schemas import MAX_PAGE, CreatedDeclaration, DeclarationBody, Page
 from api.services import Services, in_session
 from api.subjects import load_facts
 from domain.blacklist import bar_refusal
 from domain.eligibility import blocking_reason
 from domain.models import Actor, Campaign, DeclarationInput, DeclarationStart, DeclarationView
+from domain.registry_bindings import file_declaration
 from gateway import view
 from store import registry
 from store.campaigns import blind_review_of, get_campaign
+from store.organisations import lineage
 from store.queries.declarations import ListFilter, declaration_page, live_declaration_of
 from store.queries.history import history
 from store.readmodel import get_view
@@ -125,13 +127,51 @@ async def _refuse_creation(
     return HTTPException(status.HTTP_409_CONFLICT, reason)
 
 
+async def _filed(
+    services: Services, actor: Actor, campaign: Campaign, body: DeclarationBody
+) -> DeclarationInput:
+    """The declaration as the registry fixes it (docs/rules.md §2.4, §5, §11): its unit's
+    derived authority chain (or the route's fixed one) and its unit's region, the applicant's
+    ``affiliation`` replaced by that region's name. 422 naming each field at fault (an unregistered
+    unit or one of the wrong kind, a chain other than the derived one, a series or specialty the
+    campaign does not review at that level, an invalid ID number); 403 (audited) when an applicant
+    token names another unit than the one filed through."""
+    if actor.org and actor.org != body.unit_id:
+        raise await forbidden(
+            services,
+            actor,
+            f"申报人账号所属单位为 {actor.org}，不能通过 {body.unit_id} 申报 / your account files "
+            f"through unit {actor.org}",
+            action="create_declaration",
+            campaign_id=campaign.id,
+        )
+    found = await in_session(services.store, lambda s: lineage(s, body.unit_id), readonly=True)
+    filing = file_declaration(
+        campaign, body, found, chain_sent="authority_chain" in body.model_fields_set
+    )
+    if isinstance(filing, list):
+        raise RequestValidationError(
+            [
+                {"type": "value_error", "loc": ("body", *p.loc), "msg": p.msg, "input": None}
+                for p in filing
+            ]
+        )
+    data = body.model_dump()
+    data["authority_chain"] = filing.authority_chain
+    data["region"] = filing.region.model_dump() if filing.region else None
+    data["applicant"]["affiliation"] = filing.region.name if filing.region else ""
+    return DeclarationInput.model_validate(data)
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_declaration(
-    body: DeclarationInput, actor: Applicant, services: ServicesDep
+    body: DeclarationBody, actor: Applicant, services: ServicesDep
 ) -> CreatedDeclaration:
-    """File a declaration (draft). 404 unknown campaign; 422 a level the campaign does not
-    review; 409 a blocked or barred person, or a second live declaration for the same title
-    and year (naming the existing one only to the account that filed it)."""
+    """File a declaration (draft). 404 unknown campaign; 422 a level, series or specialty the
+    campaign does not review, an unregistered unit, an authority chain other than the one derived
+    from the registry, an invalid ID number; 409 a blocked or barred person, or a second live
+    declaration for the same title and year (naming the existing one only to the account that
+    filed it)."""
     client = require_client(services)
     campaign = await in_session(
         services.store, lambda s: get_campaign(s, body.campaign_id), readonly=True
@@ -147,20 +187,21 @@ async def create_declaration(
               "msg": f"评审工作 {campaign.id} 不评审 {body.level} 级别 / the campaign reviews "
                      f"{', '.join(campaign.levels)} only"}]
         )  # fmt: skip
+    decl = await _filed(services, actor, campaign, body)
     now = await services.clock()
-    block = blocking_reason(campaign, body.applicant)
+    block = blocking_reason(campaign, decl.applicant)
     if block:
-        raise await _refuse_creation(services, actor, campaign, Registration(refusal=block), body)
+        raise await _refuse_creation(services, actor, campaign, Registration(refusal=block), decl)
     declaration_id = new_declaration_id()
     reg = await in_session(
-        services.store, lambda s: _register(s, campaign, body, declaration_id, now)
+        services.store, lambda s: _register(s, campaign, decl, declaration_id, now)
     )
     if reg.refusal:
-        raise await _refuse_creation(services, actor, campaign, reg, body)
+        raise await _refuse_creation(services, actor, campaign, reg, decl)
     start = DeclarationStart(
         declaration_id=declaration_id,
         campaign=campaign,
-        declaration=body,
+        declaration=decl,
         filed_by=actor,
         created_at=now,
     )
@@ -193,11 +234,10 @@ async def get_declaration(
     facts = await load_facts(services, declaration_id)
     if facts is None:
         raise not_found(declaration_id)
-    if not may_read(actor, facts, finance=True):
-        raise await forbidden(
-            services, actor, "无权查看该申报 / you may not read this declaration",
-            action="get_declaration", facts=facts,
-        )  # fmt: skip
+    refusal = read_refusal(actor, facts, finance=True)
+    if refusal:
+        reason = f"无权查看该申报 / you may not read this declaration: {refusal}"
+        raise await forbidden(services, actor, reason, action="get_declaration", facts=facts)
     return await present(services, actor, await _current_view(services, declaration_id))
 
 
@@ -246,11 +286,10 @@ async def get_history(
     facts = await load_facts(services, declaration_id)
     if facts is None:
         raise not_found(declaration_id)
-    if not may_read(actor, facts):
-        raise await forbidden(
-            services, actor, "无权查看该申报的记录 / you may not read this declaration's history",
-            action="get_history", facts=facts,
-        )  # fmt: skip
+    refusal = read_refusal(actor, facts)
+    if refusal:
+        reason = f"无权查看该申报的记录 / you may not read this declaration's history: {refusal}"
+        raise await forbidden(services, actor, reason, action="get_history", facts=facts)
     events = await in_session(services.store, lambda s: history(s, declaration_id), readonly=True)
     if actor.role == "committee":
         blind = await in_session(

@@ -10,11 +10,9 @@ from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import Allow, ServicesDep
 from api.meetings import record_meeting
-from api.routes.campaigns import unknown_campaign
-from api.services import in_session
+from api.routes.campaigns import campaign_for
 from domain.campaign_ops import CommitteeMeetingInput
 from domain.models import Actor
-from store.campaigns import get_campaign
 
 router = APIRouter(prefix="/campaigns", tags=["meetings"])
 
@@ -34,12 +32,9 @@ async def record_committee_meeting(
     members present less those recused for it. Answers per declaration: ``passed``,
     ``not_passed`` or ``refused`` with the workflow's reason. 201 when recorded, 200 when the
     same meeting is sent again; 409 when its id is taken by another meeting; 422 on a member
-    listed twice, a recused member not present, or a declaration voted on twice."""
-    campaign = await in_session(
-        services.store, lambda s: get_campaign(s, campaign_id), readonly=True
-    )
-    if campaign is None:
-        raise unknown_campaign(campaign_id)
+    listed twice, a recused member not present, or a declaration voted on twice; 403 for another
+    committee's campaign. The quorum counts the committee's registered members (§11)."""
+    campaign = await campaign_for(services, actor, campaign_id, action="record_committee_meeting")
     answer = await record_meeting(services, actor, campaign, body)
     if not answer.created:
         response.status_code = status.HTTP_200_OK

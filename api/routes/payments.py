@@ -1,8 +1,10 @@
 """One receipt for many declarations (推荐单位代收 000 / 人社局统一缴纳 002; docs/rules.md §2.6).
 
-All or nothing: every item is checked first against the read model (the declaration exists, waits
-for its fee, and the amount equals the fee due); the first offending item is named in a 422
-(unknown, repeated) or 409 (state, amount; audited on that declaration) and nothing is applied.
+All or nothing: every item is checked first against the read model (the declaration exists, its
+campaign names the clerk's finance office, it waits for its fee, and the amount equals the fee
+due); the first offending item is named in a 422 (unknown, repeated), 403 (another office's
+campaign, docs/rules.md §11) or 409 (state, amount), audited on that declaration, and nothing is
+applied.
 Then the ledger records the whole batch in one transaction (``store.ledger.record_fee_batch``,
 the function the ``confirm_fee`` activity runs), and each declaration is told with
 ``record_payment`` (``confirmed_in_batch``: the ledger already holds it). The same batch again has
@@ -18,7 +20,8 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.exceptions import RequestValidationError
 
 from api.commands import execute, require_client
-from api.deps import Allow, ServicesDep
+from api.deps import Allow, ServicesDep, forbidden
+from api.policy import org_refusal
 from api.refusals import Refusals
 from api.schemas import BatchPayment, BatchPaymentItem
 from api.services import Services, in_session
@@ -89,6 +92,17 @@ async def record_batch_payment(
         found = views[item.declaration_id]
         if found is None:
             raise _unprocessable(index, item.declaration_id, "没有该申报 / unknown declaration")
+        facts = await load_facts(services, item.declaration_id)
+        office = org_refusal(actor, facts) if facts is not None else None
+        if facts is not None and office:
+            raise await forbidden(
+                services,
+                actor,
+                f"{item.declaration_id}: {office}",
+                action="record_batch_payment",
+                facts=facts,
+                detail={"receipt_no": body.receipt_no, "batch": ids},
+            )
         reason = item_refusal(found, item, body.receipt_no)
         if reason:
             raise await _refuse_item(services, actor, body, item.declaration_id, reason)

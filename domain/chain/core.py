@@ -36,6 +36,7 @@ from domain.models import (
     Reopening,
     ReviewForm,
 )
+from domain.organisations import campaign_scope_refusal
 from domain.routes import PATHS
 from domain.states import FINAL, StateName, label
 
@@ -138,20 +139,8 @@ class Chain:
         """docs/rules.md §11: committee staff act for their committee's campaigns, finance for
         the campaigns that name their office (campaigns made before the registry name neither)."""
         c = self.s.campaign
-        if actor.role == "committee" and c.committee_org and actor.org != c.committee_org:
-            return Refusal(
-                "not_this_committee",
-                f"本次评审由评审委员会 {c.committee_org} 负责 / this campaign's committee is "
-                f"{c.committee_org}",
-            )
-        offices = c.fee_offices()
-        if actor.role == "finance" and c.committee_org and actor.org not in offices:
-            return Refusal(
-                "not_this_finance_office",
-                f"本次评审的费用由 {'、'.join(offices)} 登记 / this campaign's fees are recorded by "
-                f"{', '.join(offices)}",
-            )
-        return None
+        found = campaign_scope_refusal(actor.role, actor.org, c.committee_org, c.fee_offices())
+        return Refusal(*found) if found else None
 
     def apply(self, spec: CommandSpec[Any], cmd: Any, now: datetime, prepared: Prepared) -> Step:
         """Apply a command that :meth:`refusal` admitted."""

@@ -40,11 +40,18 @@ class CampaignSummary:
     series: str
 
 
-def campaigns(session: Session) -> list[CampaignSummary]:
-    """Every campaign, newest year first."""
-    rows = session.exec(
-        select(CampaignRow).order_by(col(CampaignRow.year).desc(), col(CampaignRow.id))
-    )
+def campaigns(session: Session, *, committee_org: str | None = None) -> list[CampaignSummary]:
+    """Every campaign, newest year first; with ``committee_org``, only those that committee
+    acts for (docs/rules.md §11: those naming it, and those stored before the registry)."""
+    query = select(CampaignRow)
+    if committee_org is not None:
+        query = query.where(
+            or_(
+                col(CampaignRow.committee_org) == committee_org,
+                col(CampaignRow.committee_org).is_(None),
+            )
+        )
+    rows = session.exec(query.order_by(col(CampaignRow.year).desc(), col(CampaignRow.id)))
     return [
         CampaignSummary(id=r.id, name=str(r.body.get("name", r.id)), year=r.year, series=r.series)
         for r in rows

@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import and_, false, func
+from sqlalchemy import and_, false, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from domain.calendar import BEIJING
 from domain.models import Actor, DeclarationView
+from store.campaigns import CampaignRow
 from store.readmodel import involving_org
 from store.registry import TERMINAL_STATES
 from store.tables import AuditEvent, DeclarationRead, DeclarationRegistry
@@ -31,6 +32,8 @@ __all__ = [
     "PageRows",
     "ReadScope",
     "at_risk_in_inbox",
+    "campaigns_of_committee",
+    "campaigns_of_finance",
     "declaration_facts",
     "declaration_page",
     "filed_by",
@@ -42,7 +45,9 @@ __all__ = [
     "visible_to",
 ]
 
-#: Roles whose inbox is not scoped by organisation (one committee, one finance office).
+#: Roles whose inbox is scoped by the campaigns their organisation acts for (docs/rules.md §11:
+#: committee staff for their committee's campaigns, finance for the campaigns naming their office),
+#: not by the declaration's pending organisation.
 UNSCOPED_INBOX = frozenset({"committee", "finance"})
 
 
@@ -68,12 +73,14 @@ class AtRisk:
 @dataclass(frozen=True)
 class ReadScope:
     """Which declarations a list shows its reader: every one, those of one unit, those whose
-    authority chain names an organisation (other than its own unit's), or those one applicant
-    filed. A scope with nothing set shows nothing."""
+    authority chain names an organisation (other than its own unit's) or whose campaign it
+    confirms, those of the campaigns one committee reviews, or those one applicant filed. A scope
+    with nothing set shows nothing."""
 
     everything: bool = False
     unit_id: str | None = None
     authority_org: str | None = None
+    committee_org: str | None = None
     applicant_id: str | None = None
 
 
@@ -89,6 +96,12 @@ class DeclarationFacts:
     filed_by: str
     #: The state in the read model; None while the first step is not recorded yet.
     state: str | None = None
+    #: The campaign's committee (docs/rules.md §11); None for a campaign made before the registry.
+    committee_org: str | None = None
+    #: Who records the campaign's fees (``Campaign.fee_offices()``); empty before the registry.
+    fee_offices: tuple[str, ...] = ()
+    #: The authority that confirms the campaign's results and entrustments (docs/rules.md §12).
+    confirming_org: str | None = None
 
 
 def declaration_facts(session: Session, declaration_id: str) -> DeclarationFacts | None:
@@ -107,7 +120,13 @@ def declaration_facts(session: Session, declaration_id: str) -> DeclarationFacts
             col(DeclarationRead.authority_chain),
             col(DeclarationRead.state),
             first_actor.label("filed_by"),
-        ).where(col(DeclarationRead.declaration_id) == declaration_id)
+            col(CampaignRow.committee_org),
+            col(CampaignRow.fee_offices),
+            col(CampaignRow.confirming_org),
+        )
+        .select_from(DeclarationRead)
+        .outerjoin(CampaignRow, col(CampaignRow.id) == col(DeclarationRead.campaign_id))
+        .where(col(DeclarationRead.declaration_id) == declaration_id)
     ).first()
     if row is None or row.filed_by is None:
         return None
@@ -118,6 +137,28 @@ def declaration_facts(session: Session, declaration_id: str) -> DeclarationFacts
         authority_chain=tuple(row.authority_chain),
         filed_by=row.filed_by,
         state=row.state,
+        committee_org=row.committee_org,
+        fee_offices=tuple(o for o in (row.fee_offices or "").split("|") if o),
+        confirming_org=row.confirming_org,
+    )
+
+
+def campaigns_of_committee(org: str) -> Any:
+    """Ids of the campaigns committee ``org`` acts for: those naming it as ``committee_org``,
+    and those made before the registry (which name none)."""
+    return select(CampaignRow.id).where(
+        or_(col(CampaignRow.committee_org) == org, col(CampaignRow.committee_org).is_(None))
+    )
+
+
+def campaigns_of_finance(org: str) -> Any:
+    """Ids of the campaigns finance office ``org`` records fees for: those whose fee offices
+    name it, and those made before the registry (which name none)."""
+    return select(CampaignRow.id).where(
+        or_(
+            col(CampaignRow.fee_offices).contains(f"|{org}|", autoescape=True),
+            col(CampaignRow.fee_offices) == "",
+        )
     )
 
 
@@ -138,10 +179,16 @@ def visible_to(scope: ReadScope) -> list[ColumnElement[bool]]:
     if scope.unit_id:
         return [col(DeclarationRead.unit_id) == scope.unit_id]
     if scope.authority_org:
-        return [
+        on_chain = and_(
             involving_org(scope.authority_org),
             col(DeclarationRead.unit_id) != scope.authority_org,
-        ]
+        )
+        confirmed = col(DeclarationRead.campaign_id).in_(
+            select(CampaignRow.id).where(col(CampaignRow.confirming_org) == scope.authority_org)
+        )
+        return [or_(on_chain, confirmed)]
+    if scope.committee_org is not None:
+        return [col(DeclarationRead.campaign_id).in_(campaigns_of_committee(scope.committee_org))]
     if scope.applicant_id:
         return [col(DeclarationRead.declaration_id).in_(filed_by(scope.applicant_id))]
     return [false()]
@@ -178,12 +225,18 @@ def declaration_page(
 
 
 def _waiting_on(actor: Actor) -> list[ColumnElement[bool]]:
-    """What waits on the actor's role and, unless the role is one office, their organisation;
-    an applicant's only on the declarations they filed."""
+    """What waits on the actor's role and organisation: an applicant's only on the declarations
+    they filed; the committee's and finance's on the campaigns their organisation acts for
+    (docs/rules.md §11); anyone else's where their organisation must act."""
     conditions: list[ColumnElement[bool]] = [col(DeclarationRead.pending_role) == actor.role]
+    campaign = col(DeclarationRead.campaign_id)
     if actor.role == "applicant":
         conditions.append(col(DeclarationRead.declaration_id).in_(filed_by(actor.id)))
-    elif actor.role not in UNSCOPED_INBOX:
+    elif actor.role == "committee":
+        conditions.append(campaign.in_(campaigns_of_committee(actor.org)))
+    elif actor.role == "finance":
+        conditions.append(campaign.in_(campaigns_of_finance(actor.org)))
+    else:
         conditions.append(col(DeclarationRead.pending_org) == actor.org)
     return conditions
 

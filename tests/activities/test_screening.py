@@ -159,5 +159,7 @@ async def test_other_years_series_and_levels_are_not_duplicates(store: Store) ->
         (campaign(series="economics"), "deputy_senior"),
         (c, "intermediate"),
     ):
-        result = await screen(store, declaration_id(), other, declaration(other, level))
+        # A declaration names its own series (docs/rules.md §1): here the campaign's.
+        decl = declaration(other, level, series=other.series)
+        result = await screen(store, declaration_id(), other, decl)
         assert result.refusal is None, (other.year, other.series, level)

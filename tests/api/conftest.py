@@ -16,12 +16,15 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from settings import Settings
-from tests.api.helpers import Api
+from tests.api.helpers import Api, register
 
 
 @pytest.fixture
 def app(env: WorkflowEnvironment, worker: Worker, settings: Settings) -> FastAPI:
+    """The app, with the test registry (``f.REGISTRY``) imported: the organisations every
+    campaign and declaration of the API tests names (docs/rules.md §11)."""
     application = create_app(settings, temporal_client=env.client)
+    register(application.state.services.store)
 
     async def server_clock() -> datetime:
         return await env.get_current_time()

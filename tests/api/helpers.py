@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,9 +12,10 @@ from sqlalchemy import text
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import mint_token
-from domain.models import Actor, Campaign
+from domain.models import Actor, Campaign, Organisation
 from settings import Settings
 from store.db import Store
+from store.organisations import apply_registry_change
 from tests import factories as f
 from tests.workflows.helpers import skip_to
 
@@ -57,16 +58,24 @@ class Api:
     # ------------------------------------------------------------------ the chain
 
     async def campaign(self, **overrides: Any) -> Campaign:
-        c = f.campaign(await self.now(), **overrides)
-        created = await self.post("/campaigns", f.ADMIN, c.model_dump(mode="json"), expect=201)
-        assert created == {"id": c.id}
-        return c
+        """A campaign in the shape of notice 001 created through the API, as the API stores it
+        (its committee, top authority and finance office from ``f.REGISTRY``)."""
+        body = f.campaign_body(f.campaign(await self.now(), **overrides))
+        created = await self.post("/campaigns", f.ADMIN, body, expect=201)
+        assert created == {"id": body["id"]}
+        return Campaign.model_validate(body)
+
+    async def register(self, organisations: list[Organisation]) -> dict[str, Any]:
+        """Import ``organisations`` as an administrator (POST /organisations/import)."""
+        body = [o.model_dump(mode="json", exclude_none=True) for o in organisations]
+        answer: dict[str, Any] = await self.post("/organisations/import", f.ADMIN, body)
+        return answer
 
     async def file(
         self, c: Campaign, applicant: Actor = f.APPLICANT, level: str = "deputy_senior",
         **overrides: Any,
     ) -> str:  # fmt: skip
-        body = f.declaration(c, level=level, **overrides).model_dump(mode="json")
+        body = f.declaration_body(c, level=level, **overrides)
         created = await self.post("/declarations", applicant, body, expect=201)
         assert created["state"] == "draft" and created["id"].startswith("D-")
         await self.recorded(created["id"])
@@ -141,6 +150,37 @@ class Api:
                                     "opinion": "答辩合格"})  # fmt: skip
         assert view["state"] == "committee_review"
         return dict(view)
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def register(store: Store, organisations: list[Organisation] | None = None) -> None:
+    """Import ``organisations`` (default ``f.REGISTRY``) straight into the store, as an
+    administrator's import would (docs/rules.md §11)."""
+    with store.session() as session:
+        apply_registry_change(
+            session, organisations or f.REGISTRY, actor=f.ADMIN, at=datetime.now(UTC)
+        )
+
+
+#: A unit ten authority levels deep: ``A0`` directly above it, ``A9`` at the top, so a campaign
+#: whose ``top_authority`` is ``A<n>`` derives a chain of n + 1 levels for it (docs/rules.md §2.4).
+DEEP_UNIT = "U-DEEP"
+DEEP_REVIEWER = Actor(id="unit-reviewer-deep", role="unit_reviewer", org=DEEP_UNIT)
+
+
+def deep_registry() -> list[Organisation]:
+    levels = [
+        Organisation(
+            id=f"A{i}",
+            kind="authority",
+            name=f"第{i}级主管部门",
+            parent_id=f"A{i + 1}" if i < 9 else None,
+        )
+        for i in range(10)
+    ]
+    return [*levels, Organisation(id=DEEP_UNIT, kind="unit", name="深层单位", parent_id="A0")]
 
 
 # --------------------------------------------------------------------------- audit trail

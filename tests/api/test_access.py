@@ -37,6 +37,12 @@ def actor_for(role: str, right: bool, n: int) -> Actor:
         return Actor(id=f"unit-{n}", role=role, org=f.UNIT.org if right else "U-999")
     if role == "authority_reviewer":
         return Actor(id=f"authority-{n}", role=role, org=f.COUNTY.org if right else "other-hr")
+    if role == "committee":
+        return Actor(
+            id=f"committee-{n}", role=role, org=f.COMMITTEE.org if right else "other-committee"
+        )
+    if role == "finance":
+        return Actor(id=f"finance-{n}", role=role, org=f.FINANCE.org if right else "other-finance")
     return Actor(id=f"{role}-{n}", role=role, org="" if right else "ORG-9")
 
 
@@ -47,12 +53,15 @@ def roles(*allowed: str) -> Rule:
     return lambda role, right: role in allowed
 
 
+#: Roles that act only for their organisation (docs/rules.md §11): the filer's account, the unit,
+#: the authority chain, the campaign's committee and its finance offices.
+ORG_SCOPED = ("applicant", "unit_reviewer", "authority_reviewer", "committee", "finance")
+
+
 def scoped(*anywhere: str) -> Rule:
-    """``anywhere`` roles whatever their organisation; the filer, the unit's and the authority
-    chain's reviewers only with the right account or organisation."""
-    return lambda role, right: (
-        role in anywhere or (role in ("applicant", "unit_reviewer", "authority_reviewer") and right)
-    )
+    """``anywhere`` roles whatever their organisation; every other role only with the right
+    account or organisation."""
+    return lambda role, right: role in anywhere or (role in ORG_SCOPED and right)
 
 
 def owner_or(*roles_: str, scoped_roles: tuple[str, ...]) -> Rule:
@@ -67,6 +76,8 @@ class Case:
     rule: Rule | None  # None: public
     chain: str = "declaration"  # where a 403 is audited: declaration, campaign or access
     body: Callable[[Campaign, str], Any] | None = None
+    #: Where a 403 for the wrong organisation is audited, when not where a wrong role's is.
+    org_chain: str | None = None
 
 
 DECL = "/declarations/{declaration_id}"
@@ -77,49 +88,53 @@ def _campaign_body(c: Campaign, d: str) -> Any:
 
 
 def _declaration_body(c: Campaign, d: str) -> Any:
-    return f.declaration(c).model_dump(mode="json")
+    return f.declaration_body(c)
 
 
 CASES: list[Case] = [
     Case("POST", "/campaigns", "create_campaign", roles("admin"), "access", _campaign_body),
     Case("GET", "/campaigns/{campaign_id}", "read_campaign", roles(*ROLES), "campaign"),
     Case("POST", "/campaigns/{campaign_id}/deadlines", "change_deadlines",
-         roles("admin", "committee"), "campaign", lambda c, d: {}),
+         owner_or("admin", scoped_roles=("committee",)), "campaign", lambda c, d: {}),
     Case("POST", "/declarations", "create_declaration", roles("applicant"), "access",
          _declaration_body),
-    Case("GET", DECL, "get_declaration", scoped("auditor", "admin", "committee", "finance")),
+    Case("GET", DECL, "get_declaration", scoped("auditor", "admin")),
     Case("GET", "/declarations", "list_declarations",
          roles("applicant", "unit_reviewer", "authority_reviewer", "committee", "auditor",
                "admin"), "access"),
-    Case("GET", DECL + "/history", "get_history", scoped("auditor", "admin", "committee")),
+    Case("GET", DECL + "/history", "get_history",
+         owner_or("auditor", "admin", scoped_roles=("applicant", "unit_reviewer",
+                                                    "authority_reviewer", "committee"))),
     Case("POST", DECL + "/submit", "submit", owner_or(scoped_roles=("applicant",))),
     Case("POST", DECL + "/decisions", "decide",
-         owner_or("committee", scoped_roles=("unit_reviewer", "authority_reviewer")),
+         owner_or(scoped_roles=("committee", "unit_reviewer", "authority_reviewer")),
          body=lambda c, d: {"stage": "unit_review", "outcome": "approve", "opinion": "同意"}),
     Case("POST", DECL + "/objections", "lodge_objection", roles(*ROLES),
          body=lambda c, d: {"text": "对公示内容有异议"}),
     Case("POST", DECL + "/objections/{objection_id}/resolution", "resolve_objection",
-         owner_or("committee", scoped_roles=("unit_reviewer",)),
+         owner_or(scoped_roles=("committee", "unit_reviewer")),
          body=lambda c, d: {"upheld": False, "opinion": "不属实"}),
-    Case("POST", DECL + "/payments", "record_payment", roles("finance"),
+    Case("POST", DECL + "/payments", "record_payment", owner_or(scoped_roles=("finance",)),
          body=lambda c, d: {"amount": 550, "receipt_no": "R-ACCESS"}),
-    Case("POST", DECL + "/materials-received", "record_materials_received", roles("committee"),
-         body=lambda c, d: {"form_id": "RF-none"}),
-    Case("POST", DECL + "/defense", "record_defense", roles("committee"),
+    Case("POST", DECL + "/materials-received", "record_materials_received",
+         owner_or(scoped_roles=("committee",)), body=lambda c, d: {"form_id": "RF-none"}),
+    Case("POST", DECL + "/defense", "record_defense", owner_or(scoped_roles=("committee",)),
          body=lambda c, d: {"passed": True, "mode": "video", "score": None, "opinion": ""}),
-    Case("POST", DECL + "/vote", "record_vote", roles("committee"),
+    Case("POST", DECL + "/vote", "record_vote", owner_or(scoped_roles=("committee",)),
          body=lambda c, d: {"attending": 20, "in_favor": 20, "against": 0, "abstain": 0,
                             "recused": []}),
-    Case("POST", "/payments", "record_batch_payment", roles("finance"), "access",
-         lambda c, d: {"receipt_no": "B-ACCESS", "payer_org": "U-001",
-                       "items": [{"declaration_id": d, "amount": 550}]}),
+    Case("POST", "/payments", "record_batch_payment", owner_or(scoped_roles=("finance",)),
+         "access", lambda c, d: {"receipt_no": "B-ACCESS", "payer_org": "U-001",
+                                 "items": [{"declaration_id": d, "amount": 550}]},
+         org_chain="declaration"),
     Case("POST", DECL + "/materials", "upload_material",
          owner_or(scoped_roles=("applicant", "unit_reviewer"))),
-    Case("GET", DECL + "/materials", "list_materials", scoped("auditor", "admin", "committee")),
-    Case("GET", DECL + "/materials/history", "material_history",
-         scoped("auditor", "admin", "committee")),
-    Case("GET", DECL + "/materials/{material_id}", "read_material",
-         scoped("auditor", "admin", "committee")),
+    Case("GET", DECL + "/materials", "list_materials", owner_or("auditor", "admin",
+         scoped_roles=("applicant", "unit_reviewer", "authority_reviewer", "committee"))),
+    Case("GET", DECL + "/materials/history", "material_history", owner_or("auditor", "admin",
+         scoped_roles=("applicant", "unit_reviewer", "authority_reviewer", "committee"))),
+    Case("GET", DECL + "/materials/{material_id}", "read_material", owner_or("auditor", "admin",
+         scoped_roles=("applicant", "unit_reviewer", "authority_reviewer", "committee"))),
     Case("GET", "/inbox", "inbox", roles(*ROLES), "access"),
     Case("GET", "/audit/verify?declaration_id={declaration_id}", "verify_chain",
          roles("auditor", "admin"), "access"),
@@ -131,25 +146,33 @@ CASES: list[Case] = [
     Case("GET", "/certificates/{number}/pdf", "certificate_pdf",
          roles("applicant", "committee", "admin"), "access"),
     Case("GET", "/campaigns/{campaign_id}/deadline-changes/{change_id}",
-         "deadline_change_progress", roles("admin", "committee", "auditor"), "campaign"),
-    Case("POST", "/campaigns/{campaign_id}/close-review", "close_review", roles("committee"),
-         "campaign", lambda c, d: None),
-    Case("GET", "/campaigns/{campaign_id}/close-review/{change_id}",
-         "close_review_progress", roles("admin", "committee", "auditor"), "campaign"),
-    Case("GET", "/campaigns/{campaign_id}/defenses", "defense_schedule", roles("committee"),
+         "deadline_change_progress", owner_or("admin", "auditor", scoped_roles=("committee",)),
          "campaign"),
+    Case("POST", "/campaigns/{campaign_id}/close-review", "close_review",
+         owner_or(scoped_roles=("committee",)), "campaign", lambda c, d: None),
+    Case("GET", "/campaigns/{campaign_id}/close-review/{change_id}", "close_review_progress",
+         owner_or("admin", "auditor", scoped_roles=("committee",)), "campaign"),
+    Case("GET", "/campaigns/{campaign_id}/defenses", "defense_schedule",
+         owner_or(scoped_roles=("committee",)), "campaign"),
     Case("GET", "/campaigns/{campaign_id}/publicity-list", "publicity_list", roles(*ROLES),
          "campaign"),
     Case("POST", "/campaigns/{campaign_id}/announcement", "announcement",
-         roles("committee", "admin"), "campaign"),
+         owner_or("admin", scoped_roles=("committee",)), "campaign"),
     Case("GET", "/campaigns/{campaign_id}/report", "campaign_report",
-         roles("committee", "admin", "auditor"), "campaign"),
+         owner_or("admin", "auditor", scoped_roles=("committee",)), "campaign"),
     Case("POST", "/campaigns/{campaign_id}/meetings", "record_committee_meeting",
-         roles("committee"), "campaign",
+         owner_or(scoped_roles=("committee",)), "campaign",
          lambda c, d: {"meeting_id": "M-ACCESS", "held_at": c.declaration_opens_at.isoformat(),
                        "members_present": [f"m{i}" for i in range(20)],
                        "votes": [{"declaration_id": d, "in_favor": 20, "against": 0,
                                   "abstain": 0, "recused": []}]}),
+    Case("PUT", "/organisations/{org_id}", "put_organisation", roles("admin"), "access",
+         lambda c, d: {"kind": "unit", "name": "访问测试单位", "parent_id": "county-hr"}),
+    Case("GET", "/organisations", "read_organisations", roles(*ROLES), "access"),
+    Case("GET", "/organisations/{org_id}", "read_organisation", roles(*ROLES), "access"),
+    Case("POST", "/organisations/import", "import_organisations", roles("admin"), "access",
+         lambda c, d: [{"id": "U-ACCESS-2", "kind": "unit", "name": "访问测试单位二",
+                        "parent_id": "county-hr"}]),
     Case("GET", "/audit/public-key", "public_key", None),
     Case("POST", "/codec/decode", "decode", roles("auditor", "admin"), "access",
          lambda c, d: {"payloads": []}),
@@ -167,7 +190,7 @@ CASES: list[Case] = [
     Case("POST", DECL + "/withdraw", "withdraw", owner_or(scoped_roles=("applicant",)),
          body=lambda c, d: {"reason": "个人原因"}),
     Case("POST", DECL + "/misconduct", "record_misconduct",
-         owner_or("committee", scoped_roles=("authority_reviewer",)),
+         owner_or(scoped_roles=("committee", "authority_reviewer")),
          body=lambda c, d: {"finding": "材料造假", "unit_at_fault": False}),
 ]  # fmt: skip
 
@@ -199,8 +222,8 @@ def test_an_app_with_a_route_that_names_no_roles_is_refused(app: FastAPI) -> Non
 def _path(case: Case, campaign_id: str, declaration_id: str) -> str:
     return case.path.format(campaign_id=campaign_id, declaration_id=declaration_id,
                             objection_id="obj-1", year=2031, number="RC-none-000001",
-                            change_id="none", name="swagger-ui.css", kind="conflict",
-                            material_id="M-000000000000")  # fmt: skip
+                            change_id="none", org_id="U-ACCESS", name="swagger-ui.css",
+                            kind="conflict", material_id="M-000000000000")  # fmt: skip
 
 
 def _chain(case: Case, campaign_id: str, declaration_id: str) -> str:
@@ -260,6 +283,11 @@ async def test_every_endpoint_every_role_right_and_wrong_organisation(
                     assert response.status_code not in (401, 403), (where, response.text)
                     continue
                 assert response.status_code == 403, (where, response.text)
+                if case.rule(role, True) and case.org_chain:  # the role may, the org may not
+                    chain = _chain(
+                        Case(case.method, case.path, case.action, None, case.org_chain), c.id, d
+                    )
+                    before = 0
                 assert await _audited_403(settings, chain, before, actor, case.action), where
 
 

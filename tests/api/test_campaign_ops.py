@@ -30,13 +30,24 @@ from settings import Settings, get_settings
 from store.campaigns import add_campaign, get_campaign
 from store.db import Store
 from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows, refused_by
+from tests.api.helpers import (
+    AUDITOR,
+    DEEP_REVIEWER,
+    DEEP_UNIT,
+    Api,
+    audit_rows,
+    deep_registry,
+    refused_by,
+)
 from tests.api.test_inbox import pick_deadline
 from tests.workflows.helpers import skip_to
 from tools.campaigns import campaigns_app
+from tools.organisations import orgs_app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "campaigns"
 AKSU = EXAMPLES / "001_aksu_2024.yaml"
+#: The organisations notice 001's campaign names (docs/rules.md §11), registered first.
+AKSU_REGISTRY = EXAMPLES.parent / "organisations" / "001_aksu_2024.yaml"
 OTHER_APPLICANT = Actor(id="applicant-other", role="applicant")
 MEMBERS = [f"M{i:02d}" for i in range(1, 21)]  # 20 of the 25 members present
 
@@ -177,9 +188,19 @@ def stored_campaign(settings: Settings, campaign_id: str) -> Campaign | None:
 
 def test_cli_imports_a_campaign_file_into_the_store_once(cli_settings: Settings) -> None:
     """``campaigns import FILE --database-url``: notice 001's file is validated and stored as is
-    (the schema migrated first); importing it again is refused and changes nothing."""
+    (the schema migrated first), once the bodies it names are registered (docs/rules.md §11:
+    refused before); importing it again is refused and changes nothing."""
     runner = CliRunner()
     url = cli_settings.database_url
+    early = runner.invoke(campaigns_app, ["import", str(AKSU), "--database-url", url])
+    assert (
+        early.exit_code == 1
+        and "committee_org" in early.output
+        and "not registered" in early.output
+    )
+    assert stored_campaign(cli_settings, "aks-2024-transport") is None
+    registered = runner.invoke(orgs_app, ["import", str(AKSU_REGISTRY), "--database-url", url])
+    assert registered.exit_code == 0, registered.output
     first = runner.invoke(campaigns_app, ["import", str(AKSU), "--database-url", url])
     assert first.exit_code == 0, first.output
     assert "imported campaign aks-2024-transport" in first.output
@@ -188,6 +209,8 @@ def test_cli_imports_a_campaign_file_into_the_store_once(cli_settings: Settings)
     assert again.exit_code == 1 and "exists already" in again.output
     # Without --database-url: the settings' store (REVIEWCHAIN_DATABASE_URL).
     other = EXAMPLES / "000_transport_2020.yaml"
+    its_registry = AKSU_REGISTRY.with_name("000_transport_2020.yaml")
+    assert runner.invoke(orgs_app, ["import", str(its_registry)]).exit_code == 0
     assert runner.invoke(campaigns_app, ["import", str(other)]).exit_code == 0
     assert stored_campaign(cli_settings, "xj-2020-highway") is not None
 
@@ -250,6 +273,9 @@ def test_cli_imports_through_the_api_as_an_administrator(
     an API that cannot be reached is exit 1."""
     admin = mint_token(cli_settings, "admin-1", "admin")
     runner = CliRunner()
+    registry = ["import", str(AKSU_REGISTRY), "--api", api_server, "--token", admin]
+    registered = runner.invoke(orgs_app, registry)
+    assert registered.exit_code == 0, registered.output
     args = ["import", str(AKSU), "--api", api_server, "--token", admin]
     created = runner.invoke(campaigns_app, args)
     assert created.exit_code == 0, created.output
@@ -505,25 +531,28 @@ async def test_defense_schedule_shows_venue_and_draw_and_the_trail_records_the_d
     await api.get(f"/campaigns/{c.id}/defenses", f.ADMIN, expect=403)
 
 
-async def file_from(api: Api, c: Campaign, affiliation: str) -> str:
-    body = f.declaration(c, applicant=f.applicant(affiliation=affiliation))
-    created = await api.post("/declarations", f.APPLICANT, body.model_dump(mode="json"), 201)
+async def file_from(api: Api, c: Campaign, unit_id: str) -> str:
+    """A declaration of ``unit_id``: its affiliation is the unit's registered region (§5, §11)."""
+    body = f.declaration_body(c, unit_id=unit_id)
+    created = await api.post("/declarations", f.APPLICANT, body, 201)
     await api.recorded(created["id"])
     return str(created["id"])
 
 
 async def past_the_fee(api: Api, c: Campaign) -> list[str]:
     """One deputy-senior declaration from 乌鲁木齐市 and four from elsewhere, past their fee."""
-    ids = [await file_from(api, c, "乌鲁木齐市")]
+    urumqi = Actor(id="unit-reviewer-urumqi", role="unit_reviewer", org=f.URUMQI_UNIT)
+    ids = [await file_from(api, c, f.URUMQI_UNIT)]
     ids += [await api.file(c) for _ in range(4)]
+    unit = {d: urumqi if d == ids[0] else f.UNIT for d in ids}
     view: dict[str, Any] = {}
     for d in ids:
         await api.post(f"/declarations/{d}/submit", f.APPLICANT)
-        view = await api.decide(d, f.UNIT, "unit_review", opinion="同意")
+        view = await api.decide(d, unit[d], "unit_review", opinion="同意")
     await api.skip_past(view["deadlines"]["publicity_ends"])
     for d in ids:
         await api.wait_state(d, "unit_recommendation")
-        await api.decide(d, f.UNIT, "unit_recommendation", opinion="同意推荐",
+        await api.decide(d, unit[d], "unit_recommendation", opinion="同意推荐",
                          publicity_result_ref="公示结果")  # fmt: skip
         await api.decide(d, f.COMMITTEE, "committee_formal_review")
         await api.post(f"/declarations/{d}/payments", f.FINANCE,
@@ -613,14 +642,16 @@ async def test_inbox_lists_the_declarations_at_risk_beside_the_page(api: Api) ->
     """§10.2: a declaration whose remaining working days before the declaration deadline are
     fewer than the chain still needs is listed under ``at_risk`` (with when it became so), for
     its reviewers; the page itself is unchanged (docs/rules.md §15 ``GET /inbox``)."""
+    await api.register(deep_registry())
     now = await api.now()
     t = pick_deadline(now)
-    tight = await api.campaign(declaration_closes_at=t)
-    risky = await api.file(tight, authority_chain=[f"A{i}" for i in range(10)])
-    calm = await api.file(tight, authority_chain=[])
+    deep = await api.campaign(declaration_closes_at=t, top_authority="A9")
+    shallow = await api.campaign(declaration_closes_at=t, top_authority="A0")
+    risky = await api.file(deep, unit_id=DEEP_UNIT)  # ten authority levels to go
+    calm = await api.file(shallow, unit_id=DEEP_UNIT)  # one
     for d in (risky, calm):
         await api.post(f"/declarations/{d}/submit", f.APPLICANT)
-    inbox = await api.get("/inbox", f.UNIT)
+    inbox = await api.get("/inbox", DEEP_REVIEWER)
     assert {i["id"] for i in inbox["items"]} == {risky, calm} and inbox["total"] == 2
     assert [e["id"] for e in inbox["at_risk"]] == [risky] and inbox["at_risk_total"] == 1
     (entry,) = inbox["at_risk"]

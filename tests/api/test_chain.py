@@ -118,8 +118,7 @@ async def test_certificate_check_is_public_valid_then_revoked_after_misconduct(
     # The same person, same series and level, in a new campaign: barred (409, audited).
     trail = await api.view(d)
     again = await api.campaign()
-    decl = f.declaration(again)
-    body = decl.model_dump(mode="json")
+    body = f.declaration_body(again)
     body["applicant"]["id_number"] = trail["applicant"]["id_number"]
     refused = await api.post("/declarations", f.APPLICANT, body, expect=409)
     assert "barred" in refused["detail"] and "论文抄袭" in refused["detail"]

@@ -65,23 +65,19 @@ async def test_second_declaration_of_the_same_person_is_409_naming_the_first(
     existing id; the attempt lands on the existing declaration's trail. Once that one has ended, the
     person may file again (docs/rules.md §2.1: an ended declaration blocks nothing)."""
     c = await api.campaign()
-    decl = f.declaration(c)
-    first = (await api.post("/declarations", f.APPLICANT, decl.model_dump(mode="json"),
-                            expect=201))["id"]  # fmt: skip
+    decl = f.declaration_body(c)
+    first = (await api.post("/declarations", f.APPLICANT, decl, expect=201))["id"]
     await api.recorded(first)
-    refused = await api.post("/declarations", f.APPLICANT, decl.model_dump(mode="json"),
-                             expect=409)  # fmt: skip
+    refused = await api.post("/declarations", f.APPLICANT, decl, expect=409)
     assert first in refused["detail"]
     rows = await refused_by(settings, first, f.APPLICANT.id)
     assert rows and rows[-1]["action"] == "create_declaration"
     # Another route in the same year, series and level is the same title (001): refused too.
-    other = decl.model_copy(update={"route": "private_enterprise"})
-    refused = await api.post("/declarations", f.APPLICANT, other.model_dump(mode="json"),
-                             expect=409)  # fmt: skip
+    other = {**decl, "route": "private_enterprise"}
+    refused = await api.post("/declarations", f.APPLICANT, other, expect=409)
     assert first in refused["detail"]
     await api.post(f"/declarations/{first}/withdraw", f.APPLICANT, {"reason": "改报"})
-    again = await api.post("/declarations", f.APPLICANT, decl.model_dump(mode="json"),
-                           expect=201)  # fmt: skip
+    again = await api.post("/declarations", f.APPLICANT, decl, expect=201)
     assert again["id"] != first
 
 
@@ -91,7 +87,7 @@ async def test_a_failed_annual_appraisal_blocks_filing_with_409(
     """docs/rules.md §6 (000): 不合格 in the three years before the campaign year blocks creation."""
     c = await api.campaign()
     appraisals = [Appraisal(year=c.year - 2, result="不合格")]
-    body = f.declaration(c, applicant=f.applicant(appraisals=appraisals)).model_dump(mode="json")
+    body = f.declaration_body(c, applicant=f.applicant(appraisals=appraisals))
     refused = await api.post("/declarations", f.APPLICANT, body, expect=409)
     assert "不合格" in refused["detail"]
     rows = await api.recorded(f"campaign:{c.id}")
@@ -124,7 +120,7 @@ async def test_malformed_input_is_422_and_not_audited(api: Api, settings: Settin
     nofee["fees"].pop("junior")
     await api.post("/campaigns", f.ADMIN, nofee, expect=422)
     # A level the campaign does not review; a deadline change that breaks the windows.
-    body = f.declaration(c, level="senior").model_dump(mode="json")
+    body = f.declaration_body(c, level="senior")
     await api.post("/declarations", f.APPLICANT, body, expect=422)
     early = (c.declaration_opens_at - timedelta(days=1)).isoformat()
     await api.post(f"/campaigns/{c.id}/deadlines", f.ADMIN,
@@ -148,7 +144,7 @@ async def test_unknown_things_are_404(api: Api) -> None:
     await api.post("/declarations/D-000000000000/submit", f.APPLICANT, expect=404)
     await api.get("/campaigns/no-such-campaign", f.ADMIN, expect=404)
     await api.post("/campaigns/no-such-campaign/deadlines", f.ADMIN, {}, expect=404)
-    body = f.declaration(c).model_dump(mode="json")
+    body = f.declaration_body(c)
     body["campaign_id"] = "no-such-campaign"
     await api.post("/declarations", f.APPLICANT, body, expect=404)
 

@@ -118,9 +118,12 @@ async def test_without_a_client_start_up_connects_and_migrates(
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as http:
             assert (await http.get("/readyz")).status_code == 200
             token = mint_token(settings, f.ADMIN.id, "admin", "")
+            admin = {"Authorization": f"Bearer {token}"}
+            registry = [o.model_dump(mode="json") for o in f.REGISTRY]
+            imported = await http.post("/organisations/import", json=registry, headers=admin)
+            assert imported.status_code == 200, imported.text
             c = f.campaign((await env.get_current_time()).astimezone(f.BJ))
-            created = await http.post("/campaigns", json=c.model_dump(mode="json"),
-                                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            created = await http.post("/campaigns", json=f.campaign_body(c), headers=admin)
             assert created.status_code == 201
 
 

@@ -120,6 +120,9 @@ async def test_demo_load_builds_a_dozen_declarations_in_their_planned_states(
 
     # The output says what it did, and what a real clock cannot show yet.
     text = "\n".join(said)
+    registered = len(demo.demo_registry())
+    assert "Imported the organisation registry of notice 001" in text
+    assert f"{registered} created, 0 replaced, 0 unchanged" in text
     assert "SHIFTED by" in text and "39 d 18 h as in the notice" in text
     assert "every other value is the notice's" in text
     assert "Not loaded, because on a real clock" in text and "certified" in text
@@ -155,6 +158,8 @@ async def test_a_second_load_reports_the_demo_and_loads_nothing_twice(
     assert [d.state for d in second.declarations] == [d.state for d in first.declarations]
     text = "\n".join(said)
     assert "exists already" in text and "nothing loaded twice" in text
+    # docs/rules.md §11: the registry import is all or nothing and a repeat changes nothing.
+    assert f"0 created, 0 replaced, {len(demo.demo_registry())} unchanged" in text
     listed = (
         await http.get(
             "/declarations", params={"campaign_id": first.campaign_id}, headers=admin(settings)
@@ -280,14 +285,14 @@ def test_tokens_demo_prints_one_export_per_demo_role(cli_settings: Settings) -> 
     }
     assert {name: (a.role, a.org) for name, a in actors.items()} == {
         "TOKEN_APPLICANT": ("applicant", ""),
-        "TOKEN_UNIT_REVIEWER": ("unit_reviewer", demo.DEMO_UNIT),
-        "TOKEN_AUTHORITY_REVIEWER_AKSU_CITY_TRANSPORT": (
-            "authority_reviewer", "aksu-city-transport",
+        "TOKEN_UNIT_REVIEWER": ("unit_reviewer", "aks-akesu-highway-station"),
+        "TOKEN_AUTHORITY_REVIEWER_AKS_AKESU_HR": ("authority_reviewer", "aks-akesu-hr"),
+        "TOKEN_AUTHORITY_REVIEWER_AKS_TRANSPORT_BUREAU": (
+            "authority_reviewer", "aks-transport-bureau",
         ),
-        "TOKEN_AUTHORITY_REVIEWER_001_TOP": ("authority_reviewer", "001-top"),
-        "TOKEN_AUTHORITY_REVIEWER_001_CONFIRM": ("authority_reviewer", "001-confirm"),
-        "TOKEN_COMMITTEE": ("committee", "001-committee"),
-        "TOKEN_FINANCE": ("finance", "001-finance"),
+        "TOKEN_AUTHORITY_REVIEWER_AKS_HRSS": ("authority_reviewer", "aks-hrss"),
+        "TOKEN_COMMITTEE": ("committee", "aks-transport-committee"),
+        "TOKEN_FINANCE": ("finance", "aks-transport-finance"),
         "TOKEN_AUDITOR": ("auditor", ""),
         "TOKEN_ADMIN": ("admin", ""),
     }  # fmt: skip

@@ -24,6 +24,7 @@ ALL = frozenset(
 )
 READERS = frozenset({"committee", "auditor", "admin"})
 AUDITORS = frozenset({"auditor", "admin"})
+ADMIN = frozenset({"admin"})
 DECL = "/declarations/{declaration_id}"
 #: POST /campaigns/{id}/meetings, by its route's actor alias (the route may not be mounted yet).
 MEETINGS = meetings.Committee
@@ -88,6 +89,13 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str] | None, Any]] = {
     ("GET", "/console/audit/export"): (AUDITORS, ("GET", "/audit/export")),
     ("GET", f"/console/audit{DECL}/dossier"): (AUDITORS, ("GET", "/audit/export")),
     ("GET", "/console/audit/actors"): (AUDITORS, ("GET", "/audit/export")),
+    ("GET", "/console/organisations"): (ADMIN, None),
+    ("GET", "/console/organisations/new"): (ADMIN, ("PUT", "/organisations/{org_id}")),
+    ("POST", "/console/organisations/new"): (ADMIN, ("PUT", "/organisations/{org_id}")),
+    ("GET", "/console/organisations/{org_id}/edit"): (ADMIN, ("PUT", "/organisations/{org_id}")),
+    ("POST", "/console/organisations/{org_id}/edit"): (ADMIN, ("PUT", "/organisations/{org_id}")),
+    ("GET", "/console/organisations/import"): (ADMIN, ("POST", "/organisations/import")),
+    ("POST", "/console/organisations/import"): (ADMIN, ("POST", "/organisations/import")),
 }
 
 

@@ -16,7 +16,7 @@ from api.auth import mint_token
 from domain.models import Actor
 from settings import Settings
 from tests import factories as f
-from tests.api.helpers import Api, audit_rows
+from tests.api.helpers import DEEP_REVIEWER, DEEP_UNIT, Api, audit_rows, deep_registry
 from tests.api.test_inbox import pick_deadline
 from tests.console.helpers import Console
 
@@ -96,21 +96,23 @@ async def test_every_page_needs_a_valid_cookie_and_a_401_is_never_audited(
 async def test_inbox_is_the_apis_order_with_at_risk_highlighted(api: Api, console: Console) -> None:
     """§10.2 and GET /inbox: soonest deadline first, at risk first among equals; the at-risk row
     is highlighted. A reviewer of another unit sees none of them."""
+    await api.register(deep_registry())
     now = await api.now()
     t = pick_deadline(now)
-    soon = await api.campaign(declaration_closes_at=t - timedelta(hours=2))
-    later = await api.campaign(declaration_closes_at=t)
-    d_soon = await api.file(soon, authority_chain=[])
-    d_risk = await api.file(later, authority_chain=[f"A{i}" for i in range(10)])
-    d_same = await api.file(later, applicant=Actor(id="applicant-2", role="applicant"),
-                            authority_chain=[])  # fmt: skip
+    soon = await api.campaign(declaration_closes_at=t - timedelta(hours=2), top_authority="A0")
+    later = await api.campaign(declaration_closes_at=t, top_authority="A9")  # ten levels
+    same = await api.campaign(declaration_closes_at=t, top_authority="A0")  # one level
+    d_soon = await api.file(soon, unit_id=DEEP_UNIT)
+    d_risk = await api.file(later, unit_id=DEEP_UNIT)
+    d_same = await api.file(same, applicant=Actor(id="applicant-2", role="applicant"),
+                            unit_id=DEEP_UNIT)  # fmt: skip
     await api.post(f"/declarations/{d_same}/submit", Actor(id="applicant-2", role="applicant"))
     for d in (d_risk, d_soon):
         await api.post(f"/declarations/{d}/submit", f.APPLICANT)
-    order = [i["id"] for i in (await api.get("/inbox", f.UNIT))["items"]]
+    order = [i["id"] for i in (await api.get("/inbox", DEEP_REVIEWER))["items"]]
     assert order == [d_soon, d_risk, d_same]
 
-    unit = await console.sign_in(f.UNIT)
+    unit = await console.sign_in(DEEP_REVIEWER)
     html = (await unit.get("/console/inbox")).text
     assert [html.index(d) for d in order] == sorted(html.index(d) for d in order)
     (risky,) = rows_of(html, d_risk)
@@ -140,7 +142,6 @@ async def test_a_refused_decision_shows_the_workflows_reason_and_is_audited(
     refused = await api.decide(d, f.UNIT, "unit_review", expect=409, opinion="同意")
     assert refused["detail"] and refused["detail"] in page.text.replace("&#34;", '"')
     assert 'role="alert"' in page.text and "未执行 refused" in page.text
-    assert "同意" in page.text  # the opinion typed is kept
     assert (await api.view(d))["state"] == "draft"
     await app.state.services.refusal_windows.flush()
     rows = await api.recorded(d, at_least=3)
@@ -148,6 +149,7 @@ async def test_a_refused_decision_shows_the_workflows_reason_and_is_audited(
     assert [r["actor_id"] for r in decided] == [f.UNIT.id, f.UNIT.id]
     summary = json.loads(decided[1]["detail"])
     assert decided[0]["opinion"] == refused["detail"]
+    assert json.loads(decided[0]["detail"])["command"]["opinion"] == "同意"  # what was typed
     assert summary["repeated"] == 1 and "又重复 1 次" in decided[1]["opinion"]
 
 

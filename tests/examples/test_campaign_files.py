@@ -394,9 +394,10 @@ def test_000_values_match_the_2020_transport_notice():
     )  # fmt: skip
     assert c.unit_publicity_working_days == 5 and c.result_confirmation_required is True
     assert (c.committee_org, c.top_authority, c.confirming_org) == (
-        "000-committee", "000-top", "000-confirm",
+        "xj-transport-committee", "xj-transport-dept", "xj-hrss",
     )  # fmt: skip
-    assert c.fee_offices() == ["000-finance"]  # 附件2 一(五) 前往自治区交通运输厅缴纳评审费用
+    # 附件2 一(五) 前往自治区交通运输厅缴纳评审费用
+    assert c.fee_offices() == ["xj-transport-finance"]
 
 
 def test_001_values_match_the_2024_aksu_notice():
@@ -451,13 +452,13 @@ def test_001_values_match_the_2024_aksu_notice():
     )  # fmt: skip
     # 二(一) 定向评价 (scoped); 二(二), 三(二) 经同级公共就业服务机构审核、推荐.
     assert c.routes["directed"].scoped is True and c.routes["directed"].authority_chain is None
-    assert c.routes["private_enterprise"].authority_chain == ["001-employment-service"]
+    assert c.routes["private_enterprise"].authority_chain == ["aks-employment-service"]
     assert c.routes["private_enterprise"].scoped is False
     assert set(c.routes) == {"directed", "private_enterprise"}
     assert (c.committee_org, c.top_authority, c.confirming_org) == (
-        "001-committee", "001-top", "001-confirm",
+        "aks-transport-committee", "aks-transport-bureau", "aks-hrss",
     )  # fmt: skip
-    assert c.fee_offices() == ["001-finance"]  # 四(六) 地区交通运输局财务审计办公室
+    assert c.fee_offices() == ["aks-transport-finance"]  # 四(六) 地区交通运输局财务审计办公室
     assert c.result_confirmation_required is True
 
 
@@ -504,9 +505,10 @@ def test_002_values_match_the_2020_senior_titles_notice():
     assert c.routes["aid_xinjiang"].authority_chain == []  # 五(五) 经派出单位…审核同意，即可申报
     assert c.routes["entrusted"].authority_chain is None
     assert (c.committee_org, c.top_authority, c.confirming_org) == (
-        "002-committee", "002-top", "002-confirm",
+        "xj-title-evaluation-center", "xj-title-office", "xj-title-office",
     )  # fmt: skip
-    assert c.fee_offices() == ["002-finance"]  # 五(六) 前往自治区人力资源和社会保障厅缴纳评审费用
+    # 五(六) 前往自治区人力资源和社会保障厅缴纳评审费用
+    assert c.fee_offices() == ["xj-hrss-finance"]
     assert c.mandarin_required is False and c.result_confirmation_required is True
 
 
@@ -561,10 +563,10 @@ def test_003_values_match_the_2021_bayingol_notice():
     assert set(c.routes) == {"directed", "initial_determination", "aid_xinjiang"}
     assert c.routes["aid_xinjiang"].authority_chain == []  # 五(四) 经派出单位…审核同意, 即可申报
     assert (c.committee_org, c.top_authority, c.confirming_org) == (
-        "003-committee", "003-top", "003-confirm",
+        "bz-engineering-committee", "bz-hrss", "bz-hrss",
     )  # fmt: skip
     # 七(二) 及时缴纳评审费用 names no finance office: the committee's own office records it.
-    assert c.finance_orgs == [] and c.fee_offices() == ["003-committee"]
+    assert c.finance_orgs == [] and c.fee_offices() == ["bz-engineering-committee"]
     assert c.mandarin_required is False and c.result_confirmation_required is True
 
 
@@ -596,9 +598,9 @@ def test_004_values_match_the_2021_cyber_notice():
     assert set(c.routes) == {"directed", "aid_xinjiang", "direct_recognition"}
     assert c.routes["aid_xinjiang"].authority_chain == []
     assert (c.committee_org, c.top_authority, c.confirming_org) == (
-        "004-committee", "004-top", "004-confirm",
+        "xj-cyber-committee", "xj-cac", "xj-hrss",
     )  # fmt: skip
-    assert c.finance_orgs == [] and c.fee_offices() == ["004-committee"]  # 另行通知
+    assert c.finance_orgs == [] and c.fee_offices() == ["xj-cyber-committee"]  # 另行通知
     assert c.result_confirmation_required is True
 
 
@@ -818,7 +820,7 @@ def test_001_private_enterprise_route_goes_through_the_public_employment_service
     c = load("001")
     d = drive(c, "intermediate", INSIDE["001"], route="private_enterprise", region="阿克苏市",
               employer_kind="private_enterprise")  # fmt: skip
-    assert d.chain.s.declaration.authority_chain == ["001-employment-service"]
+    assert d.chain.s.declaration.authority_chain == ["aks-employment-service"]
     assert certify(d, fee=400, venue=None) == expected_stages(c, paper=True, defense=False)
 
 

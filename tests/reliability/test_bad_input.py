@@ -177,7 +177,7 @@ async def test_nul_in_the_path_or_query_is_refused(api: Api) -> None:
 
 async def test_a_nul_in_an_applicant_name_creates_no_declaration(api: Api) -> None:
     c = await api.campaign()
-    body = f.declaration(c).model_dump(mode="json")
+    body = f.declaration_body(c)
     body["applicant"]["name"] = "张\u0000三"
     response = await api.http.post("/declarations", headers=api.headers(f.APPLICANT), json=body)
     assert response.status_code == 422
@@ -210,7 +210,7 @@ async def test_20k_character_texts_are_refused_with_422(api: Api) -> None:
     await refused(api, d, f"/declarations/{d}/withdraw", 422, actor=f.APPLICANT,
                   json={"reason": long})  # fmt: skip
     c = await api.campaign()
-    body = f.declaration(c).model_dump(mode="json")
+    body = f.declaration_body(c)
     body["applicant"]["name"] = long
     response = await api.http.post("/declarations", headers=api.headers(f.APPLICANT), json=body)
     assert response.status_code == 422

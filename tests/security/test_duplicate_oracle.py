@@ -12,7 +12,7 @@ from tests.api.helpers import Api
 
 async def test_the_duplicate_409_names_the_declaration_only_to_its_own_account(api: Api) -> None:
     c = await api.campaign()
-    body = f.declaration(c, level="deputy_senior").model_dump(mode="json")
+    body = f.declaration_body(c, level="deputy_senior")
     mine = (await api.post("/declarations", f.APPLICANT, body, expect=201))["id"]
     await api.recorded(mine)
 

@@ -33,7 +33,7 @@ from store.audit import append_events
 from store.db import Store
 from store.export import export_csv, unguard
 from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows
+from tests.api.helpers import AUDITOR, Api, audit_rows, register
 from tests.security.conftest import client_of
 from tests.store.builders import declaration_id, event, trail
 
@@ -167,10 +167,11 @@ async def test_repeated_refusals_within_the_window_are_audited_once_with_a_count
     make_bare_app: Callable[..., FastAPI],
 ) -> None:
     app = make_bare_app(refusal_window_seconds=0.5)
+    register(app.state.services.store)  # the bodies the campaign names (docs/rules.md §11)
     async with client_of(app) as http:
         campaign = f.campaign(datetime.now(UTC))
         created = await http.post(
-            "/campaigns", json=campaign.model_dump(mode="json"), headers=bearer(f.ADMIN)
+            "/campaigns", json=f.campaign_body(campaign), headers=bearer(f.ADMIN)
         )
         assert created.status_code == 201
         chain = f"campaign:{campaign.id}"

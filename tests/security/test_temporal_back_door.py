@@ -44,7 +44,7 @@ from store.audit import append_events, check_chains
 from store.db import Store, normalize_url
 from store.roles import grant_service_role
 from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows
+from tests.api.helpers import AUDITOR, Api, audit_rows, register
 from tests.fixtures_db import PostgresServer
 from tests.store.builders import trail
 from worker import build_worker
@@ -227,6 +227,7 @@ async def test_rotated_keys_still_decrypt_what_the_old_key_encrypted(
     old = settings.model_copy(update={"payload_keys": OLD_KEY, "max_cached_workflows": 0})
     async with build_worker(env.client, old):
         app = create_app(old, temporal_client=env.client)
+        register(app.state.services.store)  # the bodies the campaign names (docs/rules.md §11)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://api.test"
         ) as http:

@@ -1,6 +1,11 @@
 """Demo data for a living local system: ``python cli.py tokens demo`` and
 ``python cli.py demo load``.
 
+**The registry** of notice 001 (``examples/organisations/001_aksu_2024.yaml``: its units,
+authorities, committee and finance office, docs/rules.md §11) is imported first; the demo
+declarations are filed through its unit ``aks-akesu-highway-station`` and derive their chain from
+it.
+
 **The demo campaign** is notice 001's (``examples/campaigns/001_aksu_2024.yaml``: fees, windows,
 policies) with every instant moved by the same whole number of days, so that its declaration
 window opens today (at the notice's own time of day) and keeps its length, and the review, fee
@@ -37,10 +42,13 @@ from tools.demo.data import (
     NOT_LOADED,
     NOTICE_FILE,
     PLANS,
+    REGISTRY_FILE,
     DemoCampaign,
     Plan,
     demo_actors,
     demo_campaign,
+    demo_chain,
+    demo_registry,
     notice_campaign,
 )
 from tools.demo.driver import READY_TIMEOUT, DemoError, load_demo, wait_ready
@@ -55,6 +63,7 @@ __all__ = [
     "NOT_LOADED",
     "PLANS",
     "READY_TIMEOUT",
+    "REGISTRY_FILE",
     "DemoCampaign",
     "DemoError",
     "DemoReport",
@@ -62,6 +71,8 @@ __all__ = [
     "Plan",
     "demo_actors",
     "demo_campaign",
+    "demo_chain",
+    "demo_registry",
     "load_demo",
     "notice_campaign",
     "token_exports",

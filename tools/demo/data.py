@@ -16,7 +16,9 @@ import yaml
 
 from domain.campaign_files import load_campaign_file
 from domain.eligibility import continuing_education_years
-from domain.models import Actor, Campaign, Level, Organisation, Region
+from domain.identity import check_digit
+from domain.models import Actor, Campaign, Level, Organisation
+from domain.organisation_files import load_registry_file
 from domain.organisations import derive_chain
 
 __all__ = [
@@ -24,7 +26,6 @@ __all__ = [
     "APPLICANT",
     "AUDITOR",
     "COLLEAGUE",
-    "DEMO_COUNTY",
     "DEMO_NAME_SUFFIX",
     "DEMO_SUFFIX",
     "DEMO_UNIT",
@@ -32,6 +33,7 @@ __all__ = [
     "NOTICE_FILE",
     "NOT_LOADED",
     "PLANS",
+    "REGISTRY_FILE",
     "UNIT_REVIEWER",
     "DemoCampaign",
     "Plan",
@@ -43,26 +45,25 @@ __all__ = [
     "demo_actors",
     "demo_campaign",
     "demo_chain",
-    "demo_organisations",
+    "demo_registry",
     "finance_actor",
     "id_number",
     "notice_campaign",
     "stored_demo",
 ]
 
-NOTICE_FILE = Path(__file__).resolve().parents[2] / "examples" / "campaigns" / "001_aksu_2024.yaml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NOTICE_FILE = EXAMPLES / "campaigns" / "001_aksu_2024.yaml"
+#: Notice 001's organisation registry, imported before the campaign (docs/rules.md §11).
+REGISTRY_FILE = EXAMPLES / "organisations" / "001_aksu_2024.yaml"
 #: The proposed materials catalogue of notice 001 (docs/rules.md §19), used while the campaign
 #: file carries none of its own.
-CATALOGUE_FILE = NOTICE_FILE.parents[1] / "catalogues" / NOTICE_FILE.name
+CATALOGUE_FILE = EXAMPLES / "catalogues" / NOTICE_FILE.name
 DEMO_SUFFIX = "-demo"
 DEMO_NAME_SUFFIX = "（演示）"
-#: The demo unit (推荐单位) every demo declaration names.
-DEMO_UNIT = "U-001"
-#: The county bureau above the demo unit; the notice's top authority is above it.
-DEMO_COUNTY = "aksu-city-transport"
-#: 阿克苏市 and 阿克苏地区 (行政区划代码).
-AKSU_CITY = Region(code="652901", name="阿克苏市")
-AKSU_PREFECTURE = Region(code="652900", name="阿克苏地区")
+#: The demo unit (推荐单位) every demo declaration names: a unit of notice 001's registry, below
+#: 阿克苏市人社局 below 阿克苏地区交通运输局 (the campaign's top authority).
+DEMO_UNIT = "aks-akesu-highway-station"
 
 #: The campaign instants the demo moves, all by the same shift.
 INSTANTS = (
@@ -96,6 +97,22 @@ def _env_name(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text.upper())
 
 
+def demo_registry() -> list[Organisation]:
+    """Notice 001's example registry (``examples/organisations/001_aksu_2024.yaml``)."""
+    parsed = load_registry_file(REGISTRY_FILE)
+    if parsed.problems:
+        raise ValueError("; ".join(str(p) for p in parsed.problems))
+    return parsed.organisations
+
+
+def demo_chain(campaign: Campaign | None = None) -> list[str]:
+    """The authority chain a demo declaration derives (docs/rules.md §2.4): the demo unit's
+    registered authorities up to the campaign's top authority."""
+    registry = {org.id: org for org in demo_registry()}
+    top = (campaign or notice_campaign()).top_authority or ""
+    return derive_chain(registry[DEMO_UNIT], registry, top)
+
+
 def committee_actor(campaign: Campaign) -> Actor:
     """A member of staff of the campaign's committee (its ``committee_org``)."""
     return Actor(id="committee-office-demo", role="committee", org=campaign.committee_org or "")
@@ -127,30 +144,6 @@ def demo_actors(campaign: Campaign | None = None) -> dict[str, Actor]:
         TOKEN_ADMIN=ADMIN,
     )
     return actors
-
-
-# --------------------------------------------------------------------------- the organisations
-
-
-def demo_organisations(campaign: Campaign) -> list[Organisation]:
-    """The bodies the demo unit reports through (docs/rules.md §11): the demo unit in 阿克苏市,
-    the city's transport bureau above it, and the notice's top authority (阿克苏地区交通运输局,
-    001 三(一) 逐级申报) above that."""
-    top = campaign.top_authority or ""
-    return [
-        Organisation(id=top, kind="authority", name="阿克苏地区交通运输局", region=AKSU_PREFECTURE),
-        Organisation(id=DEMO_COUNTY, kind="authority", name="阿克苏市交通运输局",
-                     region=AKSU_CITY, parent_id=top),
-        Organisation(id=DEMO_UNIT, kind="unit", name="阿克苏市公路养护中心（演示）",
-                     region=AKSU_CITY, parent_id=DEMO_COUNTY),
-    ]  # fmt: skip
-
-
-def demo_chain(campaign: Campaign) -> list[str]:
-    """The demo unit's authority chain, derived as the service derives it (docs/rules.md §2.4):
-    its registered authorities, nearest first, up to the campaign's top authority."""
-    registry = {org.id: org for org in demo_organisations(campaign)}
-    return derive_chain(registry[DEMO_UNIT], registry, campaign.top_authority or "")
 
 
 # --------------------------------------------------------------------------- the campaign
@@ -311,8 +304,10 @@ NOT_LOADED: tuple[tuple[str, str], ...] = (
 
 
 def id_number(number: int) -> str:
-    """The fixed id number of plan ``number`` (1-based): how a rerun recognises it."""
-    return f"65290119850101{number:04d}"
+    """The fixed id number of plan ``number`` (1-based): how a rerun recognises it (with its
+    GB 11643 check digit)."""
+    first17 = f"652901198501010{number:02d}"
+    return first17 + check_digit(first17)
 
 
 def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, Any]:
@@ -332,11 +327,9 @@ def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, A
         "series": "engineering",
         "specialty": "highway",
         "unit_id": DEMO_UNIT,
-        "authority_chain": demo_chain(campaign),
         "applicant": {
             "name": plan.name,
             "id_number": id_number(number),
-            "affiliation": "阿克苏地区",
             "employer_kind": "public_institution",
             "categories": [],
             "continuing_education": education,

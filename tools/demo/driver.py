@@ -1,7 +1,7 @@
-"""The demo played through the HTTP API: wait for it to be ready, create the demo campaign, file
-and drive each planned declaration with a token minted for the acting person, and read back
-where each ended. When the campaign exists, what an earlier run loaded is found, not loaded
-again."""
+"""The demo played through the HTTP API: wait for it to be ready, import notice 001's organisation
+registry, create the demo campaign, file and drive each planned declaration with a token minted
+for the acting person, and read back where each ended. When the campaign exists, what an earlier
+run loaded is found, not loaded again (the registry import is a no-op when nothing changed)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tools.demo.data import (
     ADMIN,
     COLLEAGUE,
     PLANS,
+    REGISTRY_FILE,
     UNIT_REVIEWER,
     Plan,
     Step,
@@ -50,7 +51,7 @@ class _Caller:
         self.settings = settings
         self._tokens: dict[tuple[str, str, str], str] = {}
 
-    def _headers(self, actor: Actor) -> dict[str, str]:
+    def headers(self, actor: Actor) -> dict[str, str]:
         key = (actor.id, actor.role, actor.org)
         if key not in self._tokens:
             self._tokens[key] = mint_token(
@@ -70,7 +71,7 @@ class _Caller:
     ) -> httpx.Response:
         try:
             answer = await self.http.request(
-                method, path, json=body, params=params, headers=self._headers(actor)
+                method, path, json=body, params=params, headers=self.headers(actor)
             )
         except httpx.HTTPError as err:
             raise DemoError(f"{method} {path}: {type(err).__name__}: {err}") from err
@@ -100,7 +101,7 @@ class _Caller:
                 path,
                 data={"kind": kind, "masked": "true" if masked else "false"},
                 files={"file": file},
-                headers=self._headers(actor),
+                headers=self.headers(actor),
             )
         except httpx.HTTPError as err:
             raise DemoError(f"POST {path}: {type(err).__name__}: {err}") from err
@@ -139,6 +140,28 @@ async def wait_ready(
                 f"(GET /readyz: {last}); is `python3 dev.py run` running?"
             )
         await asyncio.sleep(min(interval, max(0.0, deadline - loop.time())))
+
+
+async def import_registry(caller: _Caller, say: Callable[[str], None]) -> None:
+    """Notice 001's organisation registry, as an administrator (POST /organisations/import, all
+    or nothing): the units, authorities, committee and finance office the campaign names."""
+    answer = await caller.http.request(
+        "POST",
+        "/organisations/import",
+        content=REGISTRY_FILE.read_bytes(),
+        headers={**caller.headers(ADMIN), "Content-Type": "application/yaml"},
+    )
+    if answer.status_code != 200:
+        raise DemoError(
+            f"POST /organisations/import ({REGISTRY_FILE.name}): {answer.status_code} "
+            f"{_detail(answer)}"
+        )
+    counts = answer.json()["counts"]
+    say(
+        f"Imported the organisation registry of notice 001 ({REGISTRY_FILE.parent.parent.name}/"
+        f"{REGISTRY_FILE.parent.name}/{REGISTRY_FILE.name}): {counts['created']} created, "
+        f"{counts['replaced']} replaced, {counts['unchanged']} unchanged."
+    )
 
 
 async def _found(caller: _Caller, campaign_id: str) -> dict[str, dict[str, Any]]:
@@ -232,6 +255,7 @@ async def load_demo(
     say(f"Waiting for the API at {http.base_url} (GET /readyz, up to {ready_timeout:.0f} s) …")
     await wait_ready(http, ready_timeout)
     caller = _Caller(http, settings)
+    await import_registry(caller, say)
     now = now or datetime.now(UTC)
     demo = demo_campaign(now, settings.timezone)
     path = f"/campaigns/{demo.campaign.id}"
