@@ -91,6 +91,9 @@ class DeclarationWorkflow:
 
     @workflow.run
     async def run(self, start: DeclarationStart) -> DeclarationView:
+        # Decided before the run's first await, so its marker is the first command of the run's
+        # first workflow task, whatever handlers and activities interleave later.
+        self._audit_write_in_history()
         chain = self._chain
         if start.reopen is not None:
             chain.reopen(start.reopen, workflow.now())
@@ -271,9 +274,10 @@ class DeclarationWorkflow:
             self._chain.shift_seq(recorded.shift)
 
     def _audit_write_in_history(self) -> bool:
-        """Whether this run writes its audit trail with a regular activity. Never asks
-        ``patched`` for a declaration started with ``audit_write="local_activity"``, so such a run
-        records no marker and replays on the old path."""
+        """Whether this run writes its audit trail with a regular activity (``patched`` answers
+        once per run; :meth:`run` asks first). Never asks ``patched`` for a declaration started
+        with ``audit_write="local_activity"``, so such a run records no marker and replays on the
+        old path."""
         if self._start.audit_write == "local_activity":
             return False
         return workflow.patched(AUDIT_WRITE_IN_HISTORY)

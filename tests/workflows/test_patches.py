@@ -191,9 +191,11 @@ async def test_a_declaration_started_for_the_old_audit_write_never_asks_for_the_
     scheduled = scheduled_activities(history)
     if audit_write is None:
         assert AUDIT_WRITE_IN_HISTORY in markers
-        assert scheduled.count("record_audit_event") == 2  # created, then submitted
+        # Created, then submitted: one batch each, or one for both when the submission reached
+        # the run's first workflow task before the creation was written.
+        assert scheduled.count("record_audit_event") in (1, 2)
     else:
         assert AUDIT_WRITE_IN_HISTORY not in markers
         assert "record_audit_event" not in scheduled
-        assert local_activities(history).count("record_audit_event") == 2
+        assert local_activities(history).count("record_audit_event") in (1, 2)
     await replayer().replay_workflow(history)
