@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two commands for a fresh machine with only Python 3.11+.
 
-    python3 dev.py run     # Temporal dev server + worker + API on http://127.0.0.1:8000
+    python3 dev.py run     # Temporal dev server + mail sink + worker + API on http://127.0.0.1:8000
     python3 dev.py test    # the test suite (extra arguments go to pytest)
 
 Both create ``.venv`` and install the project into it the first time (and again whenever
@@ -9,11 +9,16 @@ Both create ``.venv`` and install the project into it the first time (and again 
 too (pytest, the linters, the browser driver). ``test`` exits with pytest's real status even if
 the Temporal SDK crashes while the interpreter shuts down.
 
+``run`` also starts a local mail sink (SMTP on 1025): every reminder and notice the worker sends
+lands in ``var/mail`` and is listed at ``/console/dev/mail``; nothing leaves the machine. Where
+``REVIEWCHAIN_SMTP_URL`` is set already, that server is used and no sink is started.
+
 ``run`` takes ``--var DIR`` (where the data lives, ``var/`` by default) and ``--port-offset N``
-(added to every port it binds: 7233, 8233, 8000, 9464, 9465), so that a second copy can run
+(added to every port it binds: 7233, 8233, 8000, 9464, 9465, 1025), so that a second copy can run
 beside the first. It checks those ports before it starts anything, and names the process that
 holds a busy one. SIGINT (Ctrl-C), SIGTERM and SIGHUP all stop it the same way: the API, then
-the worker, then the Temporal dev server, then whatever is left of their process group.
+the worker, then the Temporal dev server, then the mail sink, then whatever is left of their
+process group.
 """
 
 from __future__ import annotations
@@ -143,6 +148,8 @@ def run_tests(args: list[str]) -> int:
 # --------------------------------------------------------------------------- ports
 
 HOST = "127.0.0.1"
+#: The role of the local mail sink's port (not bound when ``REVIEWCHAIN_SMTP_URL`` is set).
+MAIL_SINK = "local mail sink"
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,7 @@ class Ports:
     api: int = 8000
     api_metrics: int = 9464
     worker_metrics: int = 9465
+    mail: int = 1025
 
     @classmethod
     def shifted(cls, offset: int) -> Ports:
@@ -168,6 +176,7 @@ class Ports:
             ("API", self.api),
             ("API's SDK metrics", self.api_metrics),
             ("worker's SDK metrics", self.worker_metrics),
+            (MAIL_SINK, self.mail),
         ]
 
 
@@ -279,11 +288,15 @@ def port_holders(port: int, proc: Path = Path("/proc")) -> dict[int, str]:
     return {pid: command_line(pid, proc) for pid in sorted(pids)}
 
 
-def busy_ports(ports: Ports, proc: Path = Path("/proc")) -> list[str]:
-    """One line per port that is taken, naming what holds it where this system can tell."""
+def busy_ports(
+    ports: Ports, proc: Path = Path("/proc"), *, unused: Iterable[str] = ()
+) -> list[str]:
+    """One line per port that is taken, naming what holds it where this system can tell
+    (``unused``: roles whose port this run does not bind)."""
     lines = []
+    skip = set(unused)
     for role, port in ports.named():
-        if port_free(port):
+        if role in skip or port_free(port):
             continue
         holders = port_holders(port, proc)
         if holders:
@@ -448,19 +461,21 @@ def run_parser() -> argparse.ArgumentParser:
         "--port-offset",
         type=int,
         default=0,
-        help="added to every port: 7233, 8233, 8000, 9464, 9465 (default 0)",
+        help="added to every port: 7233, 8233, 8000, 9464, 9465, 1025 (default 0)",
     )
     return parser
 
 
 def run_local(argv: list[str]) -> int:
-    """The embedded Temporal dev server (SQLite), the worker and the API, until stopped."""
+    """The embedded Temporal dev server (SQLite), a local mail sink, the worker and the API,
+    until stopped."""
     options = run_parser().parse_args(argv)
     ports = Ports.shifted(options.port_offset)
     if not all(0 < port < 65536 for _, port in ports.named()):
         print(f"dev.py: --port-offset {options.port_offset} leaves the port range", file=sys.stderr)
         return 2
-    busy = busy_ports(ports)
+    own_sink = "REVIEWCHAIN_SMTP_URL" not in os.environ
+    busy = busy_ports(ports, unused=() if own_sink else (MAIL_SINK,))
     if busy:
         for line in busy:
             print(f"dev.py: {line}", file=sys.stderr)
@@ -476,10 +491,32 @@ def run_local(argv: list[str]) -> int:
     env = dict(os.environ)
     env.setdefault("REVIEWCHAIN_DATABASE_URL", f"sqlite:///{(var / 'reviewchain.sqlite3')}")
     env["REVIEWCHAIN_TEMPORAL_ADDRESS"] = f"{HOST}:{ports.temporal}"
+    base = f"http://{HOST}:{ports.api}"
+    if own_sink:
+        env["REVIEWCHAIN_SMTP_URL"] = f"smtp://{HOST}:{ports.mail}"
+        env.setdefault("REVIEWCHAIN_DEV_MAILBOX", str(var / "mail"))
+        env.setdefault("REVIEWCHAIN_CONSOLE_URL", base)
     stopping = Stopping()
     stopping.install()
     services = Services(stopping)
     try:
+        if own_sink:
+            sink = services.start(
+                "mail sink",
+                [
+                    str(PY),
+                    "-m",
+                    "tools.mailsink",
+                    "--port",
+                    str(ports.mail),
+                    "--maildir",
+                    env["REVIEWCHAIN_DEV_MAILBOX"],
+                ],
+                env,
+                grace=10,
+            )
+            if not _wait_listening(ports.mail, sink, services, stopping):
+                return _ended(services, stopping)
         temporal = services.start(
             "Temporal dev server",
             [
@@ -527,9 +564,14 @@ def run_local(argv: list[str]) -> int:
         )
         if not _wait_listening(ports.api, api, services, stopping):
             return _ended(services, stopping)
-        base = f"http://{HOST}:{ports.api}"
         print(f"API:         {base}  (docs: {base}/docs)")
         print(f"Console:     {base}/console  (sign in with a token: cli.py tokens)")
+        if own_sink:
+            print(
+                f"Mail:        {base}/console/dev/mail  (local SMTP sink {HOST}:{ports.mail}, "
+                f"kept in {_shown(Path(env['REVIEWCHAIN_DEV_MAILBOX']))}; nothing leaves this "
+                "machine)"
+            )
         print(f"Temporal UI: http://{HOST}:{ports.ui}")
         print(f"Temporal:    {HOST}:{ports.temporal} (namespace default, task queue review-chain)")
         print("Ctrl-C (or SIGTERM, SIGHUP) stops everything.", flush=True)
@@ -538,6 +580,14 @@ def run_local(argv: list[str]) -> int:
         return _ended(services, stopping)
     finally:
         services.stop()
+
+
+def _shown(path: Path) -> str:
+    """A path as the operator would type it: relative to the project where it lies inside."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _ended(services: Services, stopping: Stopping) -> int:

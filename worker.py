@@ -13,11 +13,13 @@ from pathlib import Path
 
 import structlog
 from temporalio.client import Client
+from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker
 
 from activities import all_activities
 from gateway import connect
 from gateway.codec import with_data_converter
+from gateway.outbox import OutboxWaker
 from settings import Settings, check_startup, get_settings, tune_gc
 from settings.logs import configure_logging
 from store.db import Store
@@ -45,7 +47,10 @@ def build_worker(client: Client, settings: Settings | None = None) -> Worker:
     ``client`` gets the service's data converter (pydantic, plus the payload codec when
     ``payload_keys`` is set: ``gateway.codec``), so a plain client will do; commands it cannot
     authenticate change nothing, and malformed ones are dropped (``workflows.guard``). The
-    store is migrated here, so a worker never runs against an older schema.
+    store is migrated here, so a worker never runs against an older schema. Where e-mail or a
+    webhook is configured (``smtp_url``, ``webhook_url``), the worker also delivers the outbox:
+    while it runs, an :class:`gateway.outbox.OutboxWaker` beside it starts and wakes the
+    ``outbox-delivery`` workflow, which this worker runs like any other.
     """
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -56,12 +61,17 @@ def build_worker(client: Client, settings: Settings | None = None) -> Worker:
     # Only activities use this store, and they retry: no liveness round trip per activity.
     store = Store.from_settings(settings, pre_ping=False)
     store.migrate()
+    waker = OutboxWaker(client, settings, store) if settings.delivers_outbox else None
+    plugins = (
+        [] if waker is None else [SimplePlugin("reviewchain.outbox", run_context=waker.running)]
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=all_workflows(),
-        activities=all_activities(store, client),
+        activities=all_activities(store, client, settings=settings, waker=waker),
         interceptors=[CommandGuard()],
+        plugins=plugins,
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_cached_workflows=settings.max_cached_workflows,

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from temporalio import activity
 
 from activities.messages import RecordBatch, RecordResult
 from activities.support import log, run_blocking
+from domain.reminders import rearmed_reminders
 from store.audit import chain_rows, insert_rows, tail_rows
 from store.audit_tail import reconcile
 from store.calendar import work_calendar
@@ -15,10 +19,14 @@ from store.errors import InvalidRequest
 from store.outbox import enqueue
 from store.readmodel import HELD_FILTER, HeldEvent, upsert_view
 
+if TYPE_CHECKING:
+    from gateway.outbox import OutboxWaker
+
 
 class AuditActivities:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, waker: OutboxWaker | None = None) -> None:
         self._store = store
+        self._waker = waker
 
     @activity.defn(name="record_audit_event")
     async def record_audit_event(self, batch: RecordBatch) -> RecordResult:
@@ -31,10 +39,16 @@ class AuditActivities:
         regular activity (its batch is in the history before it runs); runs from before the
         ``audit-write-in-history`` patch run it as a local activity, and rows their dead workflow
         tasks wrote are kept and followed (:func:`store.audit_tail.reconcile`; ``shift`` in the
-        result)."""
-        return await run_blocking(self._record, batch, declaration_id=batch.view.id)
+        result). A step that created the declaration or moved its deadlines also (re)schedules
+        its reminder (:func:`domain.reminders.rearmed_reminders`). Once committed, the outbox's
+        sender is told when the new notifications fall due."""
+        result, due = await run_blocking(self._record, batch, declaration_id=batch.view.id)
+        if self._waker is not None and due is not None:
+            self._waker.due(due)
+        return result
 
-    def _record(self, batch: RecordBatch) -> RecordResult:
+    def _record(self, batch: RecordBatch) -> tuple[RecordResult, datetime | None]:
+        """The step's result, and when the earliest notification it wrote falls due."""
         declaration_id = batch.view.id
         strangers = sorted({e.declaration_id for e in batch.events} - {declaration_id})
         if strangers:
@@ -61,6 +75,7 @@ class AuditActivities:
             trail.update((e.seq, e) for e in plan.events if e.seq not in stored)
             view = batch.view.model_copy(update={"version": batch.view.version + plan.shift})
             notifications = plan.notifications(batch.notifications)
+            rearmed, cancels = rearmed_reminders(view, plan.events, notifications)
             upsert_view(
                 session,
                 view,
@@ -69,8 +84,8 @@ class AuditActivities:
             )
             enqueue(
                 session,
-                notifications,
-                cancel=batch.cancel_reminders,
+                [*notifications, *rearmed],
+                cancel=[*batch.cancel_reminders, *cancels],
                 declaration_id=declaration_id,
             )
         written = len(chained)
@@ -81,4 +96,5 @@ class AuditActivities:
             version=view.version,
             state=view.state,
         )
-        return RecordResult(written=written, already_present=present, shift=plan.shift)
+        due = min((n.send_after for n in [*notifications, *rearmed]), default=None)
+        return RecordResult(written=written, already_present=present, shift=plan.shift), due

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 from temporalio import activity
 
@@ -9,6 +11,9 @@ from activities.support import log, run_blocking
 from domain.models import Model, Notification
 from store.db import Store
 from store.outbox import enqueue
+
+if TYPE_CHECKING:
+    from gateway.outbox import OutboxWaker
 
 
 class NotifyRequest(Model):
@@ -20,14 +25,19 @@ class NotifyRequest(Model):
 
 
 class NotifyActivities:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, waker: OutboxWaker | None = None) -> None:
         self._store = store
+        self._waker = waker
 
     @activity.defn(name="notify")
     async def notify(self, request: NotifyRequest) -> int:
         """Cancel the groups, then enqueue (insert-if-absent by key); returns how many
-        notifications were new."""
-        return await run_blocking(self._notify, request, declaration_id=request.declaration_id)
+        notifications were new. Once committed, the outbox's sender is told when they fall
+        due."""
+        added = await run_blocking(self._notify, request, declaration_id=request.declaration_id)
+        if self._waker is not None and request.notifications:
+            self._waker.due(min(n.send_after for n in request.notifications))
+        return added
 
     def _notify(self, request: NotifyRequest) -> int:
         with self._store.session() as session:

@@ -29,6 +29,9 @@ NON_RETRYABLE: dict[str, list[str]] = {
     "check_unit_bar": ["InvalidRequest"],
     "record_blacklist": ["InvalidRequest"],
     "send_campaign_change": ["InvalidRequest"],
+    # A delivery's own failures are recorded on the delivery, never raised: only the store
+    # being away fails the activity, and that is always worth retrying.
+    "deliver_outbox": [],
 }
 
 
@@ -73,6 +76,15 @@ REMOTE_OPTIONS: dict[str, dict[str, Any]] = {
         "send_campaign_change",
         "record_audit_event",
     )
+}
+
+#: The sender's batch (``activities.delivery``): it heartbeats, so a lost worker is noticed in a
+#: minute; a claimed delivery's lease (15 minutes) outlasts any attempt of it.
+REMOTE_OPTIONS["deliver_outbox"] = {
+    "start_to_close_timeout": timedelta(minutes=5),
+    "heartbeat_timeout": timedelta(seconds=60),
+    "schedule_to_close_timeout": timedelta(minutes=30),
+    "retry_policy": _policy("deliver_outbox"),
 }
 
 #: Keyword arguments for ``workflow.execute_local_activity_method``: the frequent, fast store

@@ -45,6 +45,7 @@ from api.routes import (
     meetings,
     organisations,
     payments,
+    reminders,
 )
 from api.services import Services
 from gateway.codec import with_data_converter
@@ -135,7 +136,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.services = services
     for module in (
         campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, campaign_changes, meetings, codec, materials, organisations,
+        campaign_ops, campaign_changes, meetings, codec, materials, organisations, reminders,
     ):  # fmt: skip
         app.include_router(module.router)
     install_docs(app)

@@ -60,6 +60,18 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.deliveries = Gauge(
+            "reviewchain_notification_deliveries",
+            "Notification deliveries by channel and status (sampled at scrape time)",
+            ["channel", "status"],
+            registry=self.registry,
+        )
+        self.outbox_lag = Gauge(
+            "reviewchain_outbox_lag_seconds",
+            "How long the oldest due, unsent notification or delivery has waited",
+            registry=self.registry,
+        )
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route, str(status)).observe(seconds)
@@ -68,6 +80,12 @@ class Metrics:
         self.declarations.clear()
         for state, n in counts.items():
             self.declarations.labels(state).set(n)
+
+    def set_outbox(self, counts: Mapping[tuple[str, str], int], lag: float) -> None:
+        self.deliveries.clear()
+        for (channel, status), n in counts.items():
+            self.deliveries.labels(channel, status).set(n)
+        self.outbox_lag.set(lag)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

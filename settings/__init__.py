@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE = Path("var") / "reviewchain.sqlite3"
@@ -92,6 +92,51 @@ class Settings(BaseSettings):
     #: (empty: ``.incoming`` inside a ``file:`` store, the system's temporary directory for S3).
     upload_spool_dir: str = ""
 
+    #: Reminders and notifications leave the outbox (docs/rules.md §3) by e-mail over SMTP:
+    #: ``smtp://host:port`` (plain), ``smtp+starttls://host:587`` or ``smtps://host:465``, with
+    #: ``user:password@`` when the relay asks for a login. Empty: no e-mail.
+    smtp_url: str = ""
+    smtp_from: str = "职称评审系统 Review Chain <noreply@reviewchain.localhost>"
+    #: …and by webhook: every notification POSTed as JSON to this URL (a 政务 messaging gateway,
+    #: a WeCom or DingTalk group bot), signed with HMAC-SHA256 of the body under ``webhook_secret``
+    #: in ``X-ReviewChain-Signature``. Empty: no webhook.
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    #: A delivery that failed this many times is dead-lettered (shown to the committee, which
+    #: may send it again); between attempts the sender waits ``delivery_backoff_seconds``,
+    #: doubling each time up to ``delivery_backoff_max_seconds`` (on Temporal's clock).
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_backoff_seconds: float = Field(default=60.0, gt=0)
+    delivery_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    #: Deliveries claimed per activity, and connections (SMTP) or requests (webhook) at once.
+    delivery_batch_size: int = Field(default=500, ge=1, le=5000)
+    delivery_concurrency: int = Field(default=8, ge=1, le=100)
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: How often (wall clock) each worker looks in the outbox for due notifications it was not
+    #: told about (written by a process that died before it woke the sender).
+    outbox_poll_seconds: float = Field(default=60.0, gt=0)
+    #: The console's public address, for the link in each message (empty: ``public_origin``;
+    #: both empty: no link).
+    console_url: str = ""
+    #: Development only: the Maildir the local mail sink writes to (``python3 dev.py run``),
+    #: listed at ``/console/dev/mail``. Never set in production.
+    dev_mailbox: str = ""
+
+    @property
+    def delivers_outbox(self) -> bool:
+        """Whether any channel is configured: only then does the worker run the sender."""
+        return bool(self.smtp_url or self.webhook_url)
+
+    @model_validator(mode="after")
+    def _webhooks_are_signed(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError(
+                "REVIEWCHAIN_WEBHOOK_URL needs REVIEWCHAIN_WEBHOOK_SECRET: every webhook is "
+                "signed (X-ReviewChain-Signature)"
+            )
+        return self
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
@@ -142,6 +187,11 @@ def startup_problems(settings: Settings, *, identity: bool = True) -> list[str]:
         problems.append(
             "REVIEWCHAIN_SIGNING_KEY is not set: the audit checkpoints and dossiers would be "
             "signed with a key generated on this machine (python cli.py keys signing)"
+        )
+    if settings.dev_mailbox:
+        problems.append(
+            "REVIEWCHAIN_DEV_MAILBOX is set: the console would list every mail the development "
+            "sink received to anyone signed in"
         )
     return problems
 

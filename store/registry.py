@@ -21,6 +21,7 @@ from domain.blacklist import BarEntry, applicant_barred, unit_barred
 from domain.models import Campaign, DeclarationInput
 from domain.states import TERMINAL
 from store.db import advisory_xact_lock
+from store.delivery import record_applicant_email
 from store.tables import BlacklistEntry, DeclarationRegistry, utc
 
 __all__ = [
@@ -83,6 +84,7 @@ def register(
         created_at=at,
     )
     session.add(row)
+    record_applicant_email(session, declaration_id, declaration.applicant.email)
     session.flush()
     return row
 

@@ -12,10 +12,12 @@ def all_workflows() -> list[type[Any]]:
         CloseReviewWorkflow,
     )
     from workflows.declaration import DeclarationWorkflow
+    from workflows.outbox import OutboxDeliveryWorkflow
 
     return [
         DeclarationWorkflow,
         CampaignDeadlineChangeWorkflow,
         CloseReviewWorkflow,
         CalendarRecomputeWorkflow,
+        OutboxDeliveryWorkflow,
     ]

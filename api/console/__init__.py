@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.console import actions, auditor, committee, materials, organisations, reviewer, session
+from api.console import (
+    actions,
+    auditor,
+    committee,
+    materials,
+    organisations,
+    reminders,
+    reviewer,
+    session,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-for module in (session, reviewer, actions, materials, committee, auditor, organisations):
+for module in (session, reviewer, actions, materials, committee, auditor, organisations, reminders):
     router.include_router(module.router)

@@ -10,7 +10,7 @@ untouched: only routers built by :func:`console_router` use it.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,6 +34,7 @@ from api.console.labels import (
 )
 from domain.calendar import BEIJING
 from domain.models import Actor
+from domain.reminders import notice_time
 from settings import Settings
 
 __all__ = [
@@ -76,12 +77,7 @@ def deadline(value: Any) -> str:
     """A deadline in Beijing time, the way notices write it: an instant at midnight is the end
     of the day before (``2024-10-11 00:00`` → ``2024-10-10 24:00``)."""
     at = _instant(value)
-    if at is None:
-        return ""
-    local = at.astimezone(BEIJING)
-    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
-        return (local - timedelta(days=1)).strftime("%Y-%m-%d 24:00")
-    return local.strftime("%Y-%m-%d %H:%M")
+    return "" if at is None else notice_time(at)
 
 
 def remaining(value: Any, now: datetime | None) -> str:

@@ -18,16 +18,18 @@ from api.console.chain import actions_for, chain_steps, is_person
 from api.console.render import console_router, render
 from api.deps import ServicesDep
 from api.materials import APPLICANT_STATES, UNIT_STATES, listing
-from api.routes import declarations, inbox
+from api.routes import declarations, inbox, reminders
 from api.schemas import MAX_PAGE
 from api.services import Services
 from domain.models import Actor
+from domain.reminders import DELIVERY_STATUSES
 
 __all__ = ["declaration_page", "router"]
 
 router = console_router()
 
 PAGE_SIZE = 50
+REMINDERS_SHOWN = 20
 HISTORY_READERS = roles_of(declarations.HistoryReader)
 
 Inboxed = Annotated[Actor, Depends(ConsoleAllow.like(inbox.Anyone, action="inbox"))]
@@ -56,11 +58,14 @@ async def inbox_page(
     services: ServicesDep,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> Response:
-    """What waits on the caller: soonest deadline first, at-risk first among equals."""
+    """What waits on the caller: soonest deadline first, at-risk first among equals; beside it,
+    their reminders (提醒), the newest first."""
     result = await inbox.inbox(actor=actor, services=services, page=page, page_size=PAGE_SIZE)
+    mine = await reminders.my_reminders(actor=actor, services=services, limit=REMINDERS_SHOWN)
     pages = max(1, -(-result.total // PAGE_SIZE))
     return render(request, "inbox.html", actor, items=result.items, total=result.total,
-                  page=page, pages=pages, now=await services.clock())  # fmt: skip
+                  page=page, pages=pages, now=await services.clock(),
+                  reminders=mine["items"], statuses=DELIVERY_STATUSES)  # fmt: skip
 
 
 async def declaration_page(

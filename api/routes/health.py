@@ -17,6 +17,7 @@ from api.deps import PUBLIC, ServicesDep
 from api.metrics import CONTENT_TYPE_LATEST
 from api.problems import describe
 from api.services import Services, in_session
+from store.delivery import outbox_figures
 from store.queries.declarations import states_count
 
 router = APIRouter(tags=["health"], dependencies=[Depends(PUBLIC)])
@@ -87,6 +88,15 @@ async def metrics(services: ServicesDep) -> Response:
         counts = None
     if counts is not None:
         services.metrics.set_declarations(counts)
+    now = await services.clock()
+    try:
+        outbox = await in_session(
+            services.store, lambda s: outbox_figures(s, now=now), readonly=True
+        )
+    except Exception:
+        outbox = None
+    if outbox is not None:
+        services.metrics.set_outbox(*outbox)
     body = services.metrics.render() + await _sdk_metrics(services)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -82,6 +82,15 @@ TABLE: dict[tuple[str, str], tuple[frozenset[str] | None, Any]] = {
         frozenset({"admin", "committee"}),
         ("POST", "/campaigns/{campaign_id}/deadlines"),
     ),
+    ("GET", "/console/campaigns/{campaign_id}/reminders"): (
+        READERS,
+        ("GET", "/campaigns/{campaign_id}/deliveries"),
+    ),
+    ("POST", "/console/campaigns/{campaign_id}/reminders/retry"): (
+        frozenset({"admin", "committee"}),
+        ("POST", "/campaigns/{campaign_id}/deliveries/retry"),
+    ),
+    ("GET", "/console/dev/mail"): (ALL, None),
     ("GET", "/console/audit"): (AUDITORS, ("GET", "/audit/verify")),
     ("GET", "/console/audit/campaigns/{campaign_id}"): (AUDITORS, ("GET", "/audit/verify")),
     ("GET", f"/console/audit{DECL}"): (AUDITORS, ("GET", "/audit/verify")),

@@ -16,7 +16,7 @@ from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-SERVICES = {"postgresql", "temporal", "temporal-ui", "minio", "migrate", "api", "worker"}
+SERVICES = {"postgresql", "temporal", "temporal-ui", "minio", "migrate", "api", "worker", "mailpit"}
 #: Services that run once and exit (no healthcheck; others wait for them to complete).
 ONE_SHOT = {"migrate"}
 
@@ -133,3 +133,16 @@ def test_materials_go_to_the_minio_service(compose: dict[str, Any]) -> None:
     env = services(compose)["api"]["environment"]
     assert env["REVIEWCHAIN_STORAGE_URL"].startswith("s3://")
     assert env["REVIEWCHAIN_S3_ENDPOINT"] == "http://minio:9000"
+
+
+def test_workers_send_reminders_to_the_mail_catcher(compose: dict[str, Any]) -> None:
+    """Reminders (docs/rules.md §3) leave by SMTP: every worker sends to the Mailpit service,
+    whose SMTP port is the one the URL names and whose web UI is published."""
+    env = services(compose)["worker"]["environment"]
+    assert env["REVIEWCHAIN_SMTP_URL"] == "${REVIEWCHAIN_SMTP_URL:-smtp://mailpit:1025}"
+    assert env["REVIEWCHAIN_SMTP_FROM"]
+    mailpit = services(compose)["mailpit"]
+    assert mailpit["image"].startswith("axllent/mailpit:")
+    assert mailpit["ports"] == ["127.0.0.1:8025:8025"]  # the mails name people: loopback only
+    assert set(mailpit["networks"]) >= set(services(compose)["worker"]["networks"]) & {"backend"}
+    assert "readyz" in " ".join(mailpit["healthcheck"]["test"])

@@ -39,10 +39,12 @@ __all__ = [
     "Plan",
     "Step",
     "applicant_actor",
+    "applicant_email",
     "authority_reviewer",
     "committee_actor",
     "declaration_body",
     "demo_actors",
+    "demo_addresses",
     "demo_campaign",
     "demo_chain",
     "demo_registry",
@@ -310,6 +312,23 @@ def id_number(number: int) -> str:
     return first17 + check_digit(first17)
 
 
+#: Where the demo's people are reached: a reserved domain (RFC 2606), so that no demo mail could
+#: ever reach anyone, even were the development sink replaced by a real relay.
+DEMO_MAIL_DOMAIN = "demo.example"
+
+
+def applicant_email(number: int) -> str:
+    return f"applicant-{number:02d}@{DEMO_MAIL_DOMAIN}"
+
+
+def demo_addresses(campaign: Campaign) -> dict[str, str]:
+    """Where each body the demo involves is reached: the registry's organisations, the campaign's
+    committee, fee offices and confirming body."""
+    orgs = [org.id for org in demo_registry()]
+    orgs += [campaign.committee_org or "", *campaign.fee_offices(), campaign.confirming_org or ""]
+    return {org: f"{org.lower()}@{DEMO_MAIL_DOMAIN}" for org in dict.fromkeys(orgs) if org}
+
+
 def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, Any]:
     """What the applicant of plan ``number`` files (POST /declarations)."""
     education = [
@@ -330,6 +349,7 @@ def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, A
         "applicant": {
             "name": plan.name,
             "id_number": id_number(number),
+            "email": applicant_email(number),
             "employer_kind": "public_institution",
             "categories": [],
             "continuing_education": education,

@@ -19,6 +19,7 @@ from settings import Settings
 from tools.demo.data import (
     ADMIN,
     COLLEAGUE,
+    DEMO_MAIL_DOMAIN,
     PLANS,
     REGISTRY_FILE,
     UNIT_REVIEWER,
@@ -27,6 +28,7 @@ from tools.demo.data import (
     applicant_actor,
     committee_actor,
     declaration_body,
+    demo_addresses,
     demo_campaign,
     id_number,
     stored_demo,
@@ -273,6 +275,13 @@ async def load_demo(
         say(f"The demo campaign {demo.campaign.id} exists already (loaded earlier):")
     for line in describe_campaign(demo, settings.timezone, now):
         say(f"  {line}")
+    addresses = demo_addresses(demo.campaign)
+    for org, email in addresses.items():
+        await caller.request("PUT", f"/notification-addresses/{org}", ADMIN, {"email": email})
+    say(
+        f"  reminders go to each applicant's own address and to {', '.join(addresses)} at "
+        f"@{DEMO_MAIL_DOMAIN} (read them at /console/dev/mail when dev.py runs the mail sink)"
+    )
 
     missing = [n for n in range(1, len(plans) + 1) if id_number(n) not in found]
     if not missing:
