@@ -21,7 +21,7 @@ from itertools import pairwise
 
 from domain.models import Route, ServiceYear
 
-__all__ = ["PATHS", "RoutePath", "service_years_problem"]
+__all__ = ["PATHS", "ROUTE_LABELS", "RoutePath", "service_years_problem"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,16 @@ PATHS: dict[Route, RoutePath] = {
     "initial_determination": RoutePath(
         unit_publicity=False, authority_levels=False, defense_and_vote=False
     ),
+}
+
+#: Each route as its notice names it.
+ROUTE_LABELS: dict[Route, str] = {
+    "directed": "定向评价",
+    "private_enterprise": "民营企业专项评审",
+    "aid_xinjiang": "援疆",
+    "entrusted": "委托评审",
+    "direct_recognition": "直接认定",
+    "initial_determination": "初次确定 / 授予",
 }
 
 #: 直接认定 (004 附件2 三(二)): 连续参加上述基层服务工作三年.

@@ -91,10 +91,11 @@ async def dashboard(
     request: Request, campaign_id: str, actor: Overseer, services: ServicesDep
 ) -> Response:
     campaign = await _campaign(actor, services, campaign_id)
-    counts, coming, risky = await in_session(
+    counts, routes, coming, risky = await in_session(
         services.store,
         lambda s: (
             queries.states_of(s, campaign_id),
+            queries.routes_of(s, campaign_id),
             queries.coming_deadlines(s, campaign_id),
             queries.at_risk_views(s, campaign_id),
         ),
@@ -106,6 +107,7 @@ async def dashboard(
         actor,
         campaign=campaign,
         counts=counts,
+        routes={r: routes.get(r, {"declarations": 0, "states": {}}) for r in campaign.routes},
         total=sum(counts.values()),
         coming=await declarations.present_many(services, actor, coming),
         at_risk=await declarations.present_many(services, actor, risky),

@@ -35,6 +35,7 @@ from api.console.labels import (
 from domain.calendar import BEIJING
 from domain.models import Actor
 from domain.reminders import notice_time
+from domain.routes import ROUTE_LABELS
 from settings import Settings
 
 __all__ = [
@@ -126,6 +127,7 @@ def _environment() -> Environment:
         PENDING_LABELS=PENDING_LABELS,
         OUTCOME_LABELS=OUTCOME_LABELS,
         REASON_CODES=REASON_CODES,
+        ROUTE_LABELS=ROUTE_LABELS,
     )
     return env
 

@@ -31,6 +31,7 @@ from store.queries.campaigns import (
     certificates_of,
     result_publicities,
     return_events,
+    routes_of,
     states_of,
 )
 from store.readmodel import get_view
@@ -199,16 +200,20 @@ async def announcement(campaign_id: str, actor: Announcer, services: ServicesDep
 async def campaign_report(
     campaign_id: str, actor: Reporter, services: ServicesDep
 ) -> dict[str, Any]:
-    """Declarations per state, and returns per reason code, per unit (of the declaration) and per
+    """Declarations per state and per route (docs/rules.md §12: every route the campaign opens has
+    its row, empty or not), and returns per reason code, per unit (of the declaration) and per
     stage (§10.4); a return without a code counts as ``uncoded``, one by an upheld objection as
     ``objection_upheld``."""
-    await campaign_for(services, actor, campaign_id, action="campaign_report")
+    campaign = await campaign_for(services, actor, campaign_id, action="campaign_report")
 
     def load(session: Any) -> dict[str, Any]:
         states = states_of(session, campaign_id)
+        filed = routes_of(session, campaign_id)
+        empty: dict[str, Any] = {"declarations": 0, "states": {}}
         return {
             "declarations": sum(states.values()),
             "states": states,
+            "routes": {r: filed.get(r, empty) for r in sorted({*campaign.routes, *filed})},
             "returns": count_returns(return_events(session, campaign_id)),
         }
 

@@ -28,6 +28,7 @@ __all__ = [
     "coming_deadlines",
     "result_publicities",
     "return_events",
+    "routes_of",
     "states_of",
 ]
 
@@ -66,6 +67,22 @@ def states_of(session: Session, campaign_id: str) -> dict[str, int]:
         .group_by(col(DeclarationRead.state))
     )
     return {state: int(n) for state, n in sorted(rows)}
+
+
+def routes_of(session: Session, campaign_id: str) -> dict[str, dict[str, Any]]:
+    """The campaign's declarations per route (docs/rules.md §12), each with its count and its
+    counts per state: the report's rows for every route the campaign has declarations on."""
+    rows = session.exec(
+        select(DeclarationRead.route, DeclarationRead.state, func.count())
+        .where(col(DeclarationRead.campaign_id) == campaign_id)
+        .group_by(col(DeclarationRead.route), col(DeclarationRead.state))
+    )
+    routes: dict[str, dict[str, Any]] = {}
+    for route, state, n in sorted(rows):
+        row = routes.setdefault(route, {"declarations": 0, "states": {}})
+        row["declarations"] += int(n)
+        row["states"][state] = int(n)
+    return routes
 
 
 def campaign_views(

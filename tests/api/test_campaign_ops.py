@@ -699,6 +699,26 @@ async def test_campaign_report_counts_returns_per_unit_reason_and_stage(api: Api
         f.OTHER_UNIT.org: {"total": 1, "by_reason": {"uncoded": 1}},
     }  # fmt: skip
     assert returns["by_stage"] == {"unit_publicity": 1, "unit_review": 3}
+    assert report["routes"] == {
+        "directed": {"declarations": 4, "states": {"draft": 1, "returned": 3}},
+        "private_enterprise": {"declarations": 0, "states": {}},
+    }
     await api.get(f"/campaigns/{c.id}/report", f.COMMITTEE)
     await api.get(f"/campaigns/{c.id}/report", f.UNIT, expect=403)
     await api.get("/campaigns/nope/report", f.ADMIN, expect=404)
+
+
+async def test_campaign_report_has_a_row_per_route(api: Api) -> None:
+    """§12 routes: the report counts each route's declarations and their states, one row for
+    every route the campaign opens (a route nobody filed on shows zero)."""
+    c = await api.campaign()
+    await api.file(c)
+    private = await api.file(c, route="private_enterprise")
+    await api.post(f"/declarations/{private}/submit", f.APPLICANT)
+
+    report = await api.get(f"/campaigns/{c.id}/report", AUDITOR)
+    assert report["declarations"] == 2
+    assert report["routes"] == {
+        "directed": {"declarations": 1, "states": {"draft": 1}},
+        "private_enterprise": {"declarations": 1, "states": {"unit_review": 1}},
+    }
