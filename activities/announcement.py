@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
 from temporalio import activity
 
 from activities.messages import AnnouncementRequest, RevocationRequest
@@ -10,6 +11,19 @@ from activities.support import log, run_blocking
 from domain.models import Announcement
 from store import certificates
 from store.db import Store
+from store.organisations import get_organisation
+
+
+def scope_region(session: Session, request: AnnouncementRequest) -> str | None:
+    """A 定向评价 certificate's scope (docs/rules.md §2.10): the region of the campaign's
+    committee as registered now; where the committee has none registered, the declaration's own
+    region (its unit's, under the same committee). None for a certificate without a scope."""
+    if not request.scoped:
+        return None
+    committee = get_organisation(session, request.committee_org) if request.committee_org else None
+    if committee is not None and committee.region is not None:
+        return committee.region.name
+    return request.region
 
 
 class AnnouncementActivities:
@@ -31,6 +45,8 @@ class AnnouncementActivities:
                 series=request.series,
                 level=request.level,
                 announced_at=request.announced_at,
+                specialty=request.specialty,
+                scope_region=scope_region(session, request),
             )
         log.info("result.announced", certificate_no=announcement.certificate_no)
         return announcement

@@ -89,10 +89,18 @@ class ReviewFormRequest(Model):
 class AnnouncementRequest(Model):
     declaration_id: str
     campaign_id: str
+    #: The series and specialty applied for (docs/rules.md §1), as the certificate states them.
     series: str
     level: Level
     applicant_name: str
     announced_at: AwareDatetime
+    specialty: str | None = None
+    #: 定向评价、定向使用 (001): the certificate states its scope, the region of the campaign's
+    #: committee as registered when the certificate is issued (docs/rules.md §2.10, §12).
+    scoped: bool = False
+    committee_org: str | None = None
+    #: The declaration's own region, the scope when the committee has no registered region.
+    region: str | None = None
 
 
 class BlacklistRequest(Model):

@@ -1,6 +1,7 @@
 """The electronic certificate (电子证书, docs/rules.md §2.10, §10.6) as a one-page PDF.
 
-It carries the certificate number, the holder's name, series, level, date of issue, the
+It carries the certificate number, the holder's name, series, specialty, level, the scope of a
+定向评价 certificate (001: 定向评价、定向使用, valid in its region only), date of issue, the
 verification code and the path of the public check (``GET /certificates/{number}``), so anyone
 holding the paper can confirm it. Chinese text uses reportlab's built-in CID font
 ``STSong-Light`` (no font file is shipped or read); numbers and codes are also set in Helvetica so
@@ -51,10 +52,18 @@ class CertificateDocument:
     issued_on: date
     verification_code: str
     campaign_name: str = ""
+    specialty: str = ""
+    #: A 定向评价 certificate's region (docs/rules.md §2.10); empty for one without a scope.
+    scope_region: str = ""
 
     @property
     def check_path(self) -> str:
         return f"/certificates/{self.certificate_no}"
+
+
+def _scope(region: str) -> str:
+    """定向评价、定向使用 (001 二(一)): the region the certificate is valid in."""
+    return f"定向评价 · 限{region}范围内有效 (directed)" if region else ""
 
 
 def render_certificate(doc: CertificateDocument) -> bytes:
@@ -81,7 +90,9 @@ def render_certificate(doc: CertificateDocument) -> bytes:
         ("证书编号 / Certificate No.", doc.certificate_no, False),
         ("姓名 / Name", doc.holder_name, True),
         ("系列 / Series", doc.series, True),
+        ("专业 / Specialty", doc.specialty, True),
         ("级别 / Level", f"{level} ({doc.level})", True),
+        ("适用范围 / Scope", _scope(doc.scope_region), True),
         ("发证日期 / Issued on", doc.issued_on.isoformat(), False),
         ("评审工作 / Campaign", doc.campaign_name, True),
     ]

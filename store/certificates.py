@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import func
@@ -29,6 +30,7 @@ from store.errors import UnknownCertificate
 from store.tables import Certificate, ReviewFormRow
 
 __all__ = [
+    "CertificateScope",
     "CertificateStatus",
     "certificate_status",
     "issue_certificate",
@@ -78,8 +80,11 @@ def issue_certificate(
     series: str,
     level: str,
     announced_at: datetime,
+    specialty: str | None = None,
+    scope_region: str | None = None,
 ) -> Announcement:
-    """The declaration's certificate, numbered on the first call."""
+    """The declaration's certificate, numbered on the first call (a retry finds it and changes
+    nothing). ``scope_region``: a 定向评价 certificate's scope (docs/rules.md §2.10)."""
     advisory_xact_lock(session, f"certificate:{campaign_id}")
     row = session.exec(
         select(Certificate).where(Certificate.declaration_id == declaration_id)
@@ -100,6 +105,8 @@ def issue_certificate(
             level=level,
             issued_on=announced_at.astimezone(BEIJING).date(),
             announced_at=announced_at,
+            specialty=specialty,
+            scope_region=scope_region,
         )
         session.add(row)
         session.flush()
@@ -127,6 +134,13 @@ def revoke_certificate(
         session.flush()
 
 
+class CertificateScope(BaseModel):
+    """定向评价、定向使用 (001 二(一)): where a directed certificate is valid."""
+
+    kind: Literal["directed"] = "directed"
+    region: str
+
+
 class CertificateStatus(BaseModel):
     """§10.6 public certificate check: nothing personal."""
 
@@ -134,6 +148,8 @@ class CertificateStatus(BaseModel):
     status: str
     level: str
     series: str
+    specialty: str | None
+    scope: CertificateScope | None
     issued_on: str
     verification_code: str
 
@@ -149,6 +165,8 @@ def certificate_status(session: Session, certificate_no: str) -> CertificateStat
         status=row.status,
         level=row.level,
         series=row.series,
+        specialty=row.specialty,
+        scope=CertificateScope(region=row.scope_region) if row.scope_region else None,
         issued_on=row.issued_on.isoformat(),
         verification_code=row.verification_code,
     )

@@ -278,6 +278,10 @@ class Certificate(SQLModel, table=True):
     announced_at: datetime = _instant()
     status: str = Field(default="valid", max_length=20)
     revoked_at: datetime | None = _instant(nullable=True)
+    #: 专业 as declared (none on certificates issued before declarations named it; migration 0010).
+    specialty: str | None = Field(default=None, max_length=100)
+    #: 定向评价、定向使用 (001): the region the certificate is valid in; none when unrestricted.
+    scope_region: str | None = Field(default=None, max_length=100)
 
 
 class Publicity(SQLModel, table=True):

@@ -87,14 +87,7 @@ async def run_effect(chain: Chain, effect: Effect) -> None:
     elif effect.kind == "announce":
         announcement = await workflow.execute_activity_method(
             AnnouncementActivities.announce_result,
-            AnnouncementRequest(
-                declaration_id=s.declaration_id,
-                campaign_id=s.campaign.id,
-                series=s.campaign.series,
-                level=s.declaration.level,
-                applicant_name=s.declaration.applicant.name,
-                announced_at=now,
-            ),
+            announcement_request(chain, now),
             **remote(AnnouncementActivities.announce_result),
         )
         chain.on_announced(announcement, workflow.now())
@@ -174,4 +167,27 @@ async def _at_risk_table(chain: Chain, until: datetime, days: int) -> AtRiskTabl
             until=until,
         ),
         **local(DeadlineActivities.compute_at_risk_table),
+    )
+
+
+def announcement_request(chain: Chain, now: datetime) -> AnnouncementRequest:
+    """What the certificate states (docs/rules.md §2.10): the series and specialty the declaration
+    applied for, and, where the route is 定向评价 (``scoped``), that its scope is to be printed.
+
+    The request's fields are the activity's input only; the commands the workflow issues are the
+    same as before they were added, so histories recorded earlier replay unchanged."""
+    s = chain.s
+    d = s.declaration
+    policy = s.campaign.routes.get(d.route)
+    return AnnouncementRequest(
+        declaration_id=s.declaration_id,
+        campaign_id=s.campaign.id,
+        series=d.series_in(s.campaign),
+        level=d.level,
+        applicant_name=d.applicant.name,
+        announced_at=now,
+        specialty=d.specialty,
+        scoped=policy is not None and policy.scoped,
+        committee_org=s.campaign.committee_org,
+        region=d.region.name if d.region is not None else None,
     )

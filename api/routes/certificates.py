@@ -1,5 +1,6 @@
 """``GET /certificates/{number}``: the public certificate check (docs/rules.md §10.6). Valid or
-revoked, with the level, series and date of issue; nothing personal.
+revoked, with the level, series, specialty and date of issue and, for a 定向评价 certificate
+(001), its scope (``{"kind": "directed", "region": …}``, §2.10); nothing personal.
 
 ``GET /certificates/{number}/pdf``: the certificate itself (电子证书, §2.10) as a one-page PDF
 carrying its verification code and the public check's path, for its holder (the applicant who
@@ -21,7 +22,7 @@ from api.services import in_session
 from api.subjects import load_facts
 from domain.models import Actor
 from store.campaigns import get_campaign
-from store.certificates import certificate_status
+from store.certificates import CertificateScope, certificate_status
 from store.queries.campaigns import certificate_of
 from store.readmodel import get_view
 
@@ -39,6 +40,9 @@ class CertificateCheck(BaseModel):
     status: str
     level: str
     series: str
+    specialty: str | None
+    #: Where a 定向评价 certificate is valid; null for one valid everywhere.
+    scope: CertificateScope | None
     issued_on: str
 
 
@@ -52,6 +56,8 @@ async def check_certificate(number: str, services: ServicesDep) -> CertificateCh
         status=found.status,
         level=found.level,
         series=found.series,
+        specialty=found.specialty,
+        scope=found.scope,
         issued_on=found.issued_on,
     )
 
@@ -92,6 +98,8 @@ async def certificate_pdf(number: str, actor: Holder, services: ServicesDep) -> 
         certificate_no=cert.certificate_no,
         holder_name=view.applicant.name if view is not None else "",
         series=cert.series,
+        specialty=cert.specialty or "",
+        scope_region=cert.scope_region or "",
         level=cert.level,
         issued_on=cert.issued_on,
         verification_code=cert.verification_code,

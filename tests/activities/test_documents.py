@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -14,8 +15,11 @@ from activities.announcement import AnnouncementActivities
 from activities.messages import AnnouncementRequest, ReviewFormRequest, RevocationRequest
 from activities.review_form import ReviewFormActivities
 from domain.calendar import BEIJING
-from store.certificates import certificate_status
+from domain.models import Organisation, Region
+from store.certificates import CertificateScope, certificate_status
 from store.db import Store
+from store.organisations import apply_registry_change
+from tests import factories as f
 from tests.store.builders import CAMPAIGN_ID, declaration_id
 
 AT = datetime(2024, 10, 11, 9, tzinfo=BEIJING)
@@ -27,7 +31,7 @@ def form_request(d: str, at: datetime = AT) -> ReviewFormRequest:
     )
 
 
-def announcement(d: str, at: datetime = AT) -> AnnouncementRequest:
+def announcement(d: str, at: datetime = AT, **fields: Any) -> AnnouncementRequest:
     return AnnouncementRequest(
         declaration_id=d,
         campaign_id=CAMPAIGN_ID,
@@ -35,6 +39,7 @@ def announcement(d: str, at: datetime = AT) -> AnnouncementRequest:
         level="deputy_senior",
         applicant_name="张三",
         announced_at=at,
+        **fields,
     )
 
 
@@ -97,3 +102,51 @@ async def test_revoking_a_certificate_of_another_declaration_is_refused(store: S
                 RevocationRequest(declaration_id=owner, certificate_no=number, revoked_at=AT),
             )
         assert (caught.value.type, caught.value.non_retryable) == ("UnknownCertificate", True)
+
+
+async def test_a_directed_certificate_states_its_scope_the_committees_region(store: Store) -> None:
+    """§2.10 / §12 (001 二(一) 定向评价、定向使用): where the route is scoped, the certificate
+    states its scope, the region the campaign's committee is registered in; where the committee
+    has no registered region, the declaration's own. An unscoped certificate has none; each
+    certificate keeps the specialty applied for."""
+    aksu = Region(code="652900", name="阿克苏地区")
+    with store.session() as session:
+        apply_registry_change(
+            session,
+            [
+                Organisation(
+                    id="cm-aksu", kind="committee", name="地区评委会", region=aksu, members=25
+                ),
+                Organisation(id="cm-none", kind="committee", name="无地区评委会", members=25),
+            ],
+            actor=f.ADMIN,
+            at=AT,
+        )
+    env, activities = ActivityEnvironment(), AnnouncementActivities(store)
+    scoped = declaration_id()
+    await env.run(
+        activities.announce_result,
+        announcement(
+            scoped, specialty="公路工程", scoped=True, committee_org="cm-aksu", region="别的地区"
+        ),
+    )
+    fallback = await env.run(
+        activities.announce_result,
+        announcement(
+            declaration_id(), scoped=True, committee_org="cm-none", region="巴音郭楞蒙古自治州"
+        ),
+    )
+    free = await env.run(
+        activities.announce_result,
+        announcement(
+            declaration_id(), specialty="运输经济", committee_org="cm-aksu", region="阿克苏地区"
+        ),
+    )
+    with store.session(readonly=True) as session:
+        first = certificate_status(session, f"RC-{CAMPAIGN_ID}-000001")
+        second = certificate_status(session, fallback.certificate_no)
+        third = certificate_status(session, free.certificate_no)
+    assert first is not None and second is not None and third is not None
+    assert (first.specialty, first.scope) == ("公路工程", CertificateScope(region="阿克苏地区"))
+    assert (second.specialty, second.scope) == (None, CertificateScope(region="巴音郭楞蒙古自治州"))
+    assert (third.specialty, third.scope) == ("运输经济", None)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from reportlab.lib.rl_accel import escapePDF
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -563,14 +564,18 @@ async def past_the_fee(api: Api, c: Campaign) -> list[str]:
 # --------------------------------------------------------------------------- results
 
 
+@pytest.mark.parametrize("scoped", [False, True], ids=["unrestricted", "directed_scope_001"])
 async def test_publicity_list_announcement_and_certificate_pdf(
-    api: Api, settings: Settings
+    api: Api, settings: Settings, scoped: bool
 ) -> None:
     """§2.9 公示名单 (public: name, unit, level, series, first and last day), §2.10 结果公布 (the
     certified with their numbers) and the electronic certificate as a PDF carrying its
     verification code and the public check's path, for its holder, the committee and admins
-    only; a revoked certificate is not issued (409) and checks as revoked (§10.6)."""
-    c = await simple_campaign(api)
+    only; a revoked certificate is not issued (409) and checks as revoked (§10.6). The check
+    and the PDF state the specialty and, where the campaign's directed route is scoped (001
+    定向评价、定向使用), the scope: the region of the campaign's committee."""
+    routes = {"directed": {"scoped": scoped}}
+    c = await simple_campaign(api, routes=routes)
     (d,) = await to_committee_review(api, c, 1)
     voted_at = await api.now()  # the clock only moves when the test skips it
     await api.post(f"/campaigns/{c.id}/meetings", f.COMMITTEE, {
@@ -599,6 +604,9 @@ async def test_publicity_list_announcement_and_certificate_pdf(
     await api.post(f"/campaigns/{c.id}/announcement", f.UNIT, expect=403)
 
     check = await api.get(f"/certificates/{number}", None)
+    assert check["specialty"] == "highway"
+    region = "阿克苏地区"  # the committee's registered region (f.REGISTRY)
+    assert check["scope"] == ({"kind": "directed", "region": region} if scoped else None)
     code = await asyncio.to_thread(verification_code, settings, number)
     for actor in (f.APPLICANT, f.COMMITTEE, f.ADMIN):
         pdf = await api.call("GET", f"/certificates/{number}/pdf", actor)
@@ -607,6 +615,7 @@ async def test_publicity_list_announcement_and_certificate_pdf(
         assert body.startswith(b"%PDF") and number.encode() in body and code.encode() in body
         assert f"/certificates/{number}".encode() in body and b"STSong-Light" in body
         assert check["issued_on"].encode() in body
+        assert (cjk_text("定向评价") in body) is scoped and cjk_text("highway") in body
     await api.call("GET", f"/certificates/{number}/pdf", OTHER_APPLICANT, expect=403)
     assert await refused_by(settings, d, OTHER_APPLICANT.id)
     await api.call("GET", "/certificates/RC-none-000009/pdf", f.ADMIN, expect=404)
@@ -620,6 +629,11 @@ async def test_publicity_list_announcement_and_certificate_pdf(
         await asyncio.sleep(0.05)
     await api.call("GET", f"/certificates/{number}/pdf", f.APPLICANT, expect=409)
     assert (await api.post(f"/campaigns/{c.id}/announcement", f.ADMIN))["certified"] == []
+
+
+def cjk_text(text: str) -> bytes:
+    """``text`` as the certificate's CJK font writes it into the PDF (UTF-16BE, escaped)."""
+    return escapePDF(text.encode("utf-16-be")).encode("latin-1")
 
 
 def verification_code(settings: Settings, number: str) -> str:
