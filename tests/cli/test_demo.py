@@ -67,12 +67,12 @@ async def load(
 # --------------------------------------------------------------------------- demo load
 
 
-async def test_demo_load_builds_a_dozen_declarations_in_their_planned_states(
+async def test_demo_load_builds_its_declarations_in_their_planned_states(
     http: httpx.AsyncClient, settings: Settings, env: WorkflowEnvironment
 ) -> None:
     report, said = await load(http, settings, env)
     assert report.created and not report.mismatched
-    assert len(report.declarations) == len(demo.PLANS) == 12
+    assert len(report.declarations) == len(demo.PLANS) == 13
 
     # Every declaration, read back over HTTP, is where its plan says.
     states: Counter[str] = Counter()
@@ -82,7 +82,7 @@ async def test_demo_load_builds_a_dozen_declarations_in_their_planned_states(
         assert view["campaign_id"] == "aks-2024-transport-demo"
         states[view["state"]] += 1
     assert states == {
-        "draft": 1, "unit_review": 2, "unit_publicity": 3, "returned": 2, "rejected": 2,
+        "draft": 1, "unit_review": 3, "unit_publicity": 3, "returned": 2, "rejected": 2,
         "withdrawn": 1, "disqualified": 1,
     }  # fmt: skip
 
@@ -94,7 +94,11 @@ async def test_demo_load_builds_a_dozen_declarations_in_their_planned_states(
             headers=admin(settings),
         )
     ).json()
-    assert listed["total"] == 12
+    assert listed["total"] == 13
+    # docs/rules.md §12: the private-enterprise route goes through its fixed chain (001 三(二)).
+    private = report.declarations[-1].view
+    assert (private["route"], private["unit_id"]) == ("private_enterprise", demo.PRIVATE_UNIT)
+    assert private["authority_chain"] == ["aks-employment-service"]
     by_state = {d.state: d.view for d in report.declarations}
     assert by_state["unit_publicity"]["deadlines"]["publicity_ends"]
     assert by_state["returned"]["deadlines"]["correction"]
@@ -125,6 +129,7 @@ async def test_demo_load_builds_a_dozen_declarations_in_their_planned_states(
     assert f"{registered} created, 0 replaced, 0 unchanged" in text
     assert "SHIFTED by" in text and "39 d 18 h as in the notice" in text
     assert "every other value is the notice's" in text
+    assert "files on the private-enterprise route (001 二(二)) through its fixed chain" in text
     assert "Not loaded, because on a real clock" in text and "certified" in text
     assert "unit publicity of the 3 in unit_publicity ends at" in text
 
@@ -165,7 +170,7 @@ async def test_a_second_load_reports_the_demo_and_loads_nothing_twice(
             "/declarations", params={"campaign_id": first.campaign_id}, headers=admin(settings)
         )
     ).json()
-    assert listed["total"] == 12
+    assert listed["total"] == 13
     # Nothing was attempted twice, so nothing was refused.
     trail = await http.get(
         "/audit/export",
@@ -182,7 +187,7 @@ async def test_a_load_after_an_interrupted_one_loads_only_what_is_missing(
     assert len(first.declarations) == 3
     second, said = await load(http, settings, env)
     assert not second.created and not second.mismatched
-    assert [d.new for d in second.declarations] == [False] * 3 + [True] * 9
+    assert [d.new for d in second.declarations] == [False] * 3 + [True] * (len(demo.PLANS) - 3)
     assert [d.declaration_id for d in second.declarations[:3]] == [
         d.declaration_id for d in first.declarations
     ]
@@ -286,6 +291,10 @@ def test_tokens_demo_prints_one_export_per_demo_role(cli_settings: Settings) -> 
     assert {name: (a.role, a.org) for name, a in actors.items()} == {
         "TOKEN_APPLICANT": ("applicant", ""),
         "TOKEN_UNIT_REVIEWER": ("unit_reviewer", "aks-akesu-highway-station"),
+        "TOKEN_UNIT_REVIEWER_PRIVATE": ("unit_reviewer", "aks-private-logistics"),
+        "TOKEN_AUTHORITY_REVIEWER_AKS_EMPLOYMENT_SERVICE": (
+            "authority_reviewer", "aks-employment-service",
+        ),
         "TOKEN_AUTHORITY_REVIEWER_AKS_AKESU_HR": ("authority_reviewer", "aks-akesu-hr"),
         "TOKEN_AUTHORITY_REVIEWER_AKS_TRANSPORT_BUREAU": (
             "authority_reviewer", "aks-transport-bureau",

@@ -14,7 +14,8 @@ Nothing else changes, except that its id ends in ``-demo`` (:data:`DEMO_SUFFIX`)
 "（演示）", so the real notice can be loaded beside it. The campaign year (2024), the seniority
 cutoff and the continuing-education years stay the notice's.
 
-**The demo declarations**: a dozen (:data:`PLANS`), each filed by its own applicant and driven
+**The demo declarations**: thirteen (:data:`PLANS`; one on the private-enterprise route the notice
+also opens), each filed by its own applicant and driven
 through the HTTP API with tokens minted for the acting person, so the audit trail names who did
 what exactly as in production. They cover every state reachable on a real clock without waiting:
 on a real clock everything past the unit publicity (five working days, notice 001 四(二)) is days
@@ -42,6 +43,7 @@ from tools.demo.data import (
     NOT_LOADED,
     NOTICE_FILE,
     PLANS,
+    PRIVATE_UNIT,
     REGISTRY_FILE,
     DemoCampaign,
     Plan,
@@ -62,6 +64,7 @@ __all__ = [
     "NOTICE_FILE",
     "NOT_LOADED",
     "PLANS",
+    "PRIVATE_UNIT",
     "READY_TIMEOUT",
     "REGISTRY_FILE",
     "DemoCampaign",

@@ -1,5 +1,5 @@
-"""What the demo is: its people, its campaign (notice 001 moved to today) and its dozen
-declarations, each with who files it, what is done to it and where it should end.
+"""What the demo is: its people, its campaign (notice 001 moved to today) and its thirteen
+declarations (twelve on the directed route, one on the private-enterprise route), each with who files it, what is done to it and where it should end.
 
 Data and pure functions only; :mod:`tools.demo.driver` plays them through the API.
 """
@@ -17,7 +17,7 @@ import yaml
 from domain.campaign_files import load_campaign_file
 from domain.eligibility import continuing_education_years
 from domain.identity import check_digit
-from domain.models import Actor, Campaign, Level, Organisation
+from domain.models import Actor, Campaign, Level, Organisation, Route
 from domain.organisation_files import load_registry_file
 from domain.organisations import derive_chain
 
@@ -33,6 +33,7 @@ __all__ = [
     "NOTICE_FILE",
     "NOT_LOADED",
     "PLANS",
+    "PRIVATE_UNIT",
     "REGISTRY_FILE",
     "UNIT_REVIEWER",
     "DemoCampaign",
@@ -66,6 +67,9 @@ DEMO_NAME_SUFFIX = "（演示）"
 #: The demo unit (推荐单位) every demo declaration names: a unit of notice 001's registry, below
 #: 阿克苏市人社局 below 阿克苏地区交通运输局 (the campaign's top authority).
 DEMO_UNIT = "aks-akesu-highway-station"
+#: The private enterprise of the 民营企业专项 route's demo declaration (001 二(二)): registered in
+#: the prefecture, its files go to the public employment service (001 三(二)).
+PRIVATE_UNIT = "aks-private-logistics"
 
 #: The campaign instants the demo moves, all by the same shift.
 INSTANTS = (
@@ -80,6 +84,9 @@ INSTANTS = (
 
 APPLICANT = Actor(id="applicant-demo", role="applicant")
 UNIT_REVIEWER = Actor(id="unit-reviewer-demo", role="unit_reviewer", org=DEMO_UNIT)
+PRIVATE_UNIT_REVIEWER = Actor(
+    id="unit-reviewer-private-demo", role="unit_reviewer", org=PRIVATE_UNIT
+)
 AUDITOR = Actor(id="auditor-demo", role="auditor")
 ADMIN = Actor(id="admin-demo", role="admin")
 #: Who lodges the demo objections (any authenticated person may).
@@ -128,15 +135,23 @@ def finance_actor(campaign: Campaign) -> Actor:
 def demo_actors(campaign: Campaign | None = None) -> dict[str, Actor]:
     """One actor per role of the demo organisations, by the name of its shell variable:
     ``TOKEN_APPLICANT``, ``TOKEN_UNIT_REVIEWER`` (the demo unit), one
-    ``TOKEN_AUTHORITY_REVIEWER_<BODY>`` per level of the demo unit's authority chain and one for
-    the body that confirms results (``confirming_org``), ``TOKEN_COMMITTEE``, ``TOKEN_FINANCE``
-    (of the campaign's committee and finance office), ``TOKEN_AUDITOR``, ``TOKEN_ADMIN``."""
+    ``TOKEN_AUTHORITY_REVIEWER_<BODY>`` per level of the demo unit's authority chain, of the
+    private-enterprise route's fixed chain and for the body that confirms results
+    (``confirming_org``), ``TOKEN_UNIT_REVIEWER_PRIVATE`` (the private enterprise),
+    ``TOKEN_COMMITTEE``, ``TOKEN_FINANCE`` (of the campaign's committee and finance office),
+    ``TOKEN_AUDITOR``, ``TOKEN_ADMIN``."""
     campaign = campaign or notice_campaign()
+    private = campaign.routes.get("private_enterprise")
     bodies = [
         *demo_chain(campaign),
+        *((private.authority_chain or []) if private else []),
         *([campaign.confirming_org] if campaign.confirming_org else []),
     ]
-    actors = {"TOKEN_APPLICANT": APPLICANT, "TOKEN_UNIT_REVIEWER": UNIT_REVIEWER}
+    actors = {
+        "TOKEN_APPLICANT": APPLICANT,
+        "TOKEN_UNIT_REVIEWER": UNIT_REVIEWER,
+        "TOKEN_UNIT_REVIEWER_PRIVATE": PRIVATE_UNIT_REVIEWER,
+    }
     for body in bodies:
         actors[f"TOKEN_AUTHORITY_REVIEWER_{_env_name(body)}"] = authority_reviewer(body)
     actors.update(
@@ -254,6 +269,9 @@ class Plan:
     steps: tuple[Step, ...]
     #: Continuing education short in 2023 (a flag the reviewers see; it blocks nothing).
     short_education: bool = False
+    #: The route (docs/rules.md §12) and the unit it is filed through.
+    route: Route = "directed"
+    unit: str = DEMO_UNIT
 
 
 PLANS: tuple[Plan, ...] = (
@@ -290,6 +308,11 @@ PLANS: tuple[Plan, ...] = (
     Plan("孙悦", "deputy_senior", "disqualified",
          "misconduct found by the committee during the publicity (材料造假)",
          (submit(), APPROVE, misconduct("获奖证书系伪造"))),
+    Plan("马超", "intermediate", "unit_review",
+         "民营企业专项 route (001 二(二)): submitted through the private enterprise "
+         f"{PRIVATE_UNIT}; after its publicity the public employment service reviews it "
+         "(001 三(二)), not the county",
+         (submit(),), route="private_enterprise", unit=PRIVATE_UNIT),
 )  # fmt: skip
 
 #: States no demo declaration is in, and why: what has to happen on a real clock first.
@@ -342,15 +365,17 @@ def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, A
     return {
         "campaign_id": campaign.id,
         "level": plan.level,
-        "route": "directed",
+        "route": plan.route,
         "series": "engineering",
         "specialty": "highway",
-        "unit_id": DEMO_UNIT,
+        "unit_id": plan.unit,
         "applicant": {
             "name": plan.name,
             "id_number": id_number(number),
             "email": applicant_email(number),
-            "employer_kind": "public_institution",
+            "employer_kind": (
+                "private_enterprise" if plan.route == "private_enterprise" else "public_institution"
+            ),
             "categories": [],
             "continuing_education": education,
             "appraisals": appraisals,

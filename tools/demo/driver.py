@@ -206,11 +206,12 @@ async def _drive(
 
 
 async def _upload_required(
-    caller: _Caller, campaign: Campaign, declaration_id: str, actor: Actor, level: str
+    caller: _Caller, campaign: Campaign, declaration_id: str, actor: Actor, plan: Plan
 ) -> None:
-    """The applicant's required materials (docs/rules.md §19), sample files, masked where the
-    campaign reviews blind (001 四(一)3), so that the submission is complete."""
-    for name, kind in applicable(campaign, level, "directed").items():
+    """The applicant's required materials (docs/rules.md §19) for the plan's level and route,
+    sample files, masked where the campaign reviews blind (001 四(一)3), so that the submission
+    is complete."""
+    for name, kind in applicable(campaign, plan.level, plan.route).items():
         if kind.required and kind.uploader == "applicant":
             await caller.upload(
                 declaration_id, actor, name, sample_for(name, kind), masked=campaign.blind_review
@@ -223,7 +224,7 @@ async def _load_one(caller: _Caller, campaign: Campaign, number: int, plan: Plan
     created = await caller.request("POST", "/declarations", actor, body, ok=(201,))
     declaration_id = str(created.json()["id"])
     if plan.steps:
-        await _upload_required(caller, campaign, declaration_id, actor, plan.level)
+        await _upload_required(caller, campaign, declaration_id, actor, plan)
     await _drive(caller, campaign, declaration_id, actor, plan.steps)
     return declaration_id
 

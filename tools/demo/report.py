@@ -17,6 +17,7 @@ from tools.demo.data import (
     INSTANTS,
     NOT_LOADED,
     NOTICE_FILE,
+    PRIVATE_UNIT,
     DemoCampaign,
     demo_chain,
 )
@@ -124,7 +125,19 @@ def describe_campaign(demo: DemoCampaign, timezone: str, now: datetime) -> list[
         f"materials {_yes(c.paper_materials_required)}; campaign year {c.year}",
         f"  the demo unit {DEMO_UNIT} reports through {' → '.join(demo_chain(c))} (its "
         "registered authorities up to the campaign's top authority)",
+        *_private_route(c),
         f'  only the id ("{DEMO_SUFFIX}") and the name ("{DEMO_NAME_SUFFIX}") are marked as the demo',
+    ]
+
+
+def _private_route(c: Campaign) -> list[str]:
+    private = c.routes.get("private_enterprise")
+    if private is None:
+        return []
+    chain = " → ".join(private.authority_chain or []) or "no authority"
+    return [
+        f"  the private enterprise {PRIVATE_UNIT} files on the private-enterprise route (001 "
+        f"二(二)) through its fixed chain {chain} (001 三(二))"
     ]
 
 
