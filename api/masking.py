@@ -2,8 +2,8 @@
 
 Blind review (盲评): a committee member sees everything that identifies the person masked: the
 applicant's name, ID number and unit, the unit wherever else it appears (``unit_id``,
-``pending.org``), the region, the authority bodies of the chain, and the text and authors of
-objections. The history is scrubbed the same way: every string naming the applicant, the unit,
+``pending.org``), the region, the authority bodies of the chain, the places of the service
+years claimed for 直接认定, and the text and authors of objections. The history is scrubbed the same way: every string naming the applicant, the unit,
 the region or an authority body, and the accounts of the applicant, of the unit's and the
 authorities' reviewers and of objectors.
 
@@ -34,6 +34,7 @@ def mask_view(view: V) -> V:
     if pending is not None and pending.org in hidden:
         pending = pending.model_copy(update={"org": MASK})
     objections = [o.model_copy(update={"text": MASK, "lodged_by": MASK}) for o in view.objections]
+    service_years = [y.model_copy(update={"place": MASK}) for y in view.service_years]
     return view.model_copy(
         update={
             "applicant": applicant,
@@ -42,6 +43,7 @@ def mask_view(view: V) -> V:
             "region": None,
             "authority_chain": [MASK for _ in view.authority_chain],
             "objections": objections,
+            "service_years": service_years,
         }
     )
 

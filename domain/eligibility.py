@@ -15,10 +15,15 @@ Flag codes (sorted, stable):
   三级乙等, where the campaign asks for one (``mandarin_required``: 001 only; 000 and 004 say
   外(汉)语…不作硬性要求);
 - ``skill_route``: a high-skill worker applying through 两类人才贯通 (001);
-- ``skill_years_short``: the skill grade does not reach the level, or too few years in it (001).
+- ``skill_years_short``: the skill grade does not reach the level, or too few years in it (001);
+- ``service_not_excellent``: on the 直接认定 route, the claimed years of grassroots service hold no
+  three consecutive years each appraised 优秀 (004 附件2 三(二) 连续三年考核优秀): the committee's
+  formal review decides; the flag points it at what to check.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from domain.models import (
     Applicant,
@@ -28,7 +33,9 @@ from domain.models import (
     ContinuingEducationYear,
     Level,
     Route,
+    ServiceYear,
 )
+from domain.routes import DIRECT_RECOGNITION_YEARS, excellent_service_run
 
 __all__ = [
     "LEVEL_RANK",
@@ -156,10 +163,18 @@ def _skill_years_short(level: Level, applicant: Applicant) -> bool:
 
 
 def eligibility_flags(
-    campaign: Campaign, level: Level, route: Route, applicant: Applicant
+    campaign: Campaign,
+    level: Level,
+    route: Route,
+    applicant: Applicant,
+    service_years: Sequence[ServiceYear] = (),
 ) -> list[str]:
     """§6: the flags a reviewer sees, sorted."""
     flags: set[str] = set()
+    if route == "direct_recognition" and (
+        excellent_service_run(list(service_years), applicant.appraisals) < DIRECT_RECOGNITION_YEARS
+    ):
+        flags.add("service_not_excellent")
     if _continuing_education_short(campaign, level, route, applicant):
         flags.add("continuing_education_short")
     window = _appraisals_in_window(campaign, applicant)

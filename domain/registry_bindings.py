@@ -23,6 +23,7 @@ from domain.campaign_checks import Problem
 from domain.identity import id_number_problem
 from domain.models import Campaign, DeclarationInput, Organisation, OrgKind, Region, Route
 from domain.organisations import ChainProblem, RegistryProblem, derive_chain
+from domain.routes import service_years_problem
 
 __all__ = [
     "DEPRECATED_FIELDS",
@@ -276,6 +277,10 @@ def file_declaration(
                 f"opens route(s) {', '.join(campaign.routes)} only",
             )
         )
+    if decl.route == "direct_recognition":
+        short = service_years_problem(decl.service_years)
+        if short:
+            problems.append(Problem(("service_years",), short))
     unit = lineage.get(decl.unit_id)
     wanted = unit_kind(decl.route)
     if unit is None:

@@ -19,9 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
-from domain.models import Route, ServiceYear
+from domain.models import Appraisal, Route, ServiceYear
 
-__all__ = ["PATHS", "ROUTE_LABELS", "RoutePath", "service_years_problem"]
+__all__ = [
+    "DIRECT_RECOGNITION_YEARS",
+    "PATHS",
+    "ROUTE_LABELS",
+    "RoutePath",
+    "excellent_service_run",
+    "service_years_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -70,3 +77,21 @@ def service_years_problem(years: list[ServiceYear]) -> str | None:
         f"直接认定须连续参加基层服务工作三年（所报连续 {best} 年） / direct recognition needs "
         f"three consecutive years of grassroots service, {best} given (004 附件2 三(二))"
     )
+
+
+def excellent_service_run(years: list[ServiceYear], appraisals: list[Appraisal]) -> int:
+    """The longest run of consecutive claimed service years each appraised 优秀: 直接认定 asks for
+    three (004 附件2 三(二): 连续参加上述基层服务工作三年且连续三年考核优秀)."""
+    excellent = {a.year for a in appraisals if a.result == "优秀"}
+    run = best = 0
+    previous: int | None = None
+    for year in sorted({y.year for y in years}):
+        if year not in excellent:
+            run = 0
+        elif previous is not None and year == previous + 1:
+            run += 1
+        else:
+            run = 1
+        best = max(best, run)
+        previous = year
+    return best

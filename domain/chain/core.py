@@ -84,7 +84,9 @@ class Chain:
             fee_due=fees.fee_due(campaign, decl.level, decl.route),
             materials_required=campaign.paper_materials_required,
             defense=DefenseView(required=plan.required, exemption=plan.exemption, drawn=plan.drawn),
-            flags=eligibility.eligibility_flags(campaign, decl.level, decl.route, decl.applicant),
+            flags=eligibility.eligibility_flags(
+                campaign, decl.level, decl.route, decl.applicant, decl.service_years
+            ),
         )
         chain = cls(state)
         timers.refresh_at_risk(chain, start.created_at)

@@ -120,7 +120,9 @@ def apply_submit(chain: Chain, cmd: SubmitCommand, now: datetime, prepared: Prep
     }
     if cmd.applicant is not None:
         d.applicant = cmd.applicant
-        flags = eligibility.eligibility_flags(s.campaign, d.level, d.route, d.applicant)
+        flags = eligibility.eligibility_flags(
+            s.campaign, d.level, d.route, d.applicant, d.service_years
+        )
         late = [f for f in s.flags if f in ("fee_late", "materials_late")]
         detail["flags"] = {"before": list(s.flags), "after": sorted({*flags, *late})}
         s.flags = sorted({*flags, *late})

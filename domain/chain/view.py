@@ -176,6 +176,7 @@ def build(chain: Chain) -> DeclarationView:
         at_risk=s.at_risk,
         at_risk_from=s.computed["at_risk_from"].at if "at_risk_from" in s.computed else None,
         masked_items=list(d.masked_items),
+        service_years=list(d.service_years),
         result=s.result,
         version=s.seq,
         updated_at=s.last_event_at,

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from domain.models.base import DefenseMode, Level, Model, PublicityKind, Role, Route
+from domain.models.declaration import ServiceYear
 from domain.models.organisations import Region
 
 
@@ -120,6 +121,8 @@ class DeclarationView(Model):
     at_risk: bool = False
     at_risk_from: AwareDatetime | None = None
     masked_items: list[str] = Field(default_factory=list)
+    #: The years of grassroots service claimed (route ``direct_recognition``, 004 附件2 三(二)).
+    service_years: list[ServiceYear] = Field(default_factory=list)
     result: ResultView | None = None
     #: Sequence number of the last audit event: the read model's version.
     version: int = 0

@@ -488,3 +488,38 @@ async def test_the_confirming_body_reads_the_declarations_it_confirms_12(api: Ap
     stranger = Actor(id="stranger", role="authority_reviewer", org=f.EMPLOYMENT_SERVICE)
     await api.get(f"/declarations/{d}", stranger, expect=403)
     assert (await api.get("/declarations", stranger))["items"] == []
+
+
+async def test_a_route_not_opened_or_a_claim_short_of_its_route_is_refused_12(
+    api: Api, settings: Settings
+) -> None:
+    """§12: a route the campaign does not open, or a 直接认定 claim with fewer than three
+    consecutive years of service (004 附件2 三(二)), is 422 naming the field; an entrusted
+    declaration submitted without its 委托评审函 (002 五(四)) is 409 and the refusal is audited.
+    Three years are accepted, shown in the view and, without three 优秀 appraisals, flagged."""
+    routes = {"directed": {}, "entrusted": {}, "direct_recognition": {}}
+    c = await api.campaign(routes=routes, confirming_org="prefecture-transport")
+    body = {**f.declaration_body(c), "route": "aid_xinjiang"}
+    assert ["body", "route"] in locs(await api.post("/declarations", f.APPLICANT, body, 422))
+
+    def served(*years: int) -> list[dict[str, Any]]:
+        return [{"year": y, "place": "阿克苏市依干其乡"} for y in years]
+
+    body = {
+        **f.declaration_body(c),
+        "route": "direct_recognition",
+        "service_years": served(2022, 2023),
+    }
+    answer = await api.post("/declarations", f.APPLICANT, body, expect=422)
+    (error,) = [e for e in answer["errors"] if e["loc"] == ["body", "service_years"]]
+    assert "连续参加基层服务工作三年" in error["msg"]
+    d = await api.file(c, route="direct_recognition", service_years=served(2021, 2022, 2023))
+    view = await api.view(d)
+    assert [y["year"] for y in view["service_years"]] == [2021, 2022, 2023]
+    assert "service_not_excellent" in view["flags"]  # the factory's appraisals are 合格
+
+    entrusted = await api.file(c, route="entrusted")
+    answer = await api.post(f"/declarations/{entrusted}/submit", f.APPLICANT, expect=409)
+    assert "委托评审函" in answer["detail"]
+    assert await refused_by(settings, entrusted, f.APPLICANT.id)
+    assert (await api.view(entrusted))["state"] == "draft"

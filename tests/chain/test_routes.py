@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 
+from domain.eligibility import eligibility_flags
 from domain.models import (
     Actor,
+    Appraisal,
     Attachment,
     DefenseCommand,
     MaterialsReceivedCommand,
@@ -16,11 +18,12 @@ from domain.models import (
     ServiceYear,
     SubmitCommand,
 )
-from domain.routes import service_years_problem
+from domain.routes import excellent_service_run, service_years_problem
 from domain.states import StateName as S
 from tests import factories as f
 from tests.chain.driver import Driver
 from tests.chain.test_paths import NOW, decide, submit, through_unit, vote
+from tests.domain.notices import applicant, campaign_004
 
 CONFIRMER = Actor(id="hr-confirmer", role="authority_reviewer", org="xj-hr")
 LETTER = Attachment(ref="scan://entrustment.pdf", sha256=hashlib.sha256(b"letter").hexdigest())
@@ -115,6 +118,39 @@ def test_three_consecutive_years_are_needed_for_direct_recognition_004():
     assert service_years_problem(years(2019, 2021, 2022, 2023)) is None
     assert service_years_problem(years(2021, 2023, 2024)) is not None
     assert service_years_problem(years(2022, 2023)) is not None
+
+
+def test_three_consecutive_excellent_service_years_for_direct_recognition_004():
+    """§6, §12, 004 附件2 三(二) 连续参加上述基层服务工作三年且连续三年考核优秀: the longest run of
+    consecutive service years each appraised 优秀; a shorter one flags the declaration
+    (``service_not_excellent``) for the committee's formal review, and only on this route."""
+
+    def years(*ys: int) -> list[ServiceYear]:
+        return [ServiceYear(year=y, place="x") for y in ys]
+
+    def appraised(results: dict[int, str]) -> list[Appraisal]:
+        return [Appraisal.model_validate({"year": y, "result": r}) for y, r in results.items()]
+
+    excellent = appraised({2021: "优秀", 2022: "优秀", 2023: "优秀"})
+    mixed = appraised({2020: "优秀", 2021: "优秀", 2022: "基本合格", 2023: "优秀"})
+    assert excellent_service_run(years(2021, 2022, 2023), excellent) == 3
+    assert excellent_service_run(years(2021, 2022, 2023), mixed) == 1
+    assert excellent_service_run(years(2020, 2021, 2022, 2023), mixed) == 2
+    gap = appraised({2021: "优秀", 2023: "优秀", 2024: "优秀"})
+    assert excellent_service_run(years(2021, 2023, 2024), gap) == 2  # a gap breaks the run
+    assert excellent_service_run(years(2022, 2023), excellent) == 2  # 2021 not served
+    assert excellent_service_run([], excellent) == 0
+
+    c = campaign_004()
+    served = years(2018, 2019, 2020)
+    good = applicant(appraisals=[{"year": y, "result": "优秀"} for y in (2018, 2019, 2020)])
+    fair = applicant(appraisals=[{"year": y, "result": "合格"} for y in (2018, 2019, 2020)])
+    flags = eligibility_flags
+    assert "service_not_excellent" not in flags(
+        c, "intermediate", "direct_recognition", good, served
+    )
+    assert "service_not_excellent" in flags(c, "intermediate", "direct_recognition", fair, served)
+    assert "service_not_excellent" not in flags(c, "intermediate", "directed", fair, served)
 
 
 def test_initial_determination_is_unit_committee_fee_publicity_003():
