@@ -497,7 +497,7 @@ async def test_a_route_not_opened_or_a_claim_short_of_its_route_is_refused_12(
     consecutive years of service (004 附件2 三(二)), is 422 naming the field; an entrusted
     declaration submitted without its 委托评审函 (002 五(四)) is 409 and the refusal is audited.
     Three years are accepted, shown in the view and, without three 优秀 appraisals, flagged."""
-    routes = {"directed": {}, "entrusted": {}, "direct_recognition": {}}
+    routes: dict[str, Any] = {"directed": {}, "entrusted": {}, "direct_recognition": {}}
     c = await api.campaign(routes=routes, confirming_org="prefecture-transport")
     body = {**f.declaration_body(c), "route": "aid_xinjiang"}
     assert ["body", "route"] in locs(await api.post("/declarations", f.APPLICANT, body, 422))
