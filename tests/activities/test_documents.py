@@ -16,7 +16,7 @@ from activities.review_form import ReviewFormActivities
 from domain.calendar import BEIJING
 from store.certificates import certificate_status
 from store.db import Store
-from tests.store.builders import CAMPAIGN_ID, declaration_id
+from testing.builders import CAMPAIGN_ID, declaration_id
 
 AT = datetime(2024, 10, 11, 9, tzinfo=BEIJING)
 

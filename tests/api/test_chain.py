@@ -10,8 +10,8 @@ import json
 
 from settings import Settings
 from store.export import EXPORT_COLUMNS
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api
+from testing import factories as f
+from testing.api import AUDITOR, Api
 
 
 async def certify(api: Api, **campaign: object) -> tuple[str, str, dict]:

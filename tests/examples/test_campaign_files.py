@@ -50,9 +50,9 @@ from domain.models import (
 )
 from domain.states import StateName as S
 from gateway import DecisionRefused
-from tests import factories as f
+from testing import factories as f
+from testing.declarations import after, create, now, skip_to, wait_state
 from tests.chain.driver import Driver
-from tests.workflows.helpers import after, create, now, skip_to, wait_state
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "examples" / "campaigns"
 FILES = {

@@ -18,7 +18,7 @@ from domain.registry_bindings import (
     file_declaration,
     unit_kind,
 )
-from tests import factories as f
+from testing import factories as f
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOTICES = sorted(p.name for p in (EXAMPLES / "campaigns").glob("*.yaml"))
