@@ -17,7 +17,7 @@ import yaml
 from domain.campaign_files import load_campaign_file
 from domain.eligibility import continuing_education_years
 from domain.identity import check_digit
-from domain.models import Actor, Campaign, Level, Organisation
+from domain.models import CAMPAIGN_INSTANTS, Actor, Campaign, Level, Organisation
 from domain.organisation_files import load_registry_file
 from domain.organisations import derive_chain
 
@@ -68,13 +68,7 @@ DEMO_NAME_SUFFIX = "（演示）"
 DEMO_UNIT = "aks-akesu-highway-station"
 
 #: The campaign instants the demo moves, all by the same shift.
-INSTANTS = (
-    "declaration_opens_at",
-    "declaration_closes_at",
-    "review_closes_at",
-    "fee_deadline",
-    "materials_deadline",
-)
+INSTANTS = CAMPAIGN_INSTANTS
 
 # --------------------------------------------------------------------------- the people
 
