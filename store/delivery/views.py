@@ -12,6 +12,22 @@ from sqlmodel import Session
 
 from store.delivery.tables import DELIVERY, NOTIFICATION, REGISTRY, SENDABLE, UNSENT
 
+_D = DELIVERY.c
+#: The columns that say how a delivery fared (:func:`_fate`).
+_FATE = (_D.channel, _D.address, _D.status, _D.attempts, _D.last_error, _D.next_attempt_at)
+
+
+def _fate(r: Any) -> dict[str, Any]:
+    """How one delivery fared, as people see it (the next attempt only while it is retried)."""
+    return {
+        "channel": r.channel,
+        "address": r.address,
+        "status": r.status,
+        "attempts": r.attempts,
+        "error": r.last_error,
+        "next_attempt_at": r.next_attempt_at if r.status == "retrying" else None,
+    }
+
 
 def _deliveries_of(session: Session, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     d = DELIVERY.c
@@ -19,31 +35,12 @@ def _deliveries_of(session: Session, keys: Sequence[str]) -> dict[str, list[dict
     if not keys:
         return out
     rows = session.execute(
-        sa.select(
-            d.notification_key,
-            d.channel,
-            d.address,
-            d.status,
-            d.attempts,
-            d.last_error,
-            d.next_attempt_at,
-            d.sent_at,
-        )
+        sa.select(d.notification_key, *_FATE, d.sent_at)
         .where(d.notification_key.in_(list(keys)))
         .order_by(d.channel)
     ).all()
     for r in rows:
-        out.setdefault(r.notification_key, []).append(
-            {
-                "channel": r.channel,
-                "address": r.address,
-                "status": r.status,
-                "attempts": r.attempts,
-                "error": r.last_error,
-                "next_attempt_at": r.next_attempt_at if r.status == "retrying" else None,
-                "sent_at": r.sent_at,
-            }
-        )
+        out.setdefault(r.notification_key, []).append({**_fate(r), "sent_at": r.sent_at})
     return out
 
 
@@ -112,12 +109,7 @@ def campaign_deliveries(
             d.id,
             d.notification_key,
             d.declaration_id,
-            d.channel,
-            d.address,
-            d.status,
-            d.attempts,
-            d.last_error,
-            d.next_attempt_at,
+            *_FATE,
             n.kind,
             n.recipient_role,
             n.recipient_org,
@@ -138,12 +130,7 @@ def campaign_deliveries(
                 "declaration_id": p.declaration_id,
                 "kind": p.kind,
                 "recipient": {"role": p.recipient_role, "org": p.recipient_org},
-                "channel": p.channel,
-                "address": p.address,
-                "status": p.status,
-                "attempts": p.attempts,
-                "error": p.last_error,
-                "next_attempt_at": p.next_attempt_at if p.status == "retrying" else None,
+                **_fate(p),
                 "due_at": p.send_after,
             }
             for p in problems
