@@ -6,7 +6,7 @@ Temporal dev server, ``--workers`` production worker processes (``python worker.
 (uvicorn), the skeleton worker, and a fresh store (SQLite file, or a new PostgreSQL database with
 ``--database-url``). This process only drives and measures.
 
-**The chain** is notice 001's shape (``tests/factories.py``): draft → submit → unit review →
+**The chain** is notice 001's shape (``testing/factories.py``): draft → submit → unit review →
 unit publicity → recommendation → two authority levels → committee formal review (review form
 issued) → fee (confirmed in the ledger) → paper materials → defense → committee vote → result
 publicity → certified: one start and 11 decisions per declaration, every one an update, plus two
@@ -108,7 +108,7 @@ from domain.models import (
     VoteCommand,
 )
 from gateway import send, view, workflow_id
-from tests import factories as f
+from testing import factories as f
 from workflows import search
 from workflows.client import start_declaration
 

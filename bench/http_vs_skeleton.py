@@ -104,7 +104,7 @@ from domain.models import (
     SubmitCommand,
 )
 from gateway import send, workflow_id
-from tests import factories as f
+from testing import factories as f
 from workflows import search
 from workflows.client import start_declaration
 

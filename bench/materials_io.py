@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 from bench.stack import Stack, StackOptions, proc_status  # noqa: E402
-from tests.materials.samples import pdf  # noqa: E402
+from testing.samples import pdf  # noqa: E402
 from tools.demo.data import (  # noqa: E402
     ADMIN,
     PLANS,

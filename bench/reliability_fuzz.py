@@ -1,6 +1,6 @@
 """Long fuzzing run of the HTTP API with schemathesis (docs/reliability.md, "Fuzzing").
 
-The same engine as tests/reliability/test_fuzz.py (tests/reliability/fuzzing.py) with many more
+The same engine as tests/reliability/test_fuzz.py (testing/reliability/fuzzing.py) with many more
 examples: the app in this process around a time-skipping Temporal test server and a worker, a
 fresh store (a SQLite file, or a new PostgreSQL database with ``--database-url``, where NUL bytes
 and 64-bit limits bite differently), a seeded campaign and declarations, every operation valid
@@ -37,10 +37,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from settings import Settings
 from store.db import normalize_url
-from tests.api.helpers import Api
-from tests.reliability.fuzzing import fuzz, sender
-from tests.reliability.harness import BIN
-from tests.reliability.test_fuzz import seed
+from testing.api import Api
+from testing.reliability.fuzzing import fuzz, seed, sender
+from testing.reliability.processes import BIN
 from worker import build_worker
 
 

@@ -1,6 +1,6 @@
 """Full-size reliability runs (docs/reliability.md): kill the worker, or restart the Temporal dev
 server, in the middle of a drive of M declarations, and count what completed, what was lost and
-what was duplicated. The engine is tests/reliability/harness.py, the same as the CI-sized tests
+what was duplicated. The engine is testing/reliability/, the same as the CI-sized tests
 (tests/reliability/test_worker_kill.py, test_server_restart.py).
 
     python bench/reliability_worker_kill.py                      # M=500, worker SIGKILLed at 40 %
@@ -32,12 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from store.db import normalize_url
-from tests.reliability.harness import (
-    RunOptions,
-    kill_worker,
-    restart_server,
-    run_drive,
-)
+from testing.reliability.drive import RunOptions, kill_worker, restart_server, run_drive
 
 
 def _admin(url: str) -> Engine:

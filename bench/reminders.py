@@ -51,8 +51,8 @@ from gateway.outbox import wake_outbox
 from store.db import Store
 from store.delivery import Claimed
 from store.outbox import enqueue
-from tests import factories as f
-from tests.store.builders import view
+from testing import factories as f
+from testing.builders import view
 
 CAMPAIGN = "aks-reminders-bench"
 SENDER = "职称评审系统 Review Chain <noreply@reviewchain.localhost>"

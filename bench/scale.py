@@ -61,7 +61,7 @@ from bench.stack import (
 )
 from domain.models import Actor, Campaign, DeclarationStart, SubmitCommand
 from gateway import send
-from tests import factories as f
+from testing import factories as f
 from workflows.client import start_declaration
 
 P99_GOAL = 2.0

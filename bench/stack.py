@@ -58,7 +58,7 @@ from domain.identity import check_digit  # noqa: E402
 from domain.models import Actor, Campaign  # noqa: E402
 from settings import Settings  # noqa: E402
 from store.db import normalize_url  # noqa: E402
-from tests import factories as f  # noqa: E402
+from testing import factories as f  # noqa: E402
 
 T = TypeVar("T")
 
@@ -534,7 +534,7 @@ def unique_id_number() -> str:
 
 
 async def create_campaign(stack: Stack, http: httpx.AsyncClient, campaign: Campaign) -> None:
-    """The test registry (``tests.factories.REGISTRY``), then ``campaign`` as ``POST /campaigns``
+    """The test registry (``testing.factories.REGISTRY``), then ``campaign`` as ``POST /campaigns``
     takes it (its committee, top authority and finance office registered, docs/rules.md §11)."""
     admin = stack.headers(f.ADMIN)
     registry = [o.model_dump(mode="json") for o in f.REGISTRY]

@@ -41,8 +41,8 @@ import activities.screening as screening_activities
 from bench.stack import BIN, Database
 from domain.models import DecisionCommand, SubmitCommand
 from settings import Settings
-from tests import factories as f
-from tests.workflows.helpers import create, now
+from testing import factories as f
+from testing.declarations import create, now
 from worker import build_worker
 
 _current: list[str | None] = [None]

@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from store.audit import (
+    CANONICAL_FIELDS,
     GENESIS_HASH,
     AuditHead,
     canonical_bytes,
@@ -184,27 +185,11 @@ def populate(store: Store, declarations: int, length: int) -> None:
 
 # --------------------------------------------------------------------------- the two timings
 
+#: The canonical fields in their documented order, then the stored hash: ``row[14]`` is
+#: ``prev_hash``, ``row[15]`` the hash.
 QUERY = (
-    "SELECT declaration_id, campaign_id, seq, at, actor_id, actor_role, actor_org, action,"
-    " stage_before, stage_after, outcome, opinion, reasons, detail, prev_hash, hash"
+    f"SELECT {', '.join(CANONICAL_FIELDS)}, hash"
     " FROM audit_event WHERE campaign_id = {p} ORDER BY declaration_id, seq"
-)
-KEYS = (
-    "declaration_id",
-    "campaign_id",
-    "seq",
-    "at",
-    "actor_id",
-    "actor_role",
-    "actor_org",
-    "action",
-    "stage_before",
-    "stage_after",
-    "outcome",
-    "opinion",
-    "reasons",
-    "detail",
-    "prev_hash",
 )
 
 
@@ -212,7 +197,7 @@ def bare_check(rows: Iterator[tuple[Any, ...]], instant: Callable[[Any], str]) -
     """The baseline's loop: canonical bytes by the documented rules, sha256, compare."""
     count, current, prev = 0, None, GENESIS_HASH
     for row in rows:
-        body = dict(zip(KEYS, row, strict=False))
+        body = dict(zip(CANONICAL_FIELDS, row, strict=False))
         body["at"] = instant(body["at"])
         body["reasons"] = json.loads(body["reasons"])
         body["detail"] = json.loads(body["detail"])

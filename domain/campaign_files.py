@@ -10,14 +10,14 @@ the last value. Every failure is a :class:`ValueError` naming the source and the
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
 
 from domain.campaign_checks import consistency_problems
+from domain.file_formats import decode_json, decode_yaml, read_file
 from domain.models import Campaign
 
 __all__ = ["SUFFIXES", "CampaignFormat", "load_campaign_file", "parse_campaign"]
@@ -27,53 +27,12 @@ CampaignFormat = Literal["json", "yaml"]
 #: File suffixes (lower case) and the format each one means.
 SUFFIXES: dict[str, CampaignFormat] = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-
-
-class _CampaignLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` without implicit timestamps, refusing duplicate keys."""
-
-    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-
-def _mapping_without_duplicates(loader: _CampaignLoader, node: Any) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    seen: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"found duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        seen[key] = loader.construct_object(value_node, deep=True)
-    return seen
-
-
-_CampaignLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
-)
-
-
-def _json_object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
 
 def _decode(text: str, fmt: CampaignFormat) -> Any:
     if fmt == "json":
-        return json.loads(text, object_pairs_hook=_json_object_without_duplicates)
+        return decode_json(text)
     if fmt == "yaml":
-        return yaml.load(text, Loader=_CampaignLoader)  # a SafeLoader subclass: safe
+        return decode_yaml(text)
     raise ValueError(f"unknown campaign format {fmt!r}: expected 'json' or 'yaml'")
 
 
@@ -111,13 +70,5 @@ def load_campaign_file(path: Path) -> Campaign:
     The only I/O is reading ``path`` (as UTF-8). Invalid content raises :class:`ValueError`
     naming the file.
     """
-    path = Path(path)
-    fmt = SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        known = ", ".join(SUFFIXES)
-        raise ValueError(f"{path}: unknown campaign file suffix {path.suffix!r}; expected {known}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text: {exc}") from exc
+    text, fmt = read_file(path, SUFFIXES, "campaign")
     return parse_campaign(text, fmt, source=str(path))

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
 
+from domain.file_formats import StrictLoader, decode_json, decode_yaml, read_file
 from domain.models import Organisation
 from domain.organisations import registry_problems
 
@@ -110,46 +110,6 @@ class ParsedRegistry:
     rows: int = 0
 
 
-class _RegistryLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` without implicit timestamps (dates stay text), refusing a key written
-    twice in one mapping."""
-
-    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-
-def _mapping_without_duplicates(loader: _RegistryLoader, node: Any) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    seen: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"found duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        seen[key] = loader.construct_object(value_node, deep=True)
-    return seen
-
-
-_RegistryLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
-)
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
 # --------------------------------------------------------------------------- reading rows
 
 
@@ -195,7 +155,7 @@ def _csv_object(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def _yaml_lines(text: str) -> list[int | None]:
     """The line of each item of the registry's list (1-based), from YAML's node tree."""
-    node = yaml.compose(text, Loader=_RegistryLoader)  # a SafeLoader subclass: safe
+    node = yaml.compose(text, Loader=StrictLoader)  # a SafeLoader subclass: safe
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if getattr(key, "value", None) == "organisations":
@@ -208,10 +168,10 @@ def _yaml_lines(text: str) -> list[int | None]:
 
 def _structured_rows(text: str, fmt: RegistryFormat) -> list[tuple[int | None, Any]]:
     if fmt == "json":
-        data = json.loads(text, object_pairs_hook=_json_object)
+        data = decode_json(text)
         lines: list[int | None] = []
     else:
-        data = yaml.load(text, Loader=_RegistryLoader)  # a SafeLoader subclass: safe
+        data = decode_yaml(text)
         lines = _yaml_lines(text)
     if isinstance(data, dict) and fmt == "yaml":
         if "organisations" not in data:
@@ -292,13 +252,5 @@ def registry_row_problems(
 
 def load_registry_file(path: Path) -> ParsedRegistry:
     """Read one registry file: ``.csv``, ``.json``, ``.yaml`` / ``.yml`` (any case), UTF-8."""
-    path = Path(path)
-    fmt = SUFFIXES.get(path.suffix.lower())
-    if fmt is None:
-        known = ", ".join(SUFFIXES)
-        raise ValueError(f"{path}: unknown registry file suffix {path.suffix!r}; expected {known}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text: {exc}") from exc
+    text, fmt = read_file(path, SUFFIXES, "registry")
     return parse_registry(text, fmt, source=str(path))

@@ -105,7 +105,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "store.audit.heads",
     "store.materials.tables",
     "store.organisations",
-    "store.delivery",
+    "store.delivery.tables",
 )
 
 

@@ -25,13 +25,13 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from domain.models import Actor, AuditEventIn, Campaign, Organisation, Region
+from domain.models import Actor, Campaign, Organisation, Region
 from domain.organisations import RegistryProblem, registry_problems
 from domain.registry_bindings import kind_change_problems
-from store.audit import append_events
+from store.audit import append_next
 from store.campaigns import CampaignRow
 from store.db import advisory_xact_lock
-from store.tables import AuditEvent, UTCDateTime
+from store.tables import UTCDateTime
 
 __all__ = [
     "REGISTRY_CHAIN",
@@ -233,12 +233,7 @@ def plan_registry_change(session: Session, incoming: Sequence[Organisation]) -> 
     return change
 
 
-def _audit_event(
-    session: Session, change: RegistryChange, actor: Actor, action: str, at: datetime
-) -> AuditEventIn:
-    last = session.exec(
-        select(func.max(AuditEvent.seq)).where(AuditEvent.declaration_id == REGISTRY_CHAIN)
-    ).one()
+def _audit_detail(change: RegistryChange) -> dict[str, Any]:
     summary = change.summary()
     detail: dict[str, Any] = {
         "created": summary["created"][:AUDITED_IDS],
@@ -248,17 +243,7 @@ def _audit_event(
     if len(change.replaced) == 1 and not change.created:
         values = change.replaced[0].values()
         detail["before"], detail["after"] = values["before"], values["after"]
-    return AuditEventIn(
-        declaration_id=REGISTRY_CHAIN,
-        campaign_id="",
-        seq=int(last or 0) + 1,
-        at=at,
-        actor_id=actor.id,
-        actor_role=actor.role,
-        actor_org=actor.org,
-        action=action,
-        detail=detail,
-    )
+    return detail
 
 
 def apply_registry_change(
@@ -287,7 +272,17 @@ def apply_registry_change(
         session.add(row)
     if change.created or change.replaced:
         session.flush()
-        append_events(session, [_audit_event(session, change, actor, action, at)])
+        append_next(
+            session,
+            chain=REGISTRY_CHAIN,
+            campaign_id="",
+            actor=actor,
+            action=action,
+            stage=None,
+            at=at,
+            outcome="accepted",
+            detail=_audit_detail(change),
+        )
     return change
 
 

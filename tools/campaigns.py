@@ -36,8 +36,9 @@ from settings import get_settings
 from store.campaigns import add_campaign
 from store.db import Store
 from store.organisations import registry
+from tools.api_client import call, check_target
 
-__all__ = ["campaigns_app", "http_client"]
+__all__ = ["campaigns_app"]
 
 campaigns_app = typer.Typer(
     help="Campaign files (one notice each, JSON or YAML): check them, import them.",
@@ -50,14 +51,6 @@ CampaignFile = Annotated[
         exists=True, dir_okay=False, readable=True, help="A campaign file (.json, .yaml, .yml)."
     ),
 ]
-
-#: Seconds an API call may take.
-TIMEOUT = 30.0
-
-
-def http_client(base_url: str) -> httpx.Client:
-    """The HTTP client ``import --api`` uses (tests replace it with one bound to the app)."""
-    return httpx.Client(base_url=base_url, timeout=TIMEOUT)
 
 
 def _load(file: Path) -> Campaign:
@@ -83,18 +76,7 @@ def _detail(response: httpx.Response) -> str:
 
 
 def _through_api(campaign: Campaign, api: str, token: str) -> None:
-    client = http_client(api)
-    try:
-        response = client.post(
-            "/campaigns",
-            json=campaign.model_dump(mode="json"),
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    except httpx.HTTPError as error:
-        typer.echo(f"error: cannot reach the API at {api}: {error}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        client.close()
+    response = call(api, "POST", "/campaigns", token=token, json=campaign.model_dump(mode="json"))
     if response.status_code == 201:
         for warning in response.json().get("warnings") or []:
             typer.echo(f"warning: {warning}", err=True)
@@ -168,10 +150,7 @@ def import_campaign(
 ) -> None:
     """Import one campaign file: through the API (--api URL --token T) or into the store
     (--database-url); an existing campaign id is refused."""
-    if api is not None and database_url is not None:
-        raise typer.BadParameter("give --api or --database-url, not both")
-    if api is not None and not token:
-        raise typer.BadParameter("--api needs --token (or REVIEWCHAIN_TOKEN): an admin token")
+    check_target(api, token, database_url)
     campaign = _load(file)
     if api is not None:
         _through_api(campaign, api, str(token))

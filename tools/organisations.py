@@ -45,7 +45,7 @@ from store.organisations import (
     list_organisations,
     plan_registry_change,
 )
-from tools.campaigns import http_client
+from tools.api_client import call, check_target
 
 __all__ = ["orgs_app"]
 
@@ -128,19 +128,15 @@ def _detail(response: httpx.Response) -> list[str]:
 
 def _through_api(file: Path, api: str, token: str, *, dry_run: bool) -> None:
     fmt = SUFFIXES[file.suffix.lower()]
-    client = http_client(api)
-    try:
-        response = client.post(
-            "/organisations/import",
-            content=file.read_bytes(),
-            params={"dry_run": "true"} if dry_run else None,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": MEDIA_TYPES[fmt]},
-        )
-    except httpx.HTTPError as error:
-        typer.echo(f"error: cannot reach the API at {api}: {error}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        client.close()
+    response = call(
+        api,
+        "POST",
+        "/organisations/import",
+        token=token,
+        content=file.read_bytes(),
+        params={"dry_run": "true"} if dry_run else None,
+        headers={"Content-Type": MEDIA_TYPES[fmt]},
+    )
     if response.status_code != 200:
         typer.echo(f"refused ({response.status_code}) by {api}:", err=True)
         _refuse(file, _detail(response))
@@ -201,10 +197,7 @@ def import_registry(
 ) -> None:
     """Import a registry file, all or nothing: through the API (--api URL --token T, an admin
     token) or into the store (--database-url)."""
-    if api is not None and database_url is not None:
-        raise typer.BadParameter("give --api or --database-url, not both")
-    if api is not None and not token:
-        raise typer.BadParameter("--api needs --token (or REVIEWCHAIN_TOKEN): an admin token")
+    check_target(api, token, database_url)
     parsed = _parsed(file)
     if api is not None:
         _through_api(file, api, str(token), dry_run=dry_run)
@@ -232,17 +225,8 @@ def list_registry(
     if api is not None:
         if not token:
             raise typer.BadParameter("--api needs --token (or REVIEWCHAIN_TOKEN)")
-        client = http_client(api)
         params = {k: v for k, v in (("kind", kind), ("parent_id", parent)) if v}
-        try:
-            response = client.get(
-                "/organisations", params=params, headers={"Authorization": f"Bearer {token}"}
-            )
-        except httpx.HTTPError as error:
-            typer.echo(f"error: cannot reach the API at {api}: {error}", err=True)
-            raise typer.Exit(1) from None
-        finally:
-            client.close()
+        response = call(api, "GET", "/organisations", token=token, params=params)
         if response.status_code != 200:
             typer.echo(
                 f"refused ({response.status_code}): {'; '.join(_detail(response))}", err=True

@@ -27,8 +27,9 @@ from api.schemas import OrganisationBody
 from api.services import Services
 from domain.models import ORG_KINDS, Actor, Organisation, OrgKind
 from domain.organisation_files import CSV_COLUMNS, RegistryFormat
+from domain.registry_bindings import KIND_LABELS
 
-__all__ = ["KIND_LABELS", "router", "tree"]
+__all__ = ["router", "tree"]
 
 router = console_router()
 
@@ -37,13 +38,6 @@ Importer = Annotated[Actor, Depends(ConsoleAllow.like(routes.Admin, action="impo
 #: The registry pages are the administrator's (every signed-in role reads it over the API).
 Viewer = Annotated[Actor, Depends(ConsoleAllow("admin", action="read_organisations"))]
 
-KIND_LABELS: dict[str, str] = {
-    "unit": "用人单位 unit",
-    "authority": "主管部门 authority",
-    "committee": "评审委员会 committee",
-    "finance_office": "财务 finance_office",
-    "sending_unit": "援疆派出单位 sending_unit",
-}
 FORMATS: dict[str, RegistryFormat] = {"csv": "csv", "json": "json", "yaml": "yaml"}
 #: The largest registry the import form takes (the API's body limit is 1 MiB).
 MAX_TEXT = 1_000_000
@@ -158,19 +152,7 @@ def _values(org: Organisation) -> dict[str, Any]:
 async def _save(
     request: Request, actor: Actor, services: Services, org_id: str, form: Form, *, new: bool
 ) -> Response:
-    kept = {
-        name: form.get(name)
-        for name in (
-            "id",
-            "kind",
-            "name",
-            "region_code",
-            "region_name",
-            "parent_id",
-            "members",
-            "email",
-        )
-    }
+    kept = {name: form.get(name) for name in CSV_COLUMNS}
     shown_id = None if new else org_id
     try:
         if new:

@@ -31,33 +31,32 @@ def notify_transition(chain: Chain, now: datetime) -> None:
         role, action = who
         due = view.due_at(chain)
         org = view.pending_org(chain)
-        recipient_id = s.filed_by.id if role == "applicant" else ""
+        recipient = {
+            "declaration_id": s.declaration_id,
+            "recipient_role": role,
+            "recipient_org": org,
+            "recipient_id": s.filed_by.id if role == "applicant" else "",
+        }
         due_text = f", due {as_of(due)}" if due else ""
         chain.notify(
             Notification(
                 key=f"{key}:act",
-                declaration_id=s.declaration_id,
-                recipient_role=role,
-                recipient_org=org,
-                recipient_id=recipient_id,
                 kind="action_required",
                 text=f"申报 {s.declaration_id} 待处理：{label(s.state)}，{action}{due_text}",
                 send_after=now,
+                **recipient,
             )
         )
         if due is not None and due - REMINDER_LEAD > now:
             chain.notify(
                 Notification(
                     key=f"{key}:reminder:{as_of(due)}",
-                    declaration_id=s.declaration_id,
-                    recipient_role=role,
-                    recipient_org=org,
-                    recipient_id=recipient_id,
                     kind="deadline_reminder",
                     text=f"提醒：申报 {s.declaration_id} 的{label(s.state)}将于 "
                     f"{as_of(due)} 截止 / deadline in 24 hours",
                     send_after=due - REMINDER_LEAD,
                     supersedes=group,
+                    **recipient,
                 )
             )
     if s.state in (S.returned, *TERMINAL):

@@ -17,6 +17,7 @@ from domain.models.base import (
     as_of,
 )
 from domain.models.campaign import (
+    CAMPAIGN_INSTANTS,
     INSTANT_MAX,
     INSTANT_MIN,
     AppraisalPolicy,
@@ -96,6 +97,7 @@ from domain.models.view import (
 )
 
 __all__ = [
+    "CAMPAIGN_INSTANTS",
     "INSTANT_MAX",
     "INSTANT_MIN",
     "ORG_KINDS",

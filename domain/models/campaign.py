@@ -161,6 +161,14 @@ INSTANT_MIN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 INSTANT_MAX = datetime(2101, 1, 1, tzinfo=UTC)
+#: Every instant a campaign names (a campaign moved in time moves these, all by the same shift).
+CAMPAIGN_INSTANTS: tuple[str, ...] = (
+    "declaration_opens_at",
+    "declaration_closes_at",
+    "review_closes_at",
+    "fee_deadline",
+    "materials_deadline",
+)
 
 
 class Campaign(Model):
@@ -245,13 +253,7 @@ class Campaign(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Campaign:
-        for name in (
-            "declaration_opens_at",
-            "declaration_closes_at",
-            "review_closes_at",
-            "fee_deadline",
-            "materials_deadline",
-        ):
+        for name in CAMPAIGN_INSTANTS:
             value = getattr(self, name)
             if value is not None and not INSTANT_MIN <= value <= INSTANT_MAX:
                 # Far instants overflowed converting to UTC and answered 500 (reliability).

@@ -17,7 +17,7 @@ from store.errors import AuditGap
 from store.outbox import pending
 from store.readmodel import get_view
 from store.tables import NotificationRow
-from tests.store.builders import MONDAY, declaration_id, notification, trail, view
+from testing.builders import MONDAY, declaration_id, notification, trail, view
 
 
 async def record(store: Store, batch: RecordBatch) -> RecordResult:

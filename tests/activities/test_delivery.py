@@ -25,7 +25,7 @@ from settings import Settings
 from store import delivery
 from store.db import Store
 from store.outbox import enqueue
-from tests.store.builders import MONDAY, declaration_id
+from testing.builders import MONDAY, declaration_id
 from tools.mailsink import MailSink, serve
 
 SENDER = "职称评审系统 <noreply@pingshen.example.cn>"

@@ -19,8 +19,8 @@ from domain.models import Organisation, Region
 from store.certificates import CertificateScope, certificate_status
 from store.db import Store
 from store.organisations import apply_registry_change
-from tests import factories as f
-from tests.store.builders import CAMPAIGN_ID, declaration_id
+from testing import factories as f
+from testing.builders import CAMPAIGN_ID, declaration_id
 
 AT = datetime(2024, 10, 11, 9, tzinfo=BEIJING)
 

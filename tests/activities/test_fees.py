@@ -15,7 +15,7 @@ from domain.calendar import BEIJING
 from domain.models import FeeBatch, FeeConfirmation, FeeReceipt
 from store.db import Store
 from store.tables import Payment
-from tests.store.builders import declaration_id
+from testing.builders import declaration_id
 
 AT = datetime(2024, 9, 12, 10, tzinfo=BEIJING)
 

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from activities.notices import Composer
 from domain.models import DeclarationView
 from store.delivery import Claimed
-from tests.store.builders import MONDAY, view
+from testing.builders import MONDAY, view
 
 SENDER = "职称评审系统 <noreply@pingshen.example.cn>"
 

@@ -7,7 +7,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.notify import NotifyActivities, NotifyRequest
 from store.db import Store
 from store.outbox import enqueue, pending
-from tests.store.builders import declaration_id, notification
+from testing.builders import declaration_id, notification
 
 
 async def test_notify_enqueues_new_keys_once_and_cancels_old_reminders(store: Store) -> None:

@@ -23,8 +23,8 @@ from domain.models import Campaign, ComputedDeadline
 from store.audit import append_events
 from store.calendar import put_calendar_year
 from store.db import Store
-from tests import factories
-from tests.store.builders import declaration_id, event
+from testing import factories
+from testing.builders import declaration_id, event
 
 PublicityKind = Literal["unit_publicity", "result_publicity"]
 CAMPAIGN: Campaign = factories.campaign(datetime(2024, 8, 1, tzinfo=BEIJING))

@@ -18,8 +18,8 @@ from domain.calendar import BEIJING
 from domain.models import Campaign, DeclarationInput, ScreeningResult
 from store.db import Store
 from store.tables import BlacklistEntry, DeclarationRegistry
-from tests import factories
-from tests.store.builders import declaration_id, event, view
+from testing import factories
+from testing.builders import declaration_id, event, view
 
 AT = datetime(2024, 8, 1, 10, tzinfo=BEIJING)
 ID_NUMBER = "652901198001011234"

@@ -14,8 +14,8 @@ from domain.calendar import BEIJING
 from domain.models import Campaign, ScreeningResult
 from store.db import Store
 from store.materials.records import NewMaterial, missing_materials, record_upload
-from tests import factories
-from tests.store.builders import declaration_id
+from testing import factories
+from testing.builders import declaration_id
 
 AT = datetime(2024, 8, 1, 10, tzinfo=BEIJING)
 ID_NUMBER = "652901198001015678"

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from settings import Settings
-from tests.api.helpers import Api, register
+from testing.api import Api, register
 
 
 @pytest.fixture

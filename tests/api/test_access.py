@@ -22,8 +22,8 @@ from api.app import api_routes, check_access_declared
 from api.auth import mint_token
 from domain.models import Actor, Campaign
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import Api, audit_rows
+from testing import factories as f
+from testing.api import Api, audit_rows
 
 ROLES = ("applicant", "unit_reviewer", "authority_reviewer", "committee", "finance", "auditor",
          "admin")  # fmt: skip

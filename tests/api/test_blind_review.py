@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api
+from testing import factories as f
+from testing.api import AUDITOR, Api
 
 MASK = "***"
 

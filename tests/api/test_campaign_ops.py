@@ -30,8 +30,8 @@ from domain.models import Actor, Campaign
 from settings import Settings, get_settings
 from store.campaigns import add_campaign, get_campaign
 from store.db import Store
-from tests import factories as f
-from tests.api.helpers import (
+from testing import factories as f
+from testing.api import (
     AUDITOR,
     DEEP_REVIEWER,
     DEEP_UNIT,
@@ -40,8 +40,8 @@ from tests.api.helpers import (
     deep_registry,
     refused_by,
 )
+from testing.declarations import skip_to
 from tests.api.test_inbox import pick_deadline
-from tests.workflows.helpers import skip_to
 from tools.campaigns import campaigns_app
 from tools.organisations import orgs_app
 

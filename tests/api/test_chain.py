@@ -10,8 +10,8 @@ import json
 
 from settings import Settings
 from store.export import EXPORT_COLUMNS
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api
+from testing import factories as f
+from testing.api import AUDITOR, Api
 
 
 async def certify(api: Api, **campaign: object) -> tuple[str, str, dict]:
@@ -104,7 +104,15 @@ async def test_certificate_check_is_public_valid_then_revoked_after_misconduct(
     number = view["result"]["certificate_no"]
     public = await api.get(f"/certificates/{number}", None)
     assert public["status"] == "valid"
-    assert set(public) == {"certificate_no", "status", "level", "series", "issued_on"}
+    assert set(public) == {
+        "certificate_no",
+        "status",
+        "level",
+        "series",
+        "specialty",
+        "scope",
+        "issued_on",
+    }
     assert (public["level"], public["series"]) == ("deputy_senior", "engineering")
     assert "张三" not in json.dumps(public, ensure_ascii=False)
 

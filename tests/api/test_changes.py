@@ -12,8 +12,8 @@ from api.refusals import ACCESS_CHAIN
 from domain.calendar import BEIJING, packaged_year
 from domain.models import Actor
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import Api, audit_rows
+from testing import factories as f
+from testing.api import Api, audit_rows
 
 
 def instant(text: str) -> datetime:

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from domain.models import Actor, Appraisal
 from settings import Settings
 from store.db import Store
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows, refused_by
+from testing import factories as f
+from testing.api import AUDITOR, Api, audit_rows, refused_by
 
 
 def ledger(settings: Settings, receipt_no: str) -> list[tuple[str, int]]:

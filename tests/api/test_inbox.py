@@ -9,8 +9,8 @@ from typing import Any
 from domain.calendar import WorkCalendar
 from domain.models import Actor
 from domain.periods import at_risk_from
-from tests import factories as f
-from tests.api.helpers import DEEP_REVIEWER, DEEP_UNIT, Api, deep_registry
+from testing import factories as f
+from testing.api import DEEP_REVIEWER, DEEP_UNIT, Api, deep_registry
 
 #: Working days the chain still needs from unit_review: 5 publicity + 1 recommendation + levels.
 NEEDS_ONE_AUTHORITY = 7

@@ -21,8 +21,8 @@ from api.metrics import Metrics
 from api.observability import RequestObservation
 from settings import Settings
 from store.db import Store
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing.api import Api
 
 
 async def test_healthz_and_readyz_answer_when_temporal_and_the_database_do(api: Api) -> None:

@@ -15,8 +15,8 @@ from api.routes.decisions import BINDINGS, gate
 from domain.commands import COMMANDS
 from domain.models import Actor, Campaign
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows, refused_by
+from testing import factories as f
+from testing.api import AUDITOR, Api, audit_rows, refused_by
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "organisations"
 UNIT_BODY = {

@@ -15,8 +15,8 @@ import pytest
 
 from domain.models import Actor, Campaign
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing.api import Api
 from tests.workflows.test_outbox_delivery import eventually
 from tools.mailsink import MailSink, serve
 

@@ -19,7 +19,7 @@ from domain.models import (
 )
 from domain.periods import at_risk_from, correction_deadline, publicity_end
 from domain.states import StateName
-from tests import factories as f
+from testing import factories as f
 
 
 class Driver:

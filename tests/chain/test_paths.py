@@ -29,7 +29,7 @@ from domain.models import (
     WithdrawCommand,
 )
 from domain.states import StateName as S
-from tests import factories as f
+from testing import factories as f
 from tests.chain.driver import Driver
 
 BJ = ZoneInfo("Asia/Shanghai")

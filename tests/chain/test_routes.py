@@ -20,7 +20,7 @@ from domain.models import (
 )
 from domain.routes import excellent_service_run, service_years_problem
 from domain.states import StateName as S
-from tests import factories as f
+from testing import factories as f
 from tests.chain.driver import Driver
 from tests.chain.test_paths import NOW, decide, submit, through_unit, vote
 from tests.domain.notices import applicant, campaign_004

@@ -28,7 +28,7 @@ from domain.models import (
     VoteCommand,
 )
 from domain.states import StateName as S
-from tests import factories as f
+from testing import factories as f
 from tests.chain.driver import Driver
 from tests.chain.test_paths import NOW, decide, submit, through_unit, to_committee, vote
 

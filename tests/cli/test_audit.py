@@ -21,7 +21,7 @@ from store.dossier_verify import main as verify_dossier_file
 from store.export import EXPORT_COLUMNS
 from store.readmodel import upsert_view
 from store.tables import AuditEvent
-from tests.store.builders import CAMPAIGN_ID, declaration_id, trail, view
+from testing.builders import CAMPAIGN_ID, declaration_id, trail, view
 
 runner = CliRunner()
 

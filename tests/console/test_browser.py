@@ -25,8 +25,8 @@ from fastapi import FastAPI
 from api.auth import mint_token
 from domain.models import Actor
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing.api import Api
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"

@@ -16,7 +16,7 @@ from domain.models import (
     MaterialsView,
     PendingAction,
 )
-from tests import factories as f
+from testing import factories as f
 
 
 def view(state: str, pending: tuple[str, str, str] | None = None, **fields: Any) -> dict:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 
 from domain.models import Actor
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing.api import Api
 from tests.console.helpers import Console
 
 PAGE = "/console/organisations"

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from api.auth import mint_token
 from domain.models import Actor
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import DEEP_REVIEWER, DEEP_UNIT, Api, audit_rows, deep_registry
+from testing import factories as f
+from testing.api import DEEP_REVIEWER, DEEP_UNIT, Api, audit_rows, deep_registry
 from tests.api.test_inbox import pick_deadline
 from tests.console.helpers import Console
 

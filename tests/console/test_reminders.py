@@ -14,8 +14,8 @@ import pytest
 
 from domain.models import Actor
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing.api import Api
 from tests.api.test_reminders import EMAIL, file_with_email, wait
 from tests.console.helpers import Console
 from tests.workflows.test_outbox_delivery import eventually

@@ -2,7 +2,8 @@
 development extras too, one ``.venv`` for both, with a stamp that records what is installed.
 
 And the other half of that promise: nothing the service runs imports a package that only the
-development extras bring (pytest, the linters, schemathesis, Playwright …).
+development extras bring (pytest, the linters, schemathesis, Playwright …), nor the test code
+(``testing``, ``tests``, ``bench``), which is never installed.
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ def _dev_only_modules() -> set[str]:
 
 def test_nothing_the_service_runs_imports_a_development_package(tmp_path: Path) -> None:
     """Every module of the service's packages, the worker, the CLI and the API (built, with its
-    docs pages) imports and runs with the development extras' packages unreachable: ``run``'s
-    .venv (without them) is enough."""
+    docs pages) imports and runs with the development extras' packages and the test code
+    unreachable: ``run``'s .venv (without them) is enough. (lint-imports keeps the packages from
+    importing test code; worker.py and cli.py are modules it cannot check, this run does.)"""
     blocked = sorted(_dev_only_modules())
     assert "_pytest" in blocked and "playwright" in blocked
     script = textwrap.dedent(
@@ -109,11 +111,14 @@ def test_nothing_the_service_runs_imports_a_development_package(tmp_path: Path) 
         import importlib, importlib.abc, pkgutil, sys
 
         BLOCKED = set({blocked!r})
+        TEST_CODE = {{"testing", "tests", "bench"}}
 
         class Refuse(importlib.abc.MetaPathFinder):
             def find_spec(self, name, path=None, target=None):
                 if name.split(".")[0] in BLOCKED:
                     raise ModuleNotFoundError(f"{{name}} is a development package", name=name)
+                if name.split(".")[0] in TEST_CODE:
+                    raise ModuleNotFoundError(f"{{name}} is test code", name=name)
                 return None
 
         sys.meta_path.insert(0, Refuse())
@@ -139,4 +144,4 @@ def test_nothing_the_service_runs_imports_a_development_package(tmp_path: Path) 
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=240
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert not re.search(r"development package", done.stderr)
+    assert not re.search(r"development package|is test code", done.stderr)

@@ -12,8 +12,8 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from settings import Settings
-from tests import factories as f
-from tests.workflows.helpers import Declaration, now, wait_for
+from testing import factories as f
+from testing.declarations import Declaration, now, wait_for
 from workflows.client import start_declaration
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ from domain.registry_bindings import (
     kind_change_problems,
     named_orgs,
 )
-from tests import factories as f
+from testing import factories as f
 
 NOW = datetime(2024, 7, 22, 10, tzinfo=f.BJ)
 REGISTRY = {o.id: o for o in f.REGISTRY}

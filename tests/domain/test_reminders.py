@@ -20,7 +20,7 @@ from domain.reminders import (
     retry_delay,
     unsent,
 )
-from tests.store.builders import MONDAY, event, notification, view
+from testing.builders import MONDAY, event, notification, view
 
 DAY = timedelta(days=1)
 

@@ -28,6 +28,7 @@ from domain.defense import defense_required, remote_sample_drawn
 from domain.eligibility import eligibility_flags
 from domain.fees import fee_due
 from domain.models import (
+    CAMPAIGN_INSTANTS,
     Actor,
     Applicant,
     Appraisal,
@@ -50,9 +51,9 @@ from domain.models import (
 )
 from domain.states import StateName as S
 from gateway import DecisionRefused
-from tests import factories as f
+from testing import factories as f
+from testing.declarations import after, create, now, skip_to, wait_state
 from tests.chain.driver import Driver
-from tests.workflows.helpers import after, create, now, skip_to, wait_state
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "examples" / "campaigns"
 FILES = {
@@ -74,14 +75,6 @@ IGNORED = {
     "defense": ("onsite_affiliations",),
     "blacklist": ("applicant_from_next_year",),
 }
-#: The campaign's instants; only these move when a test shifts a campaign to another clock.
-INSTANTS = (
-    "declaration_opens_at",
-    "declaration_closes_at",
-    "review_closes_at",
-    "fee_deadline",
-    "materials_deadline",
-)
 #: Registered committee size the service sends with a vote (docs/rules.md §11).
 MEMBERS = 25
 #: What finance records for notice 002, whose notice names no fee (the office's amount).
@@ -671,9 +664,10 @@ def shifted(c: Campaign, at: datetime) -> Campaign:
     window opened the day before ``at`` (times of day and every other value kept)."""
     opens = c.declaration_opens_at.astimezone(f.BJ).date()
     delta = timedelta(days=(at.astimezone(f.BJ).date() - opens).days - 1)
-    moved = {k: getattr(c, k) + delta for k in INSTANTS if getattr(c, k) is not None}
+    moved = {k: getattr(c, k) + delta for k in CAMPAIGN_INSTANTS if getattr(c, k) is not None}
     out = Campaign.model_validate({**c.model_dump(), **moved})
-    assert out.model_dump(exclude=set(INSTANTS)) == c.model_dump(exclude=set(INSTANTS))
+    instants = set(CAMPAIGN_INSTANTS)
+    assert out.model_dump(exclude=instants) == c.model_dump(exclude=instants)
     assert out.declaration_opens_at <= at < out.declaration_closes_at
     return out
 

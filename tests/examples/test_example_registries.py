@@ -10,7 +10,7 @@ import pytest
 
 from domain.campaign_checks import Problem
 from domain.campaign_files import load_campaign_file
-from domain.models import Campaign, Organisation, Route
+from domain.models import Campaign, Organisation, Route, ServiceYear
 from domain.organisation_files import load_registry_file
 from domain.registry_bindings import (
     Filing,
@@ -18,7 +18,7 @@ from domain.registry_bindings import (
     file_declaration,
     unit_kind,
 )
-from tests import factories as f
+from testing import factories as f
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOTICES = sorted(p.name for p in (EXAMPLES / "campaigns").glob("*.yaml"))
@@ -36,8 +36,16 @@ def filing(
     """A declaration of ``unit`` on ``route``, at the first level and series the campaign reviews,
     as the service files it: its chain derived, its region the unit's."""
     series, spec = next(iter(c.reviewed_series().items()))
-    decl = f.declaration(c, level=spec.levels[0], route=route, series=series,
-                         specialty=spec.specialties[0], unit_id=unit.id)  # fmt: skip
+    served = [ServiceYear(year=c.year - n, place="基层") for n in (3, 2, 1)]
+    decl = f.declaration(
+        c,
+        level=spec.levels[0],
+        route=route,
+        series=series,
+        specialty=spec.specialties[0],
+        unit_id=unit.id,
+        service_years=served if route == "direct_recognition" else [],  # 004 附件2 三(二)
+    )
     return file_declaration(c, decl, registry, chain_sent=False)
 
 

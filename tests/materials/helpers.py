@@ -12,8 +12,8 @@ from domain.models import Actor, Campaign
 from settings import Settings
 from store.db import Store
 from store.materials.objects import ObjectStore, open_objects
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing.api import Api
 
 #: A catalogue in the shape of notice 001 四(一) and 附件 (kinds, who uploads them, limits).
 CATALOGUE: dict[str, Any] = {

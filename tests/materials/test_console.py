@@ -10,10 +10,10 @@ import re
 from pypdf import PdfReader
 
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing import samples
+from testing.api import Api
 from tests.console.helpers import Console, Session
-from tests.materials import samples
 from tests.materials.helpers import campaign, material_rows, upload_required
 
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')

@@ -15,9 +15,9 @@ from store.dossier import build_dossier
 from store.dossier_verify import main, verify_bundle, verify_dossier
 from store.materials.dossier import write_bundle
 from store.materials.objects import open_objects
-from tests import factories as f
-from tests.api.helpers import Api
-from tests.materials import samples
+from testing import factories as f
+from testing import samples
+from testing.api import Api
 from tests.materials.helpers import campaign, upload
 
 

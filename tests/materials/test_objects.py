@@ -17,9 +17,9 @@ from store.db import Store
 from store.materials import records
 from store.materials.objects import open_objects
 from store.materials.records import referenced_hashes, sweep_orphans
-from tests import factories as f
-from tests.api.helpers import Api
-from tests.materials import samples
+from testing import factories as f
+from testing import samples
+from testing.api import Api
 from tests.materials.helpers import (
     campaign,
     listing,

@@ -10,9 +10,9 @@ from PIL import Image
 from pypdf import PdfReader
 
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, refused_by
-from tests.materials import samples
+from testing import factories as f
+from testing import samples
+from testing.api import AUDITOR, Api, refused_by
 from tests.materials.helpers import campaign, listing, upload
 
 PDF = samples.pdf("学历证书 degree (reading test)", pages=2)

@@ -10,9 +10,9 @@ from typing import Any
 from settings import Settings
 from store.campaigns import get_campaign, replace_campaign
 from store.db import Store
-from tests import factories as f
-from tests.api.helpers import Api, refused_by
-from tests.materials import samples
+from testing import factories as f
+from testing import samples
+from testing.api import Api, refused_by
 from tests.materials.helpers import (
     APPLICANT_REQUIRED,
     CATALOGUE,

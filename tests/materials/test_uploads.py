@@ -9,9 +9,9 @@ import hashlib
 import pytest
 
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, refused_by
-from tests.materials import samples
+from testing import factories as f
+from testing import samples
+from testing.api import AUDITOR, Api, refused_by
 from tests.materials.helpers import (
     campaign,
     listing,

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows
+from testing import factories as f
+from testing.api import AUDITOR, Api, audit_rows
 
 pytestmark = pytest.mark.usefixtures("worker")
 

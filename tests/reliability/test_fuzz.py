@@ -1,4 +1,4 @@
-"""The API under schemathesis (tests/reliability/fuzzing.py): every operation, valid and invalid
+"""The API under schemathesis (testing/reliability/fuzzing.py): every operation, valid and invalid
 inputs, every role's token or none, generated and seeded ids. Property: not a server error (no
 5xx, no unhandled exception). CI size: a bounded number of examples per operation and mode,
 deadline-free; bench/reliability_fuzz.py runs many more."""
@@ -11,28 +11,12 @@ import os
 import pytest
 from fastapi import FastAPI
 
-from tests import factories as f
-from tests.api.helpers import Api
-from tests.reliability.fuzzing import Seeds, fuzz, sender
+from testing.api import Api
+from testing.reliability.fuzzing import fuzz, seed, sender
 
 MAX_EXAMPLES = int(os.environ.get("REVIEWCHAIN_FUZZ_EXAMPLES", "12"))
 
 pytestmark = pytest.mark.timeout(900)
-
-
-async def seed(api: Api) -> Seeds:
-    """A campaign, a draft, a declaration at unit review and one in its unit publicity."""
-    c = await api.campaign()
-    ids = []
-    for state in ("draft", "unit_review", "unit_publicity"):
-        applicant = f.APPLICANT
-        d = await api.file(c, applicant)
-        if state != "draft":
-            await api.post(f"/declarations/{d}/submit", applicant)
-        if state == "unit_publicity":
-            await api.decide(d, f.UNIT, "unit_review")
-        ids.append(d)
-    return Seeds(campaign_id=c.id, declaration_ids=[*ids, "D-000000000000"])
 
 
 async def test_no_operation_answers_with_a_server_error(api: Api, app: FastAPI) -> None:

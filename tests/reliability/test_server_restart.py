@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.harness import TEMPORAL, RunOptions, restart_server, run_drive
+from testing.reliability.drive import RunOptions, restart_server, run_drive
+from testing.reliability.processes import TEMPORAL
 from tests.reliability.test_worker_kill import assert_nothing_lost
 
 M = int(os.environ.get("REVIEWCHAIN_RELIABILITY_RESTART_M", "24"))

@@ -24,7 +24,7 @@ from store.audit_tail import SUPERSEDED
 from store.db import Store
 from store.outbox import pending
 from store.readmodel import get_view
-from tests.store.builders import MONDAY, declaration_id, notification, trail, view
+from testing.builders import MONDAY, declaration_id, notification, trail, view
 
 
 async def record(store: Store, batch: RecordBatch) -> RecordResult:

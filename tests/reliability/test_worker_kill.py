@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.harness import TEMPORAL, Report, RunOptions, kill_worker, run_drive
+from testing.reliability.drive import Report, RunOptions, kill_worker, run_drive
+from testing.reliability.processes import TEMPORAL
 
 M = int(os.environ.get("REVIEWCHAIN_RELIABILITY_M", "60"))
 

@@ -46,8 +46,8 @@ from store.audit import canonical_instant, events_of, verify
 from store.audit_tail import SUPERSEDED
 from store.db import Store
 from store.readmodel import get_view
-from tests import factories as f
-from tests.reliability.harness import TEMPORAL
+from testing import factories as f
+from testing.reliability.processes import TEMPORAL
 from workflows import all_workflows
 from workflows.declaration import DeclarationWorkflow
 

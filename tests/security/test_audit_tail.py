@@ -44,8 +44,8 @@ from store.dossier_verify import document_bytes, verify_dossier
 from store.readmodel import upsert_view
 from store.signing import Signer, new_signing_key
 from store.tables import AuditEvent
+from testing.builders import CAMPAIGN_ID, MONDAY, declaration_id, event, trail, view
 from tests.security.conftest import client_of
-from tests.store.builders import CAMPAIGN_ID, MONDAY, declaration_id, event, trail, view
 from tests.store.test_audit_tamper import superuser
 
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]

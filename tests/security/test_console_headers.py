@@ -19,8 +19,8 @@ from api.auth import mint_token
 from api.console.render import HERE
 from api.headers import CONSOLE_CSP
 from settings import Settings
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows
+from testing import factories as f
+from testing.api import AUDITOR, Api, audit_rows
 from tests.console.helpers import Console
 from tests.security.conftest import client_of
 

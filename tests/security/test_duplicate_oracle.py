@@ -6,8 +6,8 @@ anyone else gets a 409 that says nothing about another person's file."""
 from __future__ import annotations
 
 from domain.models import Actor
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing.api import Api
 
 
 async def test_the_duplicate_409_names_the_declaration_only_to_its_own_account(api: Api) -> None:

@@ -32,10 +32,10 @@ from settings import Settings
 from store.audit import append_events
 from store.db import Store
 from store.export import export_csv, unguard
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows, register
+from testing import factories as f
+from testing.api import AUDITOR, Api, audit_rows, register
+from testing.builders import declaration_id, event, trail
 from tests.security.conftest import client_of
-from tests.store.builders import declaration_id, event, trail
 
 
 def bearer(actor: Actor) -> dict[str, str]:

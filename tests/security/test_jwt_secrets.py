@@ -30,7 +30,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from api.auth import mint_token
 from settings import DEV_JWT_SECRET, Settings, UnsafeSettings, check_startup
-from tests.api.helpers import AUDITOR
+from testing.api import AUDITOR
 from tests.console.helpers import Console
 from tests.security.conftest import STRONG_SECRET, client_of
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from domain.chain.publicity import MAX_OPEN_PER_PERSON, MAX_PER_PUBLICITY, MAX_TEXT
 from domain.models import Actor
-from tests import factories as f
-from tests.api.helpers import Api
+from testing import factories as f
+from testing.api import Api
 
 #: Four bytes each in UTF-8: the largest text a caller may send.
 EMOJI = "😀"

@@ -43,10 +43,10 @@ from settings import Settings
 from store.audit import append_events, check_chains
 from store.db import Store, normalize_url
 from store.roles import grant_service_role
-from tests import factories as f
-from tests.api.helpers import AUDITOR, Api, audit_rows, register
+from testing import factories as f
+from testing.api import AUDITOR, Api, audit_rows, register
+from testing.builders import trail
 from tests.fixtures_db import PostgresServer
-from tests.store.builders import trail
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from store.audit import (
 )
 from store.db import Store
 from store.errors import AuditConflict, AuditGap
-from tests.store.builders import MONDAY, declaration_id, trail
+from testing.builders import MONDAY, declaration_id, trail
 
 
 def test_canonical_form_is_sorted_compact_utf8_json_with_utc_microsecond_instants() -> None:

@@ -32,7 +32,7 @@ from store.audit import (
 from store.db import Store
 from store.readmodel import upsert_view
 from store.tables import AuditEvent
-from tests.store.builders import CAMPAIGN_ID, MONDAY, declaration_id, trail, view
+from testing.builders import CAMPAIGN_ID, MONDAY, declaration_id, trail, view
 
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 LENGTH = 5

@@ -15,7 +15,7 @@ from domain.calendar import BEIJING
 from store.audit import append_events, events_of, verify
 from store.certificates import issue_certificate
 from store.db import Store
-from tests.store.builders import CAMPAIGN_ID, declaration_id, trail
+from testing.builders import CAMPAIGN_ID, declaration_id, trail
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from store import delivery
 from store.db import Store
 from store.organisations import apply_registry_change
 from store.outbox import enqueue
-from tests.store.builders import MONDAY, declaration_id
+from testing.builders import MONDAY, declaration_id
 
 POLICY = delivery.RetryPolicy(max_attempts=3, base=timedelta(minutes=1), cap=timedelta(hours=1))
 LEASE = timedelta(minutes=15)

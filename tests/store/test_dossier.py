@@ -26,7 +26,7 @@ from store.db import Store
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.dossier_verify import CANONICAL_FORM, main, verify_dossier
 from store.readmodel import upsert_view
-from tests.store.builders import APPLICANT, MONDAY, SYSTEM, declaration_id, event, view
+from testing.builders import APPLICANT, MONDAY, SYSTEM, declaration_id, event, view
 
 VERIFIER = Path(dossier_verify.__file__)
 UNIT = ("unit-reviewer-7", "unit_reviewer", "U-001")

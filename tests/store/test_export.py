@@ -14,7 +14,7 @@ from store import export as export_module
 from store.audit import append_events, canonical_bytes, events_of
 from store.db import Store
 from store.export import EXPORT_COLUMNS, export_csv, export_jsonl, export_trail
-from tests.store.builders import CAMPAIGN_ID, declaration_id, event, trail
+from testing.builders import CAMPAIGN_ID, declaration_id, event, trail
 
 
 def test_the_columns_are_api_md_audit_store_columns_in_order() -> None:

@@ -35,8 +35,8 @@ from store.queries.declarations import (
     campaigns_of_finance,
     declaration_facts,
 )
-from tests import factories as f
-from tests.store.builders import declaration_id, trail, view
+from testing import factories as f
+from testing.builders import declaration_id, trail, view
 
 AT = datetime(2024, 7, 22, 2, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 from store.db import Store
 from store.outbox import cancel_groups, enqueue, pending
 from store.tables import NotificationRow
-from tests.store.builders import MONDAY, declaration_id, notification
+from testing.builders import MONDAY, declaration_id, notification
 
 
 def _statuses(store: Store, d: str) -> dict[str, str]:

@@ -13,8 +13,8 @@ from store.db import Store
 from store.readmodel import get_held, get_view, involving_org, upsert_view
 from store.registry import register
 from store.tables import DeclarationRead, DeclarationRegistry
-from tests import factories
-from tests.store.builders import APPLICANT, SYSTEM, declaration_id, event, view
+from testing import factories
+from testing.builders import APPLICANT, SYSTEM, declaration_id, event, view
 
 COUNTY = ("county-1", "authority_reviewer", "county-hr")
 PREFECTURE = ("prefecture-1", "authority_reviewer", "prefecture-transport")

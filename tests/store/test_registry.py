@@ -8,7 +8,7 @@ from datetime import UTC, timedelta
 from domain.blacklist import BarEntry
 from store.db import Store
 from store.registry import add_bar, bars_at
-from tests.store.builders import MONDAY, declaration_id
+from testing.builders import MONDAY, declaration_id
 
 PERSON = ("applicant", "110101199001011234")
 UNIT = ("unit", "U-hospital")

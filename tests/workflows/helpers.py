@@ -1,112 +1,13 @@
-"""Helpers for driving a declaration workflow in tests."""
+"""The stored declaration histories the replay tests read and the path tests record."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowHistory
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import WorkflowHistory
 
-from domain.models import (
-    Campaign,
-    DecisionCommand,
-    DeclarationInput,
-    DeclarationView,
-    SubmitCommand,
-)
-from gateway import send, view
-from tests import factories as f
-from workflows.client import start_declaration
-
-
-def after(at: datetime | None, **delta: float) -> datetime:
-    """``at`` moved by ``timedelta(**delta)``; ``at`` must be set (a deadline the view shows)."""
-    assert at is not None, "the view has no such deadline"
-    return at + timedelta(**delta)
-
-
-async def now(env: WorkflowEnvironment) -> datetime:
-    return (await env.get_current_time()).astimezone(f.BJ)
-
-
-async def skip_to(env: WorkflowEnvironment, when: datetime) -> None:
-    """Move the time-skipping server's clock to ``when`` (never backwards)."""
-    delta = (when - await env.get_current_time()).total_seconds()
-    if delta > 0:
-        await env.sleep(delta)
-
-
-async def wait_for(
-    client: Client, declaration_id: str, predicate: Any, within: float = 15.0
-) -> DeclarationView:
-    """Poll the query until ``predicate(view)`` holds (the timer's task may still be running)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        current = await view(client, declaration_id)
-        if predicate(current):
-            return current
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out; last state {current.state}")
-        await asyncio.sleep(0.05)
-
-
-async def wait_state(client: Client, declaration_id: str, state: str) -> DeclarationView:
-    return await wait_for(client, declaration_id, lambda v: v.state == state)
-
-
-class Declaration:
-    """One declaration under test: its id, handle and the commands a reviewer would send."""
-
-    def __init__(
-        self, client: Client, declaration_id: str, first_run_id: str | None = None
-    ) -> None:
-        self.client = client
-        self.id = declaration_id
-        self.first_run_id = first_run_id
-
-    @property
-    def handle(self) -> WorkflowHandle[Any, Any]:
-        return self.client.get_workflow_handle(
-            f"declaration-{self.id}", result_type=DeclarationView
-        )
-
-    async def view(self) -> DeclarationView:
-        return await view(self.client, self.id)
-
-    async def send(self, update: str, cmd: Any, **kw: Any) -> Any:
-        return await send(self.client, self.id, update, cmd, **kw)
-
-    async def submit(self) -> DeclarationView:
-        return await self.send("submit", SubmitCommand(actor=f.APPLICANT))
-
-    async def decide(self, actor: Any, stage: str, outcome: str, **kw: Any) -> DeclarationView:
-        if outcome != "approve":
-            kw.setdefault("reasons", ["missing_material"])
-        return await self.send(
-            "decide", DecisionCommand(actor=actor, stage=stage, outcome=outcome, **kw)
-        )
-
-
-async def create(
-    client: Client,
-    task_queue: str,
-    at: datetime,
-    campaign: Campaign | None = None,
-    decl: DeclarationInput | None = None,
-    **campaign_overrides: Any,
-) -> Declaration:
-    c = campaign or f.campaign(at, **campaign_overrides)
-    start = f.start(c, decl or f.declaration(c), at)
-    handle = await start_declaration(client, task_queue, start)
-    d = Declaration(client, start.declaration_id, handle.first_execution_run_id)
-    await wait_for(client, d.id, lambda v: v.version >= 1)
-    return d
-
+from testing.declarations import Declaration
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 #: Where declaration histories are recorded now. The ``audit-write-in-history`` patch changed the

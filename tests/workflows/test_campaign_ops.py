@@ -41,9 +41,10 @@ from domain.models import (
 from gateway import send
 from settings import Settings
 from store.db import Store
-from tests import factories as f
+from testing import factories as f
+from testing.declarations import create, now
 from tests.chain.driver import Driver
-from tests.workflows.helpers import HISTORIES, create, now, record_history
+from tests.workflows.helpers import HISTORIES, record_history
 from worker import build_worker
 from workflows.campaign_client import progress, start_deadline_change
 from workflows.campaign_ops import (

@@ -29,17 +29,9 @@ from gateway import DecisionRefused, DeclarationEnded
 from settings import Settings
 from store.db import Store
 from store.readmodel import get_view
-from tests import factories as f
-from tests.workflows.helpers import (
-    Declaration,
-    after,
-    create,
-    now,
-    record_history,
-    skip_to,
-    wait_for,
-    wait_state,
-)
+from testing import factories as f
+from testing.declarations import Declaration, after, create, now, skip_to, wait_for, wait_state
+from tests.workflows.helpers import record_history
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -34,18 +34,9 @@ from domain.models import (
     VoteCommand,
 )
 from gateway import DecisionRefused
-from tests import factories as f
-from tests.workflows.helpers import (
-    Declaration,
-    after,
-    create,
-    history_name,
-    now,
-    skip_to,
-    stored_histories,
-    wait_state,
-    write_history,
-)
+from testing import factories as f
+from testing.declarations import Declaration, after, create, now, skip_to, wait_state
+from tests.workflows.helpers import history_name, stored_histories, write_history
 from workflows.declaration import DeclarationWorkflow
 
 MAX_EVENTS = 300

@@ -27,9 +27,10 @@ from gateway.outbox import outbox_progress, outbox_workflow_id
 from settings import Settings
 from store.db import Store
 from store.delivery import record_applicant_email
-from tests import factories as f
+from testing import factories as f
+from testing.declarations import Declaration, after, create, now, skip_to
 from tests.helpers_servers import WebhookServer, webhook_server
-from tests.workflows.helpers import HISTORIES, Declaration, after, create, now, skip_to
+from tests.workflows.helpers import HISTORIES
 from tools.mailsink import MailSink, serve
 from workflows.outbox import OutboxDeliveryWorkflow
 

@@ -28,8 +28,9 @@ from temporalio.workflow import NondeterminismError
 
 from domain.models import SubmitCommand
 from gateway import send, workflow_id
-from tests import factories as f
-from tests.workflows.helpers import HISTORIES, RECORDED, history_name, now
+from testing import factories as f
+from testing.declarations import now
+from tests.workflows.helpers import HISTORIES, RECORDED, history_name
 from workflows.client import start_declaration
 from workflows.declaration import AUDIT_WRITE_IN_HISTORY, DeclarationWorkflow
 from workflows.effects import CLOSE_INTERRUPTED_PUBLICITY

@@ -35,17 +35,9 @@ from domain.models import (
 from settings import Settings
 from store.db import Store
 from store.tables import Publicity
-from tests import factories as f
-from tests.workflows.helpers import (
-    Declaration,
-    after,
-    create,
-    now,
-    record_history,
-    skip_to,
-    wait_for,
-    wait_state,
-)
+from testing import factories as f
+from testing.declarations import Declaration, after, create, now, skip_to, wait_for, wait_state
+from tests.workflows.helpers import record_history
 
 PASSING_VOTE = {"attending": 20, "in_favor": 18, "against": 1, "abstain": 1}
 FAILING_VOTE = {"attending": 20, "in_favor": 12, "against": 6, "abstain": 2}

@@ -10,8 +10,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests import factories as f
-from tests.workflows.helpers import create, now
+from testing import factories as f
+from testing.declarations import create, now
 from workflows import search
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -38,17 +38,9 @@ from domain.models import (
     WithdrawCommand,
 )
 from gateway import DecisionRefused
-from tests import factories as f
-from tests.workflows.helpers import (
-    Declaration,
-    after,
-    create,
-    now,
-    record_history,
-    skip_to,
-    wait_for,
-    wait_state,
-)
+from testing import factories as f
+from testing.declarations import Declaration, after, create, now, skip_to, wait_for, wait_state
+from tests.workflows.helpers import record_history
 from workflows.client import reopen_declaration
 
 CONFIRMER = Actor(id="hr-confirmer", role="authority_reviewer", org="xj-hr")

@@ -17,7 +17,7 @@ import yaml
 from domain.campaign_files import load_campaign_file
 from domain.eligibility import continuing_education_years
 from domain.identity import check_digit
-from domain.models import Actor, Campaign, Level, Organisation, Route
+from domain.models import CAMPAIGN_INSTANTS, Actor, Campaign, Level, Organisation, Route
 from domain.organisation_files import load_registry_file
 from domain.organisations import derive_chain
 
@@ -72,13 +72,7 @@ DEMO_UNIT = "aks-akesu-highway-station"
 PRIVATE_UNIT = "aks-private-logistics"
 
 #: The campaign instants the demo moves, all by the same shift.
-INSTANTS = (
-    "declaration_opens_at",
-    "declaration_closes_at",
-    "review_closes_at",
-    "fee_deadline",
-    "materials_deadline",
-)
+INSTANTS = CAMPAIGN_INSTANTS
 
 # --------------------------------------------------------------------------- the people
 

@@ -30,7 +30,8 @@ from schemathesis.generation import GenerationMode
 from api.auth import mint_token
 from domain.models import Actor
 from settings import Settings
-from tests import factories as f
+from testing import factories as f
+from testing.api import Api
 
 #: One actor per role (the organisations match the seeded declarations).
 ACTORS: tuple[Actor | None, ...] = (
@@ -81,6 +82,21 @@ class Seeds:
     campaign_id: str
     declaration_ids: list[str]
     objection_ids: list[str] = field(default_factory=lambda: ["obj-1", "obj-5"])
+
+
+async def seed(api: Api) -> Seeds:
+    """A campaign, a draft, a declaration at unit review and one in its unit publicity."""
+    c = await api.campaign()
+    ids = []
+    for state in ("draft", "unit_review", "unit_publicity"):
+        applicant = f.APPLICANT
+        d = await api.file(c, applicant)
+        if state != "draft":
+            await api.post(f"/declarations/{d}/submit", applicant)
+        if state == "unit_publicity":
+            await api.decide(d, f.UNIT, "unit_review")
+        ids.append(d)
+    return Seeds(campaign_id=c.id, declaration_ids=[*ids, "D-000000000000"])
 
 
 def _request_kwargs(case: Any, headers: dict[str, str]) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from domain.models import Actor, Campaign, Organisation
 from settings import Settings
 from store.db import Store
 from store.organisations import apply_registry_change
-from tests import factories as f
-from tests.workflows.helpers import skip_to
+from testing import factories as f
+from testing.declarations import skip_to
 
 AUDITOR = Actor(id="auditor-1", role="auditor")
 

@@ -1,18 +1,8 @@
-"""Real processes for the reliability runs (tests/reliability, bench/reliability_*.py).
-
-* :class:`DevServer`: ``temporal server start-dev`` on free loopback ports with its state in a
-  file, so it can be stopped (or killed) and started again on the same ports and state;
-* :class:`WorkerProcess`: ``python worker.py``, configured only through ``REVIEWCHAIN_*``, that
-  can be killed with SIGKILL and started again;
-* :func:`run_drive`: M declarations driven through their paths concurrently from this process
-  with :func:`gateway.send`, with a disruption (worker kill, server restart) in the
-  middle; then :func:`check` counts what completed, what was lost and what was duplicated.
-
-Paths never wait for a publicity to end (it takes five real working days on a dev server): four
-of them end during the unit publicity; the committee path starts its declaration at committee
-formal review, carried in the way continue-as-new carries a declaration.
-
-Every process is stopped by the id this module started it with.
+"""M declarations driven through their paths (:mod:`testing.reliability.plans`) concurrently
+from this process with :func:`gateway.send` against real processes
+(:mod:`testing.reliability.processes`), with a disruption (worker kill, server restart) in the
+middle; then :func:`check` counts what completed, what was lost and what was duplicated. Used by
+tests/reliability and bench/reliability_*.py.
 """
 
 from __future__ import annotations
@@ -20,12 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -37,42 +21,23 @@ from typing import Any
 
 from sqlalchemy import text
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
-from domain.chain import Chain
 from domain.models import (
-    Actor,
-    Campaign,
-    Command,
-    DecisionCommand,
-    DeclarationStart,
     DeclarationView,
-    DefenseCommand,
     MaterialsReceivedCommand,
-    MisconductCommand,
-    ObjectionCommand,
     ObjectionLodged,
     ObjectionResolutionCommand,
-    PaymentCommand,
-    SubmitCommand,
-    VoteCommand,
-    WithdrawCommand,
 )
-from domain.states import StateName
 from gateway import DecisionRefused, send, view
 from store.audit import verify
 from store.audit_tail import SUPERSEDED
 from store.db import Store
 from store.readmodel import get_view
-from tests import factories as f
+from testing import factories as f
+from testing.reliability.plans import Plan, Step, plan
+from testing.reliability.processes import DevServer, WorkerProcess, connect, worker_env
 from workflows.client import start_declaration
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-TEMPORAL = (
-    str(BIN / "temporal") if (BIN / "temporal").exists() else (shutil.which("temporal") or "")
-)
 
 #: Errors of a call that may or may not have reached the workflow: retry it, same update id.
 TRANSIENT: tuple[type[BaseException], ...] = (
@@ -81,282 +46,6 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     asyncio.TimeoutError,
     ConnectionError,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.3)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-# --------------------------------------------------------------------------- processes
-
-
-class DevServer:
-    """The Temporal dev server on fixed free ports with its state in ``db_file``."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.db_file = workdir / "temporal.db"
-        self.port = free_port()
-        self.http_port = free_port()
-        self.metrics_port = free_port()
-        self.log = workdir / "temporal.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        argv = [
-            TEMPORAL, "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-            "--port", str(self.port), "--http-port", str(self.http_port),
-            "--metrics-port", str(self.metrics_port), "--db-filename", str(self.db_file),
-            "--log-level", "error",
-        ]  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while port_open(self.port):  # the previous server's port is not free yet
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"port {self.port} still taken")
-            time.sleep(0.1)
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                argv, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        self.starts += 1
-        while not port_open(self.port):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"temporal exited {self.proc.returncode}: see {self.log}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"temporal not listening after {timeout:.0f} s")
-            time.sleep(0.1)
-
-    def stop(self, *, kill: bool = False, grace: float = 20.0) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-class WorkerProcess:
-    """``python worker.py`` with the given ``REVIEWCHAIN_*`` settings; its log in ``log``."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self, timeout: float = 60.0) -> None:
-        offset = self.log.stat().st_size if self.log.exists() else 0
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "worker.py"], cwd=ROOT, env=self.env, stdout=out,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-        self.starts += 1
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.log.open("rb") as handle:
-                handle.seek(offset)
-                if b"worker.started" in handle.read():
-                    return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited {self.proc.returncode}: see {self.log}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"worker not started after {timeout:.0f} s")
-            time.sleep(0.05)
-
-    def kill9(self) -> None:
-        """SIGKILL: no graceful shutdown, in-flight tasks are simply gone."""
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-    def stop(self, grace: float = 20.0) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def worker_env(address: str, database_url: str, task_queue: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWCHAIN_")}
-    env.update(
-        REVIEWCHAIN_TEMPORAL_ADDRESS=address,
-        REVIEWCHAIN_DATABASE_URL=database_url,
-        REVIEWCHAIN_TASK_QUEUE=task_queue,
-        REVIEWCHAIN_LOG_FORMAT="json",
-        REVIEWCHAIN_LOG_LEVEL="INFO",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-async def connect(address: str, within: float = 60.0) -> Client:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            return await Client.connect(address, data_converter=pydantic_data_converter)
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
-
-
-# --------------------------------------------------------------------------- paths
-
-
-@dataclass(frozen=True)
-class Step:
-    """One decision: the update, its command, and what the audit trail must show for it."""
-
-    update: str
-    cmd: Command
-    action: str
-    refused: bool = False
-    result_type: type[DeclarationView] = DeclarationView
-
-
-@dataclass
-class Plan:
-    """One declaration: how it starts, its steps, and the state its path ends in."""
-
-    path: str
-    start: DeclarationStart
-    steps: list[Step]
-    final: str
-    #: Steps that need the id of the objection lodged before them.
-    objection_id: str | None = None
-
-
-def _actors(i: int) -> tuple[Actor, Actor, Actor]:
-    unit_id = f"U-{i:05d}"
-    applicant = Actor(id=f"applicant-{i:05d}", role="applicant")
-    unit = Actor(id=f"unit-reviewer-{i:05d}", role="unit_reviewer", org=unit_id)
-    stranger = Actor(id=f"unit-reviewer-x{i:05d}", role="unit_reviewer", org=f"X-{i:05d}")
-    return applicant, unit, stranger
-
-
-def _start(campaign: Campaign, i: int, now: datetime) -> DeclarationStart:
-    applicant, unit, _ = _actors(i)
-    person = f.applicant(id_number=f"RL{i:06d}{uuid.uuid4().hex[:12].upper()}")  # one each
-    decl = f.declaration(campaign, unit_id=unit.org, applicant=person)
-    return DeclarationStart(
-        declaration_id=f"D-rel-{uuid.uuid4().hex[:10]}",
-        campaign=campaign,
-        declaration=decl,
-        filed_by=applicant,
-        created_at=now,
-    )
-
-
-def _at_committee(start: DeclarationStart) -> DeclarationStart:
-    """The declaration as it stands on its first arrival at committee formal review (the state
-    continue-as-new would carry): its trail starts with the committee's decisions."""
-    s = Chain.start(start).s
-    s.state = StateName.committee_formal_review
-    s.reached_committee = True
-    s.committee_submissions = s.applicant_submissions = 1
-    s.authority_index = len(start.declaration.authority_chain)
-    s.seq, s.last_event_at = 0, None
-    return start.model_copy(update={"carried": s.model_dump(mode="json")})
-
-
-def _decide(actor: Actor, stage: str, outcome: str, **kw: Any) -> Step:
-    if outcome != "approve":
-        kw.setdefault("opinion", "材料需补正")
-    return Step("decide", DecisionCommand(actor=actor, stage=stage, outcome=outcome, **kw),
-                f"{stage}.{outcome}")  # fmt: skip
-
-
-PATHS = ("objection_upheld_rejected", "withdrawn_in_publicity", "disqualified", "committee")
-
-
-def plan(campaign: Campaign, i: int, now: datetime) -> Plan:
-    """The i-th declaration's path (the four paths in turn)."""
-    applicant, unit, stranger = _actors(i)
-    path = PATHS[i % len(PATHS)]
-    start = _start(campaign, i, now)
-    submit = Step("submit", SubmitCommand(actor=applicant), "submit")
-    resubmit = Step("submit", SubmitCommand(actor=applicant), "resubmit")
-    lodge = Step("lodge_objection", ObjectionCommand(actor=f.ANYONE, text="举报：业绩材料存疑"),
-                 "objection.lodged", result_type=ObjectionLodged)  # fmt: skip
-    refused = Step("decide", DecisionCommand(actor=stranger, stage="unit_review",
-                                             outcome="approve"), "decide", refused=True)  # fmt: skip
-    if path == "objection_upheld_rejected":
-        steps = [
-            submit, refused,
-            _decide(unit, "unit_review", "return", reasons=["missing_material"]),
-            resubmit,
-            _decide(unit, "unit_review", "approve", opinion="材料真实完整"),
-            lodge,
-            Step("resolve_objection", ObjectionResolutionCommand(
-                actor=unit, objection_id="?", upheld=True, opinion="情况属实", outcome="return"),
-                "objection.upheld"),
-            resubmit,
-            _decide(unit, "unit_review", "reject", opinion="不符合申报条件"),
-        ]  # fmt: skip
-        return Plan(path, start, steps, "rejected")
-    if path == "withdrawn_in_publicity":
-        steps = [
-            submit, refused, _decide(unit, "unit_review", "approve"), lodge,
-            Step("resolve_objection", ObjectionResolutionCommand(
-                actor=unit, objection_id="?", upheld=False, opinion="不属实"),
-                "objection.dismissed"),
-            Step("withdraw", WithdrawCommand(actor=applicant, reason="个人原因"), "withdraw"),
-        ]  # fmt: skip
-        return Plan(path, start, steps, "withdrawn")
-    if path == "disqualified":
-        steps = [
-            submit, _decide(unit, "unit_review", "approve"),
-            Step("record_misconduct", MisconductCommand(actor=f.COUNTY, finding="伪造业绩",
-                                                        unit_at_fault=True),
-                 "misconduct.recorded"),
-        ]  # fmt: skip
-        return Plan(path, start, steps, "disqualified")
-    committee = f.COMMITTEE
-    steps = [
-        Step("record_vote", VoteCommand(actor=committee, attending=20, in_favor=20, against=0,
-                                        abstain=0), "record_vote", refused=True),
-        _decide(committee, "committee_formal_review", "return", reasons=["unclear_scan"]),
-        resubmit,
-        _decide(committee, "committee_formal_review", "approve"),
-        Step("record_payment", PaymentCommand(actor=f.FINANCE, amount=550,
-                                              receipt_no=f"R-{start.declaration_id}"),
-             "payment.recorded"),
-        Step("record_materials_received", MaterialsReceivedCommand(actor=committee,
-                                                                   form_id="?"),
-             "materials.received"),
-        Step("record_defense", DefenseCommand(actor=committee, passed=True, mode="video"),
-             "defense.recorded"),
-        Step("record_vote", VoteCommand(actor=committee, attending=20, in_favor=12, against=6,
-                                        abstain=2), "vote.recorded"),
-    ]  # fmt: skip
-    return Plan(path, _at_committee(start), steps, "not_approved")
-
-
-# --------------------------------------------------------------------------- the drive
 
 
 @dataclass
