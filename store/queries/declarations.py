@@ -195,9 +195,12 @@ def visible_to(scope: ReadScope) -> list[ColumnElement[bool]]:
 
 
 def _page(
-    session: Session, conditions: Sequence[ColumnElement[bool]], order: Sequence[Any],
-    page: int, page_size: int,
-) -> PageRows:  # fmt: skip
+    session: Session,
+    conditions: Sequence[ColumnElement[bool]],
+    order: Sequence[Any],
+    page: int,
+    page_size: int,
+) -> PageRows:
     where = and_(*conditions) if conditions else None
     count = select(func.count()).select_from(DeclarationRead)
     rows = select(DeclarationRead.view_json)

@@ -349,10 +349,13 @@ def demo_addresses(campaign: Campaign) -> dict[str, str]:
 def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, Any]:
     """What the applicant of plan ``number`` files (POST /declarations)."""
     education = [
-        {"year": year, "public_hours": 30,
-         "professional_hours": 40 if plan.short_education and year == 2023 else 60}
+        {
+            "year": year,
+            "public_hours": 30,
+            "professional_hours": 40 if plan.short_education and year == 2023 else 60,
+        }
         for year in continuing_education_years(campaign, plan.level) or [campaign.year]
-    ]  # fmt: skip
+    ]
     appraisals = [
         {"year": year, "result": "合格"} for year in range(campaign.year - 4, campaign.year)
     ]
@@ -377,7 +380,10 @@ def declaration_body(campaign: Campaign, number: int, plan: Plan) -> dict[str, A
         },
         "masked_items": ["name", "photo", "unit"],
         "materials": [
-            {"kind": "degree", "ref": f"demo://{id_number(number)}/degree.pdf",
-             "sha256": f"{number:064x}"},
+            {
+                "kind": "degree",
+                "ref": f"demo://{id_number(number)}/degree.pdf",
+                "sha256": f"{number:064x}",
+            },
         ],
-    }  # fmt: skip
+    }

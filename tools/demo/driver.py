@@ -286,15 +286,21 @@ async def load_demo(
 
     missing = [n for n in range(1, len(plans) + 1) if id_number(n) not in found]
     if not missing:
-        say(f"All {len(plans)} demo declarations exist already: nothing loaded twice. "
-            "Their states now (the clock runs, so they may have moved on):")  # fmt: skip
+        say(
+            f"All {len(plans)} demo declarations exist already: nothing loaded twice. "
+            "Their states now (the clock runs, so they may have moved on):"
+        )
     elif len(missing) < len(plans):
-        say(f"{len(plans) - len(missing)} demo declarations exist already (not loaded twice); "
-            f"loading the {len(missing)} missing through the API …")  # fmt: skip
+        say(
+            f"{len(plans) - len(missing)} demo declarations exist already (not loaded twice); "
+            f"loading the {len(missing)} missing through the API …"
+        )
     else:
-        say(f"Loading {len(plans)} declarations through the API, each by its own applicant, "
+        say(
+            f"Loading {len(plans)} declarations through the API, each by its own applicant, "
             "the unit's reviewer and the committee (tokens minted per person, so the audit "
-            "trail names them) …")  # fmt: skip
+            "trail names them) …"
+        )
 
     ids: dict[int, str] = {
         n: str(found[id_number(n)]["id"]) for n in range(1, len(plans) + 1) if n not in missing
@@ -306,10 +312,18 @@ async def load_demo(
     for n, plan in enumerate(plans, start=1):
         view = await caller.json("GET", f"/declarations/{ids[n]}", ADMIN)
         declarations.append(
-            Loaded(number=n, declaration_id=ids[n], name=plan.name, level=plan.level,
-                   expected=plan.expected, state=view["state"], story=plan.story,
-                   new=n in missing, view=view)
-        )  # fmt: skip
+            Loaded(
+                number=n,
+                declaration_id=ids[n],
+                name=plan.name,
+                level=plan.level,
+                expected=plan.expected,
+                state=view["state"],
+                story=plan.story,
+                new=n in missing,
+                view=view,
+            )
+        )
     report = DemoReport(demo.campaign, created, demo.shift, declarations)
     for line in describe_declarations(report, settings.timezone):
         say(line)

@@ -158,12 +158,22 @@ def describe_declarations(report: DemoReport, timezone: str) -> list[str]:
     return lines
 
 
+def _deadlines(declarations: list[Loaded], key: str) -> list[str]:
+    """The distinct instants of one deadline across ``declarations``, sorted."""
+    return sorted(
+        {
+            str(d.view["deadlines"][key])
+            for d in declarations
+            if d.view.get("deadlines", {}).get(key)
+        }
+    )
+
+
 def _clock_notes(report: DemoReport, timezone: str) -> list[str]:
     """What the clock will do to the demo, and what the demo cannot show yet."""
     lines: list[str] = []
     publicity = [d for d in report.declarations if d.state == "unit_publicity"]
-    ends = sorted({str(d.view["deadlines"]["publicity_ends"]) for d in publicity
-                   if d.view.get("deadlines", {}).get("publicity_ends")})  # fmt: skip
+    ends = _deadlines(publicity, "publicity_ends")
     if publicity and ends:
         sample = next(d for d in publicity if d.view["deadlines"].get("publicity_ends"))
         why = sample.view.get("deadline_explanations", {}).get("publicity_ends", "")
@@ -177,8 +187,7 @@ def _clock_notes(report: DemoReport, timezone: str) -> list[str]:
             "and the committee take it on (README: Drive one declaration by hand)."
         )
     returned = [d for d in report.declarations if d.state == "returned"]
-    corrections = sorted({str(d.view["deadlines"]["correction"]) for d in returned
-                          if d.view.get("deadlines", {}).get("correction")})  # fmt: skip
+    corrections = _deadlines(returned, "correction")
     if corrections:
         lines.append(
             f"The {len(returned)} returned ones may be corrected and resubmitted until "
