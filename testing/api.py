@@ -18,6 +18,7 @@ from store.db import Store
 from store.organisations import apply_registry_change
 from testing import factories as f
 from testing.declarations import skip_to
+from testing.eventually import eventually
 
 AUDITOR = Actor(id="auditor-1", role="auditor")
 
@@ -83,30 +84,24 @@ class Api:
 
     async def recorded(self, chain: str, at_least: int = 1, within: float = 10.0) -> list[dict]:
         """The chain's audit rows once at least ``at_least`` are written."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            rows = await asyncio.to_thread(audit_rows, self.settings, chain)
-            if len(rows) >= at_least:
-                return rows
-            if loop.time() > deadline:
-                raise AssertionError(f"{chain}: {len(rows)} audit rows, wanted {at_least}")
-            await asyncio.sleep(0.05)
+        return await eventually(
+            lambda: asyncio.to_thread(audit_rows, self.settings, chain),
+            lambda rows: len(rows) >= at_least,
+            within=within,
+            what=f"{at_least} audit rows on {chain}",
+        )
 
     async def view(self, declaration_id: str, actor: Actor = f.ADMIN) -> dict[str, Any]:
         result: dict[str, Any] = await self.get(f"/declarations/{declaration_id}", actor)
         return result
 
     async def wait_state(self, declaration_id: str, state: str, within: float = 15.0) -> dict:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            current = await self.view(declaration_id)
-            if current["state"] == state:
-                return current
-            if loop.time() > deadline:
-                raise AssertionError(f"timed out; last state {current['state']}")
-            await asyncio.sleep(0.05)
+        return await eventually(
+            lambda: self.view(declaration_id),
+            lambda current: current["state"] == state,
+            within=within,
+            what=f"{declaration_id} in {state}",
+        )
 
     async def decide(
         self, declaration_id: str, actor: Actor, stage: str, outcome: str = "approve",
@@ -204,11 +199,9 @@ async def refused_by(
     settings: Settings, chain: str, actor_id: str, within: float = 10.0
 ) -> list[dict[str, Any]]:
     """The refused events of ``actor_id`` on a chain, waiting for a signal to land."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
+
+    async def found() -> list[dict[str, Any]]:
         rows = await asyncio.to_thread(audit_rows, settings, chain)
-        found = [r for r in rows if r["outcome"] == "refused" and r["actor_id"] == actor_id]
-        if found or loop.time() > deadline:
-            return found
-        await asyncio.sleep(0.05)
+        return [r for r in rows if r["outcome"] == "refused" and r["actor_id"] == actor_id]
+
+    return await eventually(found, within=within, what=f"a refusal of {actor_id} on {chain}")

@@ -4,7 +4,6 @@ would send."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from domain.models import (
 )
 from gateway import send, view
 from testing import factories as f
+from testing.eventually import eventually
 from workflows.client import start_declaration
 
 
@@ -44,15 +44,9 @@ async def wait_for(
     client: Client, declaration_id: str, predicate: Any, within: float = 15.0
 ) -> DeclarationView:
     """Poll the query until ``predicate(view)`` holds (the timer's task may still be running)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        current = await view(client, declaration_id)
-        if predicate(current):
-            return current
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out; last state {current.state}")
-        await asyncio.sleep(0.05)
+    return await eventually(
+        lambda: view(client, declaration_id), predicate, within=within, what=declaration_id
+    )
 
 
 async def wait_state(client: Client, declaration_id: str, state: str) -> DeclarationView:

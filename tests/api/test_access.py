@@ -24,6 +24,7 @@ from domain.models import Actor, Campaign
 from settings import Settings
 from testing import factories as f
 from testing.api import Api, audit_rows
+from testing.eventually import eventually
 
 ROLES = ("applicant", "unit_reviewer", "authority_reviewer", "committee", "finance", "auditor",
          "admin")  # fmt: skip
@@ -245,21 +246,24 @@ def _chain(case: Case, campaign_id: str, declaration_id: str) -> str:
 async def _audited_403(
     settings: Settings, chain: str, after_seq: int, actor: Actor, action: str
 ) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while loop.time() < deadline:
-        for row in await asyncio.to_thread(audit_rows, settings, chain):
-            if (
-                row["seq"] > after_seq
-                and row["outcome"] == "refused"
-                and row["actor_id"] == actor.id
-                and row["actor_role"] == actor.role
-                and row["action"] == action
-                and json.loads(row["detail"]).get("status") == 403
-            ):
-                return True
-        await asyncio.sleep(0.05)
-    return False
+    def audited(rows: list[dict[str, Any]]) -> bool:
+        return any(
+            row["seq"] > after_seq
+            and row["outcome"] == "refused"
+            and row["actor_id"] == actor.id
+            and row["actor_role"] == actor.role
+            and row["action"] == action
+            and json.loads(row["detail"]).get("status") == 403
+            for row in rows
+        )
+
+    await eventually(
+        lambda: asyncio.to_thread(audit_rows, settings, chain),
+        audited,
+        within=10,
+        what=f"a 403 of {actor.id} ({actor.role}) for {action} audited on {chain}",
+    )
+    return True
 
 
 def _last_seq(settings: Settings, chain: str) -> int:

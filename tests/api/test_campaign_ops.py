@@ -41,6 +41,7 @@ from testing.api import (
     refused_by,
 )
 from testing.declarations import skip_to
+from testing.eventually import eventually
 from tests.api.test_inbox import pick_deadline
 from tools.campaigns import campaigns_app
 from tools.organisations import orgs_app
@@ -622,11 +623,11 @@ async def test_publicity_list_announcement_and_certificate_pdf(
 
     await api.post(f"/declarations/{d}/misconduct", f.COMMITTEE, {"finding": "论文抄袭"})
     await api.wait_state(d, "revoked")
-    loop = asyncio.get_running_loop()
-    until = loop.time() + 10
-    while (await api.get(f"/certificates/{number}", None))["status"] != "revoked":
-        assert loop.time() < until
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: api.get(f"/certificates/{number}", None),
+        lambda check: check["status"] == "revoked",
+        what=f"{number} to check as revoked",
+    )
     await api.call("GET", f"/certificates/{number}/pdf", f.APPLICANT, expect=409)
     assert (await api.post(f"/campaigns/{c.id}/announcement", f.ADMIN))["certified"] == []
 

@@ -17,6 +17,7 @@ from domain.models import Actor, Campaign
 from settings import Settings
 from testing import factories as f
 from testing.api import AUDITOR, Api, audit_rows, refused_by
+from testing.eventually import eventually
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "organisations"
 UNIT_BODY = {
@@ -43,16 +44,17 @@ async def refused_actions(
 ) -> set[str]:
     """The actions of ``actor_id``'s refused events on ``chain``, once they include ``wanted``
     (refusals on a running declaration land by signal)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
+
+    async def found() -> set[str]:
         rows = await asyncio.to_thread(audit_rows, settings, chain)
-        found = {
+        return {
             r["action"] for r in rows if r["outcome"] == "refused" and r["actor_id"] == actor_id
         }
-        if found >= wanted or loop.time() > deadline:
-            return found
-        await asyncio.sleep(0.05)
+
+    actions: set[str] = await eventually(
+        found, lambda seen: seen >= wanted, within=within, what=f"refusals {sorted(wanted)}"
+    )
+    return actions
 
 
 # --------------------------------------------------------------------------- the registry

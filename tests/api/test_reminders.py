@@ -17,7 +17,7 @@ from domain.models import Actor, Campaign
 from settings import Settings
 from testing import factories as f
 from testing.api import Api
-from tests.workflows.test_outbox_delivery import eventually
+from testing.eventually import eventually
 from tools.mailsink import MailSink, serve
 
 EMAIL = "li.ming@example.cn"
@@ -89,7 +89,7 @@ async def test_each_person_sees_their_own_reminders_beside_the_inbox(
         sent = outcome and outcome["deliveries"] and outcome["deliveries"][0]["status"] == "sent"
         return items if sent else None
 
-    items = await wait(applicant_view)
+    items = await eventually(applicant_view)
     assert items["outcome"]["deliveries"][0]["address"] == EMAIL
     reminder = items["deadline_reminder"]
     assert reminder["declaration_id"] == d and reminder["status"] == "pending"
@@ -101,7 +101,7 @@ async def test_each_person_sees_their_own_reminders_beside_the_inbox(
         act = unit.get("action_required")
         return unit if act and act["deliveries"] else None
 
-    unit = await wait(unit_view)
+    unit = await eventually(unit_view)
     assert unit["action_required"]["declaration_id"] == d
     assert [x["status"] for x in unit["action_required"]["deliveries"]] == ["no_address"]
     assert (await api.get("/reminders", OTHER_UNIT))["items"] == []
@@ -123,7 +123,7 @@ async def test_the_committee_sees_missing_addresses_and_sends_them_again(
         unit = [p for p in figures["problems"] if p["recipient"]["org"] == "U-001"]
         return figures if unit else None
 
-    figures = await wait(missing)
+    figures = await eventually(missing)
     problems = [p for p in figures["problems"] if p["recipient"]["org"] == "U-001"]
     assert problems and all(p["status"] == "no_address" and "U-001" in p["error"] for p in problems)
     assert figures["waiting"]["scheduled"] >= 0
@@ -195,17 +195,5 @@ async def test_metrics_count_deliveries_and_the_lag(api: Api, sink: tuple[MailSi
             else None
         )
 
-    text = await wait(counted)
+    text = await eventually(counted)
     assert "reviewchain_outbox_lag_seconds" in text
-
-
-async def wait(check: Any, within: float = 15.0) -> Any:
-    loop = asyncio.get_running_loop()
-    until = loop.time() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if loop.time() > until:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.1)

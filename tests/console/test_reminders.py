@@ -16,9 +16,9 @@ from domain.models import Actor
 from settings import Settings
 from testing import factories as f
 from testing.api import Api
-from tests.api.test_reminders import EMAIL, file_with_email, wait
+from testing.eventually import eventually
+from tests.api.test_reminders import EMAIL, file_with_email
 from tests.console.helpers import Console
-from tests.workflows.test_outbox_delivery import eventually
 from tools.mailsink import MailSink, serve
 
 
@@ -84,7 +84,7 @@ async def test_the_committee_sees_deliveries_per_campaign_and_sends_again(
         html = (await committee.get(page)).text
         return html if "无地址 no address" in html and "U-001" in html else None
 
-    html = await wait(listed)
+    html = await eventually(listed)
     assert d in html
     await api.call("PUT", "/notification-addresses/U-001", f.ADMIN, {"email": "hr@u001.example.cn"})
     answer = await committee.post(page, f"{page}/retry", {}, expect=200)

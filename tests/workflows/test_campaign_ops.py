@@ -43,6 +43,7 @@ from settings import Settings
 from store.db import Store
 from testing import factories as f
 from testing.declarations import create, now
+from testing.eventually import eventually
 from tests.chain.driver import Driver
 from tests.workflows.helpers import HISTORIES, record_history
 from worker import build_worker
@@ -108,18 +109,17 @@ def declaration_deadlines(settings: Settings, campaign_id: str) -> dict[str, dat
 
 async def recorded(settings: Settings, campaign_id: str, n: int, within: float = 120.0) -> None:
     """Wait until ``n`` declarations of the campaign are in the read model."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        rows = await asyncio.to_thread(
-            _counts, settings,
-            "SELECT campaign_id, COUNT(*) FROM declaration_read WHERE campaign_id = :c "
-            "GROUP BY campaign_id", c=campaign_id,
-        )  # fmt: skip
-        if rows.get(campaign_id, 0) >= n:
-            return
-        assert loop.time() < deadline, f"only {rows} of {n} declarations recorded"
-        await asyncio.sleep(0.2)
+    query = (
+        "SELECT campaign_id, COUNT(*) FROM declaration_read WHERE campaign_id = :c "
+        "GROUP BY campaign_id"
+    )
+    await eventually(
+        lambda: asyncio.to_thread(_counts, settings, query, c=campaign_id),
+        lambda rows: rows.get(campaign_id, 0) >= n,
+        within=within,
+        interval=0.2,
+        what=f"{n} declarations of {campaign_id} recorded",
+    )
 
 
 async def many_declarations(
@@ -148,19 +148,23 @@ async def until_progress(
     """Poll the ``progress`` query (never the workflow result, which would let the test server
     skip time and fire the declarations' own timers). A query that times out while a stopped
     worker's workflow task is still outstanding is asked again."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
+
+    async def asked() -> FanOutProgress | None:
         try:
-            current = await progress(client, workflow_id, rpc_timeout=timedelta(seconds=2))
+            return await progress(client, workflow_id, rpc_timeout=timedelta(seconds=2))
         except RPCError as err:
             if err.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
                 raise
-            current = None
-        if current is not None and predicate(current):
-            return current
-        assert loop.time() < deadline, f"timed out; last progress {current}"
-        await asyncio.sleep(0.1)
+            return None
+
+    current: FanOutProgress = await eventually(
+        asked,
+        lambda p: p is not None and predicate(p),
+        within=within,
+        interval=0.1,
+        what=f"the progress of {workflow_id}",
+    )
+    return current
 
 
 def change_run(

@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from store.db import Store
 from store.delivery import record_applicant_email
 from testing import factories as f
 from testing.declarations import Declaration, after, create, now, skip_to
+from testing.eventually import eventually
 from tests.helpers_servers import WebhookServer, webhook_server
 from tests.workflows.helpers import HISTORIES
 from tools.mailsink import MailSink, serve
@@ -61,34 +62,15 @@ def _settings(tmp_path: Path, **channels: Any) -> Settings:
     )
 
 
-async def eventually(check: Callable[[], Any], within: float = 15.0) -> Any:
-    """Poll ``check()`` (wall clock) until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + within
-    while True:
-        value = check()
-        if value:
-            return value
-        if loop.time() > until:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.05)
-
-
 async def sender_wakes_at(client: Client, task_queue: str, at: datetime) -> None:
     """Wait until the sender's next wake is ``at`` (it knows of the reminder and has sent what
     was due before), so that skipping time cannot pass the reminder before it knows of it."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + 15
-    while True:
-        try:
-            progress = await outbox_progress(client, task_queue)
-            if progress.wake_at == at:
-                return
-        except Exception:  # not started yet
-            pass
-        if loop.time() > until:
-            raise AssertionError("the sender never planned to wake for the reminder")
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: outbox_progress(client, task_queue),
+        lambda progress: progress.wake_at == at,
+        what="the sender to plan its wake for the reminder",
+        retry_on=(Exception,),  # not started yet
+    )
 
 
 async def returned_declaration(

@@ -23,8 +23,9 @@ from settings import Settings
 from store.db import Store
 from store.delivery import record_applicant_email, requeue
 from store.outbox import enqueue
+from testing.eventually import eventually
 from tests.helpers_servers import webhook_server
-from tests.workflows.test_outbox_delivery import build, eventually, record_sender_history
+from tests.workflows.test_outbox_delivery import build, record_sender_history
 from tools.mailsink import MailSink, free_port, serve
 
 pytestmark = pytest.mark.usefixtures("time_skipping")
@@ -112,14 +113,12 @@ def send_again(settings: Settings, at: datetime) -> dict[str, int]:
 
 async def next_wake(env: WorkflowEnvironment, task_queue: str) -> timedelta:
     """How long after its first batch the sender plans to wake, once it has planned it."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + 15
-    while loop.time() < until:
-        progress = await outbox_progress(env.client, task_queue)
-        if progress.wake_at is not None and progress.last_batch_at and progress.totals.batches:
-            return progress.wake_at - progress.last_batch_at
-        await asyncio.sleep(0.05)
-    raise AssertionError("the sender planned no wake")
+    progress = await eventually(
+        lambda: outbox_progress(env.client, task_queue),
+        lambda p: p.wake_at is not None and p.last_batch_at and p.totals.batches,
+        what="the sender to plan a wake",
+    )
+    return progress.wake_at - progress.last_batch_at
 
 
 async def until_all(settings: Settings, status: str, env: WorkflowEnvironment) -> list[dict]:
