@@ -105,6 +105,24 @@ async def worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[
         yield running
 
 
+# --------------------------------------------------------------------------- fast and slow
+
+#: The core a change is checked against first (``pytest -m "not slow"``): the pure rules, the
+#: campaign files and the HTTP API. Everything else (workflows on Temporal, the store on both
+#: databases, the reliability and security harnesses, the CLI, the console, deployment) is
+#: marked ``slow``, as is the API's access matrix (every endpoint, role and organisation).
+CORE = {"domain", "chain", "examples", "api"}
+SLOW_IN_CORE = {"test_every_endpoint_every_role_right_and_wrong_organisation"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        area = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
+        if area not in CORE or getattr(item, "originalname", item.name) in SLOW_IN_CORE:
+            item.add_marker(pytest.mark.slow)
+
+
 # --------------------------------------------------------------------------- exit status
 
 _status: dict[str, int] = {}
