@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
@@ -27,13 +28,23 @@ def history_name(path: Path) -> str:
     return path.relative_to(HISTORIES).with_suffix("").as_posix()
 
 
+#: A failure's stack trace in a history's JSON.
+STACK_TRACE = re.compile(r'"stackTrace": "(?:[^"\\]|\\.)*"')
+
+
 def write_history(name: str, history: WorkflowHistory) -> None:
     """With REVIEWCHAIN_RECORD_HISTORIES=1, store ``history`` as ``RECORDED/<name>.json`` for the
     replay test (tests/workflows/test_history_and_replay.py); otherwise do nothing."""
     if os.environ.get("REVIEWCHAIN_RECORD_HISTORIES") != "1":
         return
     RECORDED.mkdir(parents=True, exist_ok=True)
-    (RECORDED / f"{name}.json").write_text(history.to_json())
+    (RECORDED / f"{name}.json").write_text(without_stack_traces(history.to_json()))
+
+
+def without_stack_traces(history_json: str) -> str:
+    """The history with each failure's stack trace emptied: it names files on the machine that
+    recorded it, and replay never reads it."""
+    return STACK_TRACE.sub('"stackTrace": ""', history_json)
 
 
 async def record_history(d: Declaration, name: str) -> None:

@@ -45,7 +45,7 @@ from testing import factories as f
 from testing.declarations import create, now
 from testing.eventually import eventually
 from tests.chain.driver import Driver
-from tests.workflows.helpers import HISTORIES, record_history
+from tests.workflows.helpers import HISTORIES, record_history, without_stack_traces
 from worker import build_worker
 from workflows.campaign_client import progress, start_deadline_change
 from workflows.campaign_ops import (
@@ -290,7 +290,9 @@ async def test_ended_and_unknown_declarations_are_reported_not_retried_forever(
     if os.environ.get("REVIEWCHAIN_RECORD_HISTORIES") == "1":
         FAN_OUT_HISTORIES.mkdir(parents=True, exist_ok=True)
         for n, history in enumerate(await runs_of(client, workflow_id), 1):
-            (FAN_OUT_HISTORIES / f"deadline_change_run{n}.json").write_text(history.to_json())
+            (FAN_OUT_HISTORIES / f"deadline_change_run{n}.json").write_text(
+                without_stack_traces(history.to_json())
+            )
 
 
 def _fan_out_histories() -> list[Path]:

@@ -31,7 +31,7 @@ from testing import factories as f
 from testing.declarations import Declaration, after, create, now, skip_to
 from testing.eventually import eventually
 from tests.helpers_servers import WebhookServer, webhook_server
-from tests.workflows.helpers import HISTORIES
+from tests.workflows.helpers import HISTORIES, without_stack_traces
 from tools.mailsink import MailSink, serve
 from workflows.outbox import OutboxDeliveryWorkflow
 
@@ -222,7 +222,8 @@ async def record_sender_history(client: Client, task_queue: str, name: str) -> N
         return
     history = await client.get_workflow_handle(outbox_workflow_id(task_queue)).fetch_history()
     OUTBOX_HISTORIES.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread((OUTBOX_HISTORIES / f"{name}.json").write_text, history.to_json())
+    text = without_stack_traces(history.to_json())
+    await asyncio.to_thread((OUTBOX_HISTORIES / f"{name}.json").write_text, text)
 
 
 def _sender_histories() -> list[Path]:
