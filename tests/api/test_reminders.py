@@ -43,7 +43,7 @@ def settings(tmp_path: Path, sink: tuple[MailSink, int]) -> Settings:
 
 
 async def file_with_email(api: Api, c: Campaign) -> str:
-    body = f.declaration(c, applicant=f.applicant(email=EMAIL)).model_dump(mode="json")
+    body = f.declaration_body(c, applicant=f.applicant(email=EMAIL))
     created = await api.post("/declarations", f.APPLICANT, body, expect=201)
     await api.recorded(created["id"])
     return str(created["id"])
@@ -66,7 +66,7 @@ def kinds(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 async def test_applicant_email_is_optional_and_checked(api: Api) -> None:
     """POST /declarations: ``applicant.email`` is optional; a malformed one is 422."""
     c = await api.campaign()
-    body = f.declaration(c).model_dump(mode="json")
+    body = f.declaration_body(c)
     body["applicant"]["email"] = "not-an-address"
     answer = await api.call("POST", "/declarations", f.APPLICANT, body, expect=422)
     assert "email" in answer.text
