@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.chain import timers
+from domain.chain import publicity, timers
 from domain.chain.state import explain
 from domain.models import (
     ApplicantView,
@@ -17,7 +17,7 @@ from domain.models import (
     PendingAction,
     as_of,
 )
-from domain.states import BEFORE_COMMITTEE, PENDING, StateName
+from domain.states import BEFORE_COMMITTEE, PENDING, PUBLICITIES, StateName
 
 if TYPE_CHECKING:
     from domain.chain.core import Chain
@@ -59,11 +59,14 @@ def pending_org(chain: Chain) -> str:
 
 
 def pending(chain: Chain) -> tuple[str, str] | None:
-    """The role that must act now and what it must do (docs/rules.md §2). A campaign made before
-    results were confirmed by its ``confirming_org`` has the committee confirm them."""
+    """The role that must act now and what it must do (docs/rules.md §2). A publicity ends by
+    itself: it waits on someone only while an objection lodged in it is open. A campaign made
+    before results were confirmed by its ``confirming_org`` has the committee confirm them."""
     s = chain.s
     found = PENDING.get(s.state)
     if found is None:
+        return None
+    if s.state in PUBLICITIES and not publicity.open_objections(chain):
         return None
     if s.state == S.result_confirmation and s.campaign.confirming_org is None:
         return "committee", found[1]
@@ -112,17 +115,13 @@ def build(chain: Chain) -> DeclarationView:
             role=role, org=pending_org(chain), action=action, due_at=due_at(chain)
         )
     correction = s.computed.get("correction") if s.state == S.returned else None
-    publicity = (
-        s.computed.get("publicity_ends")
-        if s.state in (S.unit_publicity, S.result_publicity)
-        else None
-    )
+    publicity_end = s.computed.get("publicity_ends") if s.state in PUBLICITIES else None
     explanations = {"declaration": declaration_explanation(chain)}
     provisional = []
     at_risk = s.computed.get("at_risk_from") if s.state in BEFORE_COMMITTEE else None
     if at_risk is not None and at_risk.explanation.provisional:
         provisional.append("at_risk_from")
-    for key, computed in (("correction", correction), ("publicity_ends", publicity)):
+    for key, computed in (("correction", correction), ("publicity_ends", publicity_end)):
         if computed is not None:
             explanations[key] = explain(computed)
             if computed.explanation.provisional:
@@ -156,7 +155,7 @@ def build(chain: Chain) -> DeclarationView:
         deadlines=Deadlines(
             declaration=s.deadlines.declaration_closes_at,
             correction=correction.at if correction else None,
-            publicity_ends=publicity.at if publicity else None,
+            publicity_ends=publicity_end.at if publicity_end else None,
             fee=s.deadlines.fee_deadline,
             materials=s.deadlines.materials_deadline,
         ),
