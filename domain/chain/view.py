@@ -15,8 +15,8 @@ from domain.models import (
     FeeView,
     MaterialsView,
     PendingAction,
-    as_of,
 )
+from domain.periods import notice_time
 from domain.states import BEFORE_COMMITTEE, PENDING, PUBLICITIES, StateName
 
 if TYPE_CHECKING:
@@ -95,14 +95,12 @@ def due_at(chain: Chain) -> datetime | None:
 def declaration_explanation(chain: Chain) -> str:
     s = chain.s
     text = (
-        f"申报截止 {as_of(s.deadlines.declaration_closes_at)}：截止时未提交至评审委员会"
+        f"申报截止 {notice_time(s.deadlines.declaration_closes_at)}（北京时间）：截止时未提交至评审委员会"
         "进行第一次审核的视为放弃，退回后超过申报时限的不予受理 (001 一(一), 四(一)1) / "
         "campaign declaration_closes_at"
     )
     if s.deadlines.declaration_closes_at != s.campaign.declaration_closes_at:
-        text += (
-            f"; moved from {as_of(s.campaign.declaration_closes_at)} by a deadline change (延期)"
-        )
+        text += f"; moved from {notice_time(s.campaign.declaration_closes_at)} by a deadline change (延期)"
     return text
 
 
