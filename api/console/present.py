@@ -62,19 +62,30 @@ def _instant(text: str, key: str) -> str:
     return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
-def value(key: str, item: Any, kinds: Mapping[str, str] | None = None) -> Markup:
-    """One value of a detail or view, by the key it stands under."""
+def _labels(key: str, kinds: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """The labels of the codes that stand under ``key`` (material kinds: the catalogue's)."""
+    return kinds if key == "kind" and kinds else VALUE_LABELS.get(key)
+
+
+def value(
+    key: str,
+    item: Any,
+    kinds: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Markup:
+    """One value of a detail or view, by the key it stands under. The facts of a mapping under
+    a key with labels (``flags: {before: […], after: […]}``) are labelled as that key's."""
+    labels = _labels(key, kinds) or labels
     if item is None or item == "" or item == [] or item == {}:
         return Markup("—")
     if isinstance(item, bool):
         return Markup(yes_no(item))
     if isinstance(item, Mapping):
-        return Markup("；").join(_fact(k, v, kinds) for k, v in item.items())
+        return Markup("；").join(_fact(k, v, kinds, labels) for k, v in item.items())
     if isinstance(item, list | tuple):
-        return Markup("、").join(value(key, v, kinds) for v in item)
+        return Markup("、").join(value(key, v, kinds, labels) for v in item)
     if isinstance(item, str) and _INSTANT.match(item):
         return Markup(escape(_instant(item, key)))
-    labels = kinds if key == "kind" and kinds else VALUE_LABELS.get(key)
     if labels is not None and isinstance(item, str) and item in labels:
         return coded(item, labels)
     text = str(item)
@@ -83,8 +94,14 @@ def value(key: str, item: Any, kinds: Mapping[str, str] | None = None) -> Markup
     return Markup(escape(text))
 
 
-def _fact(key: str, item: Any, kinds: Mapping[str, str] | None) -> Markup:
-    return Markup("{}：{}").format(coded(key, DETAIL_LABELS), value(key, item, kinds))
+def _fact(
+    key: str,
+    item: Any,
+    kinds: Mapping[str, str] | None,
+    labels: Mapping[str, str] | None = None,
+) -> Markup:
+    shown = value(key, item, kinds, labels)
+    return Markup("{}：{}").format(coded(key, DETAIL_LABELS), shown)
 
 
 def detail_items(

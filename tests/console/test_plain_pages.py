@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 
+from api.console.present import detail_items
 from domain.models import Actor
 from settings import Settings
 from tests import factories as f
@@ -96,3 +97,25 @@ async def test_a_declaration_with_objections_flags_and_materials_reads_in_words(
     assert f'<td class="nowrap"><a href="/console/declarations/{d}">' in pages["campaign audit"]
     trail = pages["audit trail"]
     assert "异议人" in row_of(trail, "<code>objection.lodged</code>")
+
+
+def test_an_events_facts_are_labelled_down_to_nested_codes() -> None:
+    """A refiled declaration's flags (``before``/``after``), a command a refused attempt kept
+    and a deadline at midnight read as labelled words."""
+    facts = [
+        shown(str(fact))
+        for fact in detail_items(
+            {
+                "flags": {"before": ["appraisal_missing"], "after": []},
+                "command": {"stage": "unit_review", "republish": False, "score": None},
+                "at": "2024-10-10T16:00:00Z",
+                "via": "console",
+            }
+        )
+    ]
+    assert facts == [
+        "资格提示 flags ：调整前 before ：缺年度考核结果 appraisal_missing ；调整后 after ：—",
+        "提交的内容 command ：环节 stage ：单位审核 unit_review ；重新公示 republish ：否；"
+        "答辩成绩 score ：—",
+        "时间 at ：2024-10-10 24:00",
+    ]
