@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import console
+from api.answers import JSONAnswer
 from api.deps import Allow, Public
 from api.docs import install_docs
 from api.headers import SecurityHeaders
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         lifespan=lifespan,
         docs_url=None,  # install_docs: Swagger UI and ReDoc from the service, not a CDN
         redoc_url=None,
+        default_response_class=JSONAnswer,  # every instant answered at +08:00 (api.answers)
     )
     app.state.services = services
     for module in (

@@ -19,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.answers import JSONAnswer
+
 __all__ = [
     "MEDIA_TYPE",
     "PROBLEM_KINDS",
@@ -121,7 +123,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = problem_body(status, detail, code=code, errors=errors, extra=extra)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
+    return JSONAnswer(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
 
 
 def _detail_text(detail: Any) -> str:

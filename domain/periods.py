@@ -23,6 +23,7 @@ __all__ = [
     "correction_deadline",
     "count_days_civil_code",
     "end_of_day",
+    "notice_time",
     "publicity_end",
     "working_days_between",
     "working_days_end",
@@ -56,6 +57,15 @@ def beijing_day(at: datetime) -> date:
 def end_of_day(d: date) -> datetime:
     """24:00 of ``d`` in Beijing time, i.e. ``d + 1`` at 00:00."""
     return datetime.combine(d + _ONE_DAY, time(0), tzinfo=BEIJING)
+
+
+def notice_time(at: datetime) -> str:
+    """An instant in Beijing time, the way notices write a deadline: an instant at midnight is
+    the end of the day before (``2024-10-11 00:00`` → ``2024-10-10 24:00``)."""
+    local = at.astimezone(BEIJING)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return (local - _ONE_DAY).strftime("%Y-%m-%d 24:00")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def _start_of_day(d: date) -> datetime:

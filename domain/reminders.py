@@ -16,10 +16,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from domain.calendar import BEIJING
+from domain.chain.notifications import reminder_text
 from domain.chain.state import REMINDER_LEAD
 from domain.models import AuditEventIn, DeclarationView, Model, Notification, as_of
-from domain.states import label
+from domain.periods import notice_time
 
 __all__ = [
     "CHANNELS",
@@ -134,15 +134,6 @@ def reminder_deadline(send_after: datetime, view: DeclarationView | None) -> Rem
     return ReminderDeadline(kind, due, view.deadline_explanations.get(kind, ""))
 
 
-def notice_time(at: datetime) -> str:
-    """An instant in Beijing time, the way notices write a deadline: an instant at midnight is
-    the end of the day before (``2024-10-11 00:00`` → ``2024-10-10 24:00``)."""
-    local = at.astimezone(BEIJING)
-    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
-        return (local - timedelta(days=1)).strftime("%Y-%m-%d 24:00")
-    return local.strftime("%Y-%m-%d %H:%M")
-
-
 #: Steps after which the chain writes no reminder itself although the deadline a person waits on
 #: is new or has moved: the declaration was created (a draft waits on the declaration deadline),
 #: or the campaign's deadlines were changed (延期) without the declaration changing state.
@@ -176,8 +167,7 @@ def rearmed_reminders(
         recipient_org=pending.org,
         recipient_id=event.actor_id if event.action == "created" else "",
         kind="deadline_reminder",
-        text=f"提醒：申报 {view.id} 的{label(view.state)}将于 {as_of(due)} 截止 / deadline in "
-        "24 hours",
+        text=reminder_text(view.id, view.state, due),
         send_after=due - REMINDER_LEAD,
         supersedes=group,
     )

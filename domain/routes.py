@@ -51,13 +51,13 @@ PATHS: dict[Route, RoutePath] = {
 }
 
 #: Each route as its notice names it.
-ROUTE_LABELS: dict[Route, str] = {
+ROUTE_LABELS: dict[str, str] = {
     "directed": "定向评价",
-    "private_enterprise": "民营企业专项评审",
+    "private_enterprise": "民营企业专项",
     "aid_xinjiang": "援疆",
     "entrusted": "委托评审",
     "direct_recognition": "直接认定",
-    "initial_determination": "初次确定 / 授予",
+    "initial_determination": "初次确定（授予）",
 }
 
 #: 直接认定 (004 附件2 三(二)): 连续参加上述基层服务工作三年.

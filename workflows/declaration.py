@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
         VoteCommand,
         WithdrawCommand,
     )
-    from domain.states import FINAL
+    from domain.states import FINAL, PENDING, PUBLICITIES
     from gateway import REFUSED, REFUSED_AUDITED, SIGNAL_SUFFIX
     from workflows import search
     from workflows.effects import run_effect
@@ -73,6 +73,10 @@ def _error(spec: CommandSpec[Any], refusal: Refusal, kind: str) -> ApplicationEr
 #: inside the workflow task, so a task the server never accepted (a dead or a zombie worker) could
 #: leave rows that no history holds (docs/reliability.md, bench/RESULTS.md).
 AUDIT_WRITE_IN_HISTORY = "audit-write-in-history"
+#: A publicity waits on no one unless an objection lodged in it is open (the view's ``pending``),
+#: so the ``ReviewPendingRole`` search attribute is upserted when an objection is lodged and when
+#: the last one is resolved; before this patch it named the publicity's resolver throughout.
+PENDING_ROLE_ON_OBJECTION = "pending-role-on-open-objection"
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -85,7 +89,7 @@ class DeclarationWorkflow:
         self._chain.rules = self._rules
         self._wake = False
         self._flush_lock = asyncio.Lock()
-        self._indexed = self._index_key()
+        self._indexed = self._index_key() if start.search_attributes else ("", "")
 
     # ------------------------------------------------------------------ main loop
 
@@ -227,9 +231,14 @@ class DeclarationWorkflow:
         await self._flush()
 
     def _index_key(self) -> tuple[str, str]:
-        """The view's state and pending role, without building the view."""
+        """The view's state and pending role, without building the view. A run that started
+        before :data:`PENDING_ROLE_ON_OBJECTION` keeps naming a publicity's resolver while no
+        objection is open, as it did (asked only there, so other runs record no marker)."""
+        state = self._chain.s.state
         who = view.pending(self._chain)
-        return str(self._chain.s.state), who[0] if who else ""
+        if who is None and state in PUBLICITIES and not workflow.patched(PENDING_ROLE_ON_OBJECTION):
+            who = PENDING[state]
+        return str(state), who[0] if who else ""
 
     def _reindex(self) -> None:
         """Keep the state and pending-role search attributes current."""

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
+from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
@@ -27,9 +29,10 @@ from api.deps import ServicesDep
 from api.headers import content_disposition
 from api.routes import audit, declarations
 from api.schemas import MAX_PAGE
-from api.services import in_session
+from api.services import Services, in_session
 from domain.models import Actor
 from store.audit import events_of
+from store.campaigns import get_campaign
 from store.dossier import DossierNotFound, build_dossier, dossier_json
 from store.export import MEDIA_TYPES, export_trail
 from store.materials.dossier import write_bundle
@@ -78,17 +81,32 @@ async def audit_declaration(
     request: Request, declaration_id: str, actor: Auditor, services: ServicesDep
 ) -> Response:
     """The declaration's trail, every hash shown, with its verification badge."""
-    rows = await in_session(
-        services.store,
-        lambda s: [{**event_dict(r), "prev_hash": r.prev_hash, "hash": r.hash}
-                   for r in events_of(s, declaration_id)],
-        readonly=True,
-    )  # fmt: skip
+
+    def read(session: Session) -> list[dict[str, Any]]:
+        return [
+            {
+                **event_dict(r),
+                "prev_hash": r.prev_hash,
+                "hash": r.hash,
+                "campaign_id": r.campaign_id,
+            }
+            for r in events_of(session, declaration_id)
+        ]
+
+    rows = await in_session(services.store, read, readonly=True)
     if not rows:
         raise not_found(declaration_id)
     check = await audit.verify_chain(actor, services, declaration_id=declaration_id)
-    return render(request, "audit_declaration.html", actor, declaration_id=declaration_id,
-                  events=rows, check=check)  # fmt: skip
+    kinds = await _kind_labels(services, (row["campaign_id"] for row in rows))
+    return render(
+        request,
+        "audit_declaration.html",
+        actor,
+        declaration_id=declaration_id,
+        events=rows,
+        check=check,
+        kinds=kinds,
+    )
 
 
 @router.get("/audit/declaration")
@@ -157,6 +175,22 @@ async def dossier(
     )
 
 
+async def _kind_labels(services: Services, campaign_ids: Iterable[str]) -> dict[str, str]:
+    """The catalogue labels of the material kinds these campaigns name (``material:<kind>``
+    reasons and the ``kind`` of upload events are labelled with them)."""
+
+    def read(session: Session) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for campaign_id in sorted(set(campaign_ids)):
+            campaign = get_campaign(session, campaign_id)
+            if campaign is not None:
+                catalogue = campaign.materials_catalogue.items()
+                out.update({kind: info.label for kind, info in catalogue if info.label})
+        return out
+
+    return await in_session(services.store, read, readonly=True)
+
+
 def _bundle(built: dict[str, Any], objects: ObjectStore) -> str:
     handle, path = tempfile.mkstemp(prefix="dossier-", suffix=".zip")
     with os.fdopen(handle, "wb") as out:
@@ -188,7 +222,18 @@ async def actor_events(
             readonly=True,
         )  # fmt: skip
     pages = max(1, -(-found.total // PAGE_SIZE))
-    return render(request, "audit_actor.html", actor, searched=searched, actor_id=actor_id,
-                  outcome=outcome,
-                  campaign_id=campaign_id, events=found.events, total=found.total, page=page,
-                  pages=pages)  # fmt: skip
+    kinds = await _kind_labels(services, (e["campaign_id"] for e in found.events))
+    return render(
+        request,
+        "audit_actor.html",
+        actor,
+        searched=searched,
+        actor_id=actor_id,
+        outcome=outcome,
+        campaign_id=campaign_id,
+        events=found.events,
+        total=found.total,
+        page=page,
+        pages=pages,
+        kinds=kinds,
+    )

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from api.console.actions import body_of
 from api.console.auth import ConsoleAllow
 from api.console.forms import Form, PostedForm
-from api.console.render import console_router, deadline, render, validation_messages
+from api.console.render import bj, console_router, deadline, parse_time, render, validation_messages
 from api.deps import ServicesDep
 from api.meetings import record_meeting
 from api.policy import READ_ROLES
@@ -33,6 +33,7 @@ from api.services import Services, in_session
 from domain.calendar import BEIJING
 from domain.campaign_ops import CommitteeMeetingInput
 from domain.models import Actor, Campaign
+from store.organisations import members_of
 from store.queries import campaigns as queries
 
 __all__ = ["router"]
@@ -54,8 +55,6 @@ DEADLINE_FIELDS: dict[str, str] = {
     "fee_deadline": "缴费截止 fee_deadline",
     "materials_deadline": "纸质材料截止 materials_deadline",
 }
-#: ``<input type="datetime-local">`` in Beijing time.
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 LIST_SIZE = 200
 
 
@@ -65,6 +64,17 @@ async def _campaign(
     """The campaign (404 when unknown); committee staff see their own committee's only (403,
     audited on the campaign under ``action``, docs/rules.md §11)."""
     return await campaigns.campaign_for(services, actor, campaign_id, action=action)
+
+
+async def _members(services: Services, campaign: Campaign) -> int | None:
+    """The committee's members the quorum is measured against (docs/rules.md §2.8, §11): those
+    registered for its ``committee_org``, or the number a campaign made before the registry
+    gave; None when neither is known (the chain then refuses the vote)."""
+    committee = campaign.committee_org
+    if committee is None:
+        return campaign.committee_members
+    registered = await in_session(services.store, lambda s: members_of(s, committee), readonly=True)
+    return registered or campaign.committee_members
 
 
 async def _in_state(
@@ -112,6 +122,7 @@ async def dashboard(
         coming=await declarations.present_many(services, actor, coming),
         at_risk=await declarations.present_many(services, actor, risky),
         now=await services.clock(),
+        members=await _members(services, campaign),
     )
 
 
@@ -133,7 +144,7 @@ def _meeting_defaults(now: datetime) -> dict[str, str]:
     local = now.astimezone(BEIJING)
     return {
         "meeting_id": f"M-{local:%Y%m%d}-{uuid.uuid4().hex[:6]}",
-        "held_at": local.strftime(LOCAL_FORMAT),
+        "held_at": bj(now),  # written as every console time is (api.console.render)
         "members_present": "",
     }
 
@@ -152,9 +163,18 @@ async def _meeting(
     context.setdefault("answer", None)
     context.setdefault("errors", [])
     context.setdefault("refusal", None)
-    return render(request, "meeting.html", actor, status_code=status_code, campaign=campaign,
-                  items=items, total=total, fresh=_meeting_defaults(await services.clock()),
-                  **context)  # fmt: skip
+    return render(
+        request,
+        "meeting.html",
+        actor,
+        status_code=status_code,
+        campaign=campaign,
+        items=items,
+        total=total,
+        fresh=_meeting_defaults(await services.clock()),
+        members=await _members(services, campaign),
+        **context,
+    )
 
 
 @router.get("/campaigns/{campaign_id}/meeting")
@@ -177,7 +197,7 @@ def _meeting_body(form: Form) -> dict[str, Any]:
                       "recused": form.codes(f"recused-{declaration_id}")})  # fmt: skip
     held_at: Any = form.get("held_at")
     with suppress(ValueError):
-        held_at = datetime.strptime(held_at, LOCAL_FORMAT).replace(tzinfo=BEIJING)
+        held_at = parse_time(held_at)
     return {
         "meeting_id": form.get("meeting_id"),
         "held_at": held_at,
@@ -212,10 +232,6 @@ async def record_committee_meeting(
 # --------------------------------------------------------------------------- deadlines
 
 
-def _local(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(BEIJING).strftime(LOCAL_FORMAT)
-
-
 def _changes(campaign: Campaign, form: Form) -> dict[str, Any]:
     """The fields the form changes: a new Beijing time, or ``None`` where a clear box is
     ticked (``DeadlinesBody``: a field left out stays)."""
@@ -225,10 +241,10 @@ def _changes(campaign: Campaign, form: Form) -> dict[str, Any]:
         if form.get(f"clear-{name}") == "true" and current is not None:
             changes[name] = None
             continue
-        typed = form.get(name)
-        if typed and typed != _local(current):
+        typed = form.get(name).strip()
+        if typed and typed != deadline(current):  # the field is prefilled as the page shows it
             try:
-                changes[name] = datetime.strptime(typed, LOCAL_FORMAT).replace(tzinfo=BEIJING)
+                changes[name] = parse_time(typed)
             except ValueError:
                 changes[name] = typed  # the body model names the error
     return changes
@@ -237,11 +253,17 @@ def _changes(campaign: Campaign, form: Form) -> dict[str, Any]:
 async def _deadlines_page(
     request: Request, actor: Actor, services: Services, campaign: Campaign, **context: Any
 ) -> Response:
-    current = {name: _local(getattr(campaign, name)) for name in DEADLINE_FIELDS}
+    current = {name: deadline(getattr(campaign, name)) for name in DEADLINE_FIELDS}
     context.setdefault("status_code", 200)
-    return render(request, "deadlines.html", actor, campaign=campaign, fields=DEADLINE_FIELDS,
-                  current=current, shown={n: deadline(getattr(campaign, n)) for n in DEADLINE_FIELDS},
-                  **context)  # fmt: skip
+    return render(
+        request,
+        "deadlines.html",
+        actor,
+        campaign=campaign,
+        fields=DEADLINE_FIELDS,
+        current=current,
+        **context,
+    )
 
 
 def _answer_of(result: dict[str, Any] | Response) -> dict[str, Any]:

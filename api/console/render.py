@@ -9,8 +9,9 @@ untouched: only routers built by :func:`console_router` use it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,26 +24,23 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from api.console import labels
 from api.console.auth import COOKIE, clear_session, optional_actor, session_csrf
-from api.console.labels import (
-    OUTCOME_LABELS,
-    PENDING_LABELS,
-    REASON_CODES,
-    ROLE_LABELS,
-    STATE_LABELS,
-    action_label,
-)
+from api.console.labels import ROLE_LABELS, action_label, reason_label
+from api.console.present import actor_role, coded, detail_items, value, yes_no
+from api.problems import problem_type
 from domain.calendar import BEIJING
 from domain.models import Actor
 from domain.reminders import notice_time
-from domain.routes import ROUTE_LABELS
 from settings import Settings
 
 __all__ = [
+    "TIME_FORMAT",
     "ConsoleRoute",
     "bj",
     "console_router",
     "deadline",
+    "parse_time",
     "render",
     "safe_next",
     "signin_redirect",
@@ -68,7 +66,21 @@ def _instant(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def bj(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+# How the console writes a time, everywhere: Beijing time on a 24-hour clock, ``YYYY-MM-DD HH:MM``
+# (TIME_FORMAT). A deadline is written as the notices write it: an instant at midnight is the end
+# of the day before, ``2024-10-10 24:00``, never ``2024-10-11 00:00`` (docs/rules.md §1, Time). A
+# field for a time is a plain text field in that same form, prefilled exactly as the page writes
+# the time beside it, and :func:`parse_time` reads it back, ``24:00`` included. The browser's
+# ``datetime-local`` picker is not used: many locales draw it on a 12-hour clock, and it cannot
+# show 24:00, so a clerk read "2024-10-10 24:00" beside a field showing "10/11/2024, 12:00 AM".
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+#: What a time field accepts: the date, a space (or ISO's ``T``) and a 24-hour time (the
+#: field's ``pattern`` says the same to the browser).
+TIME_PATTERN = r"\s*\d{4}-\d{2}-\d{2}[ T]+\d{1,2}:\d{2}\s*"
+_TYPED_TIME = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T]+(\d{1,2}):(\d{2})\s*$")
+
+
+def bj(value: Any, fmt: str = TIME_FORMAT) -> str:
     """An instant (datetime or ISO text) in Beijing time."""
     at = _instant(value)
     return "" if at is None else at.astimezone(BEIJING).strftime(fmt)
@@ -79,6 +91,21 @@ def deadline(value: Any) -> str:
     of the day before (``2024-10-11 00:00`` → ``2024-10-10 24:00``)."""
     at = _instant(value)
     return "" if at is None else notice_time(at)
+
+
+def parse_time(text: str) -> datetime:
+    """A time typed in a console field (``2024-10-10 24:00``, ``2024-10-11 00:00``,
+    ``2024-10-10 18:00``) as a Beijing instant; ValueError for anything else."""
+    found = _TYPED_TIME.match(text)
+    if found is None:
+        raise ValueError(f"{text!r} is not YYYY-MM-DD HH:MM")
+    day, hour, minute = found.group(1), int(found.group(2)), int(found.group(3))
+    start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=BEIJING)
+    if hour == 24 and minute == 0:
+        return start + timedelta(days=1)
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text!r} is not a time of day")
+    return start.replace(hour=hour, minute=minute)
 
 
 def remaining(value: Any, now: datetime | None) -> str:
@@ -96,17 +123,17 @@ def remaining(value: Any, now: datetime | None) -> str:
     return f"剩 {hours} 小时 {rest % 3600 // 60} 分"
 
 
-def brief(value: Any, limit: int = 300) -> str:
-    """A detail value on one line: text as is, lists joined, mappings as ``key=value``."""
-    if isinstance(value, dict):
-        text = ", ".join(f"{k}={brief(v, limit)}" for k, v in value.items())
-    elif isinstance(value, list | tuple):
-        text = ", ".join(brief(v, limit) for v in value)
-    elif value is None:
-        text = "—"
-    else:
-        text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def brief(text: Any, limit: int = 300) -> str:
+    """A text on one line, cut at ``limit`` (an error message of the outbox); — for none."""
+    line = "—" if text is None else " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _shown(item: Any) -> Any:
+    """What ``{{ … }}`` prints: never a Python ``None``, ``True`` or ``False`` (—, 是, 否)."""
+    if item is None or isinstance(item, bool):
+        return yes_no(item)
+    return item
 
 
 def _environment() -> Environment:
@@ -115,20 +142,21 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.filters["bj"] = bj
     env.filters["remaining"] = remaining
     env.filters["deadline"] = deadline
     env.filters["action_label"] = action_label
+    env.filters["reason_label"] = reason_label
     env.filters["brief"] = brief
-    env.globals.update(
-        STATE_LABELS=STATE_LABELS,
-        ROLE_LABELS=ROLE_LABELS,
-        PENDING_LABELS=PENDING_LABELS,
-        OUTCOME_LABELS=OUTCOME_LABELS,
-        REASON_CODES=REASON_CODES,
-        ROUTE_LABELS=ROUTE_LABELS,
-    )
+    env.filters["coded"] = coded
+    env.filters["yes_no"] = yes_no
+    env.filters["detail_items"] = detail_items
+    env.filters["actor_role"] = actor_role
+    env.globals["value"] = value
+    env.globals["TIME_PATTERN"] = TIME_PATTERN
+    env.globals.update({name: getattr(labels, name) for name in labels.__all__ if name.isupper()})
     return env
 
 
@@ -201,8 +229,16 @@ def validation_messages(errors: Any) -> list[str]:
 async def error_page(request: Request, status_code: int, detail: Any) -> HTMLResponse:
     actor = await optional_actor(request, request.app.state.services)
     messages = validation_messages(detail) if isinstance(detail, list) else [str(detail)]
-    return render(request, "error.html", actor, status_code=status_code, messages=messages,
-                status=status_code)  # fmt: skip
+    kind = problem_type(status_code).rpartition("/")[2]
+    return render(
+        request,
+        "error.html",
+        actor,
+        status_code=status_code,
+        messages=messages,
+        status=status_code,
+        problem=kind,
+    )
 
 
 class ConsoleRoute(APIRoute):

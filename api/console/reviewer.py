@@ -97,6 +97,7 @@ async def declaration_page(
         steps=chain_steps(view, events),
         actions=actions_for(actor, view),
         materials=materials,
+        kinds={k["kind"]: k["label"] for k in materials["catalogue"]} if materials else {},
         uploads=upload_kinds(actor, view, materials),
         is_person=is_person,
         now=await services.clock(),

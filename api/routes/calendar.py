@@ -20,9 +20,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from api.answers import JSONAnswer
 from api.commands import require_client
 from api.deps import Allow, ServicesDep
 from api.refusals import Refusals
@@ -53,7 +53,7 @@ async def put_calendar(
     body: CalendarBody,
     actor: Admin,
     services: ServicesDep,
-) -> dict[str, Any] | JSONResponse:
+) -> dict[str, Any] | JSONAnswer:
     try:
         data = CalendarYear(
             year=year, version=body.version, holidays=body.holidays, workdays=body.workdays
@@ -79,7 +79,7 @@ async def put_calendar(
             status=409,
             detail={"year": year, "version": body.version, "difference": difference},
         )
-        return JSONResponse(
+        return JSONAnswer(
             {"detail": str(refused), "year": year, "difference": difference}, status_code=409
         )
     ids = await in_session(services.store, lambda s: provisional_in_year(s, year), readonly=True)
@@ -101,7 +101,7 @@ async def put_calendar(
     }
     if done is None or not done.finished:
         answer.update(declarations=len(ids), finished=False, done=done.done if done else 0)
-        return JSONResponse(answer, status_code=202)
+        return JSONAnswer(answer, status_code=202)
     failed = [x.model_dump() for x in done.failed]
     return {
         **answer,

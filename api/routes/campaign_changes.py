@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.responses import JSONResponse
 
+from api.answers import JSONAnswer
 from api.commands import require_client
 from api.deps import Allow, ServicesDep
 from api.refusals import Refusals
@@ -43,7 +43,7 @@ async def close_review(
     actor: CommitteeStaff,
     services: ServicesDep,
     wait: Annotated[float, Query(ge=0, le=60)] = DEFAULT_WAIT,
-) -> dict[str, Any] | JSONResponse:
+) -> dict[str, Any] | JSONAnswer:
     """End the still-``returned`` declarations of a campaign without ``review_closes_at`` as
     ``not_accepted``: 409 where the campaign has one (the review then closes by itself), 403 for
     another committee's staff."""
@@ -78,7 +78,7 @@ async def close_review(
     done = await finished_within(client, close_review_workflow_id(campaign_id, change_id), wait)
     if done is None or not done.finished:
         accepted = {**answer, "finished": False, "done": done.done if done else 0}
-        return JSONResponse(accepted, status_code=status.HTTP_202_ACCEPTED)
+        return JSONAnswer(accepted, status_code=status.HTTP_202_ACCEPTED)
     failed = [x.model_dump() for x in done.failed]
     return {**answer, "finished": True, "updated": done.updated, "failed": failed}
 

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from api.answers import JSONAnswer
 from api.commands import require_client
 from api.deps import Allow, ServicesDep, forbidden
 from api.policy import ALL_ROLES, campaign_refusal
@@ -127,7 +127,7 @@ async def change_deadlines(
     actor: DeadlineSetter,
     services: ServicesDep,
     wait: Annotated[float, Query(ge=0, le=60)] = DEFAULT_WAIT,
-) -> dict[str, Any] | JSONResponse:
+) -> dict[str, Any] | JSONAnswer:
     """Move the campaign's deadlines (422 when that breaks its windows or introduces an
     inconsistency), then re-arm every open declaration durably (§3: one moved earlier takes
     effect no earlier than 24 hours after the change). Waits up to ``wait`` seconds: 200 with
@@ -171,7 +171,7 @@ async def change_deadlines(
     done = await finished_within(client, workflow_id, wait) if wait > 0 else None
     if done is None or not done.finished:
         accepted = {**answer, "finished": False, "done": done.done if done else 0}
-        return JSONResponse(accepted, status_code=status.HTTP_202_ACCEPTED)
+        return JSONAnswer(accepted, status_code=status.HTTP_202_ACCEPTED)
     return {
         **answer,
         "finished": True,

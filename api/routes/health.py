@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, Response, status
-from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
+from api.answers import JSONAnswer
 from api.deps import PUBLIC, ServicesDep
 from api.metrics import CONTENT_TYPE_LATEST
 from api.problems import describe
@@ -67,7 +67,7 @@ async def _database(services: Services) -> str | None:
 
 
 @router.get("/readyz")
-async def readyz(services: ServicesDep) -> JSONResponse:
+async def readyz(services: ServicesDep) -> JSONAnswer:
     """200 when Temporal and the database both answer, else 503 naming what failed."""
     temporal, database = await asyncio.gather(_temporal(services), _database(services))
     checks: dict[str, Any] = {
@@ -77,7 +77,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     ready = temporal is None and database is None
     code = status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE
     failed = [name for name, value in checks.items() if value != "ok"]
-    return JSONResponse({"ready": ready, "checks": checks, "failed": failed}, status_code=code)
+    return JSONAnswer({"ready": ready, "checks": checks, "failed": failed}, status_code=code)
 
 
 @router.get("/metrics")

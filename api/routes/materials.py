@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 
+from api.answers import JSONAnswer
 from api.deps import Allow, ServicesDep
 from api.materials import download, listing, material_events, upload
 from api.policy import ALL_ROLES
@@ -104,7 +104,7 @@ async def upload_material(
     declaration_id: str, request: Request, actor: Uploader, services: ServicesDep
 ) -> Any:
     item, created = await upload(services, actor, declaration_id, request)
-    return JSONResponse(item, status_code=201 if created else 200)
+    return JSONAnswer(item, status_code=201 if created else 200)
 
 
 @router.get("", summary="The declaration's materials and the catalogue's completeness")

@@ -10,14 +10,23 @@ from typing import TYPE_CHECKING
 from domain.chain import view
 from domain.chain.state import REMINDER_LEAD
 from domain.models import Notification, as_of
-from domain.states import TERMINAL, StateName, label
+from domain.periods import notice_time
+from domain.states import PENDING_LABELS, TERMINAL, StateName, label
 
 if TYPE_CHECKING:
     from domain.chain.core import Chain
 
-__all__ = ["notify_transition"]
+__all__ = ["notify_transition", "reminder_text"]
 
 S = StateName
+
+
+def reminder_text(declaration_id: str, state: str, due: datetime) -> str:
+    """The reminder 24 hours before ``due``, the deadline written as the notices write it."""
+    return (
+        f"提醒：申报 {declaration_id} 的{label(state)}将于 {notice_time(due)}（北京时间）截止 / "
+        "deadline in 24 hours"
+    )
 
 
 def notify_transition(chain: Chain, now: datetime) -> None:
@@ -37,12 +46,15 @@ def notify_transition(chain: Chain, now: datetime) -> None:
             "recipient_org": org,
             "recipient_id": s.filed_by.id if role == "applicant" else "",
         }
-        due_text = f", due {as_of(due)}" if due else ""
+        due_text = f"，截止 {notice_time(due)}（北京时间）" if due else ""
+        what = (
+            "" if action == s.state.value else f"，{PENDING_LABELS.get(action, action)} ({action})"
+        )
         chain.notify(
             Notification(
                 key=f"{key}:act",
                 kind="action_required",
-                text=f"申报 {s.declaration_id} 待处理：{label(s.state)}，{action}{due_text}",
+                text=f"申报 {s.declaration_id} 待处理：{label(s.state)}{what}{due_text}",
                 send_after=now,
                 **recipient,
             )
@@ -52,8 +64,7 @@ def notify_transition(chain: Chain, now: datetime) -> None:
                 Notification(
                     key=f"{key}:reminder:{as_of(due)}",
                     kind="deadline_reminder",
-                    text=f"提醒：申报 {s.declaration_id} 的{label(s.state)}将于 "
-                    f"{as_of(due)} 截止 / deadline in 24 hours",
+                    text=reminder_text(s.declaration_id, s.state.value, due),
                     send_after=due - REMINDER_LEAD,
                     supersedes=group,
                     **recipient,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.chain import review
+from domain.chain import notifications, review
 from domain.chain.state import (
     OBJECTIONS_BOUNDED,
     Effect,
@@ -105,6 +105,8 @@ def apply_objection(chain: Chain, cmd: ObjectionCommand, now: datetime, prepared
         opinion=cmd.text,
         detail={"objection_id": objection.id},
     )
+    # The publicity now waits on whoever resolves it (the view's ``pending``): tell them.
+    notifications.notify_transition(chain, now)
     return Step(result={"objection_id": objection.id})
 
 
@@ -171,6 +173,8 @@ def apply_resolution(
         st = s.state.value
         chain.record(cmd.actor, action, st, st, now, opinion=cmd.opinion, detail=detail)
         chain.effects(after_publicity(chain, now))
+        if s.state.value == st:  # still in the publicity: it may no longer wait on anyone
+            notifications.notify_transition(chain, now)
     return Step()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.chain import timers
+from domain.chain import publicity, timers
 from domain.chain.state import explain
 from domain.models import (
     ApplicantView,
@@ -15,9 +15,9 @@ from domain.models import (
     FeeView,
     MaterialsView,
     PendingAction,
-    as_of,
 )
-from domain.states import BEFORE_COMMITTEE, PENDING, StateName
+from domain.periods import notice_time
+from domain.states import BEFORE_COMMITTEE, PENDING, PUBLICITIES, StateName
 
 if TYPE_CHECKING:
     from domain.chain.core import Chain
@@ -59,11 +59,14 @@ def pending_org(chain: Chain) -> str:
 
 
 def pending(chain: Chain) -> tuple[str, str] | None:
-    """The role that must act now and what it must do (docs/rules.md §2). A campaign made before
-    results were confirmed by its ``confirming_org`` has the committee confirm them."""
+    """The role that must act now and what it must do (docs/rules.md §2). A publicity ends by
+    itself: it waits on someone only while an objection lodged in it is open. A campaign made
+    before results were confirmed by its ``confirming_org`` has the committee confirm them."""
     s = chain.s
     found = PENDING.get(s.state)
     if found is None:
+        return None
+    if s.state in PUBLICITIES and not publicity.open_objections(chain):
         return None
     if s.state == S.result_confirmation and s.campaign.confirming_org is None:
         return "committee", found[1]
@@ -92,14 +95,12 @@ def due_at(chain: Chain) -> datetime | None:
 def declaration_explanation(chain: Chain) -> str:
     s = chain.s
     text = (
-        f"申报截止 {as_of(s.deadlines.declaration_closes_at)}：截止时未提交至评审委员会"
+        f"申报截止 {notice_time(s.deadlines.declaration_closes_at)}（北京时间）：截止时未提交至评审委员会"
         "进行第一次审核的视为放弃，退回后超过申报时限的不予受理 (001 一(一), 四(一)1) / "
         "campaign declaration_closes_at"
     )
     if s.deadlines.declaration_closes_at != s.campaign.declaration_closes_at:
-        text += (
-            f"; moved from {as_of(s.campaign.declaration_closes_at)} by a deadline change (延期)"
-        )
+        text += f"; moved from {notice_time(s.campaign.declaration_closes_at)} by a deadline change (延期)"
     return text
 
 
@@ -112,17 +113,13 @@ def build(chain: Chain) -> DeclarationView:
             role=role, org=pending_org(chain), action=action, due_at=due_at(chain)
         )
     correction = s.computed.get("correction") if s.state == S.returned else None
-    publicity = (
-        s.computed.get("publicity_ends")
-        if s.state in (S.unit_publicity, S.result_publicity)
-        else None
-    )
+    publicity_end = s.computed.get("publicity_ends") if s.state in PUBLICITIES else None
     explanations = {"declaration": declaration_explanation(chain)}
     provisional = []
     at_risk = s.computed.get("at_risk_from") if s.state in BEFORE_COMMITTEE else None
     if at_risk is not None and at_risk.explanation.provisional:
         provisional.append("at_risk_from")
-    for key, computed in (("correction", correction), ("publicity_ends", publicity)):
+    for key, computed in (("correction", correction), ("publicity_ends", publicity_end)):
         if computed is not None:
             explanations[key] = explain(computed)
             if computed.explanation.provisional:
@@ -156,7 +153,7 @@ def build(chain: Chain) -> DeclarationView:
         deadlines=Deadlines(
             declaration=s.deadlines.declaration_closes_at,
             correction=correction.at if correction else None,
-            publicity_ends=publicity.at if publicity else None,
+            publicity_ends=publicity_end.at if publicity_end else None,
             fee=s.deadlines.fee_deadline,
             materials=s.deadlines.materials_deadline,
         ),

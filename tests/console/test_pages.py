@@ -294,7 +294,7 @@ async def test_committee_meeting_records_each_tally_and_shows_each_refusal(
     assert "评审会议 <code>committee_review</code>" in dashboard
     # §12: a row per route the campaign opens, the empty one included
     assert "定向评价 <code>directed</code></td><td>2</td>" in dashboard
-    assert "民营企业专项评审 <code>private_enterprise</code></td><td>0</td>" in dashboard
+    assert "民营企业专项 <code>private_enterprise</code></td><td>0</td>" in dashboard
 
 
 async def test_the_deadline_form_moves_the_campaign_and_rearms_open_declarations(

@@ -65,7 +65,7 @@ async def test_the_inbox_shows_the_persons_reminders_beside_it(
     applicant = await console.sign_in(f.APPLICANT)
     html = aside((await applicant.get("/console/inbox")).text)
     assert "提醒 reminders" in html and d in html
-    assert "截止提醒 reminder" in html and "scheduled" in html  # 24 h before the window closes
+    assert "截止提醒 <code>deadline_reminder</code>" in html and "scheduled" in html  # 24 h before
     other = await console.sign_in(Actor(id="applicant-x", role="applicant"))
     assert d not in aside((await other.get("/console/inbox")).text)
 
