@@ -77,9 +77,11 @@ def body_of(model: type[B], data: dict[str, Any]) -> B:
         return model.model_validate(_typed(model, data))
     except ValidationError as err:
         raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])}
-             for e in err.errors(include_url=False, include_context=False)]
-        ) from err  # fmt: skip
+            [
+                {**e, "loc": ("body", *e["loc"])}
+                for e in err.errors(include_url=False, include_context=False)
+            ]
+        ) from err
 
 
 def _is_list(annotation: Any) -> bool:
@@ -117,14 +119,27 @@ async def act(
     try:
         await call()
     except RequestValidationError as err:
-        return await declaration_page(request, actor, services, declaration_id, status_code=422,
-                                      errors=validation_messages(err.errors()), kept=kept)  # fmt: skip
+        return await declaration_page(
+            request,
+            actor,
+            services,
+            declaration_id,
+            status_code=422,
+            errors=validation_messages(err.errors()),
+            kept=kept,
+        )
     except HTTPException as err:
         if err.status_code in (401, 404):
             raise
-        return await declaration_page(request, actor, services, declaration_id,
-                                      status_code=err.status_code, refusal=str(err.detail),
-                                      kept=kept)  # fmt: skip
+        return await declaration_page(
+            request,
+            actor,
+            services,
+            declaration_id,
+            status_code=err.status_code,
+            refusal=str(err.detail),
+            kept=kept,
+        )
     return RedirectResponse(
         f"/console/declarations/{quote(declaration_id, safe='')}?done={action}", 303
     )

@@ -68,12 +68,26 @@ async def audit_campaign(
     """The campaign's chains verified together, its exports, and its declarations."""
     check = await audit.verify_chain(actor, services, campaign_id=campaign_id)
     listed = await declarations.list_declarations(
-        actor, services, campaign_id=campaign_id, state=None, org=None, page=page,
+        actor,
+        services,
+        campaign_id=campaign_id,
+        state=None,
+        org=None,
+        page=page,
         page_size=PAGE_SIZE,
-    )  # fmt: skip
+    )
     pages = max(1, -(-listed.total // PAGE_SIZE))
-    return render(request, "audit_campaign.html", actor, campaign_id=campaign_id, check=check,
-                  items=listed.items, total=listed.total, page=page, pages=pages)  # fmt: skip
+    return render(
+        request,
+        "audit_campaign.html",
+        actor,
+        campaign_id=campaign_id,
+        check=check,
+        items=listed.items,
+        total=listed.total,
+        page=page,
+        pages=pages,
+    )
 
 
 @router.get("/audit/declarations/{declaration_id}")
@@ -127,14 +141,22 @@ async def export(
     """A campaign's or a declaration's trail as a download (``store.export``)."""
     if bool(campaign_id) == bool(declaration_id):
         raise RequestValidationError(
-            [{"type": "value_error", "loc": ("query", "campaign_id"), "input": None,
-              "msg": "give exactly one of campaign_id and declaration_id"}]
-        )  # fmt: skip
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "campaign_id"),
+                    "input": None,
+                    "msg": "give exactly one of campaign_id and declaration_id",
+                }
+            ]
+        )
     await in_session(services.store, lambda s: None, readonly=True)  # fail early, not mid-stream
     chunks = export_trail(
-        services.store, format=format, campaign_id=campaign_id or None,
+        services.store,
+        format=format,
+        campaign_id=campaign_id or None,
         declaration_id=declaration_id or None,
-    )  # fmt: skip
+    )
     name = f"audit-{campaign_id or declaration_id}.{format}".replace("/", "_")
     return StreamingResponse(
         (chunk.encode("utf-8") for chunk in chunks),
@@ -216,11 +238,15 @@ async def actor_events(
         found = await in_session(
             services.store,
             lambda s: events_of_actor(
-                s, actor_id or None, outcome=outcome or None, campaign_id=campaign_id or None,
-                page=page, page_size=PAGE_SIZE,
+                s,
+                actor_id or None,
+                outcome=outcome or None,
+                campaign_id=campaign_id or None,
+                page=page,
+                page_size=PAGE_SIZE,
             ),
             readonly=True,
-        )  # fmt: skip
+        )
     pages = max(1, -(-found.total // PAGE_SIZE))
     kinds = await _kind_labels(services, (e["campaign_id"] for e in found.events))
     return render(

@@ -125,9 +125,10 @@ def roles_of(alias: Any) -> frozenset[str]:
 
 def csrf_token(settings: Settings, token: str) -> str:
     digest = hmac.new(
-        settings.jwt_secret.encode("utf-8"), b"console-csrf\x00" + token.encode("utf-8"),
+        settings.jwt_secret.encode("utf-8"),
+        b"console-csrf\x00" + token.encode("utf-8"),
         hashlib.sha256,
-    )  # fmt: skip
+    )
     return digest.hexdigest()
 
 

@@ -81,9 +81,14 @@ async def _in_state(
     actor: Actor, services: Services, campaign_id: str, state: str
 ) -> tuple[list[dict[str, Any]], int]:
     page = await declarations.list_declarations(
-        actor, services, campaign_id=campaign_id, state=state, org=None, page=1,
+        actor,
+        services,
+        campaign_id=campaign_id,
+        state=state,
+        org=None,
+        page=1,
         page_size=LIST_SIZE,
-    )  # fmt: skip
+    )
     return page.items, page.total
 
 
@@ -133,8 +138,15 @@ async def publicity(
     """Declarations in result publicity (评审结果公示), with when each ends."""
     campaign = await _campaign(actor, services, campaign_id)
     items, total = await _in_state(actor, services, campaign_id, "result_publicity")
-    return render(request, "publicity.html", actor, campaign=campaign, items=items, total=total,
-                  now=await services.clock())  # fmt: skip
+    return render(
+        request,
+        "publicity.html",
+        actor,
+        campaign=campaign,
+        items=items,
+        total=total,
+        now=await services.clock(),
+    )
 
 
 # --------------------------------------------------------------------------- the meeting
@@ -193,8 +205,13 @@ def _meeting_body(form: Form) -> dict[str, Any]:
         tally = {k: form.get(f"{k}-{declaration_id}") for k in ("in_favor", "against", "abstain")}
         if not any(tally.values()):
             continue
-        votes.append({"declaration_id": declaration_id, **tally,
-                      "recused": form.codes(f"recused-{declaration_id}")})  # fmt: skip
+        votes.append(
+            {
+                "declaration_id": declaration_id,
+                **tally,
+                "recused": form.codes(f"recused-{declaration_id}"),
+            }
+        )
     held_at: Any = form.get("held_at")
     with suppress(ValueError):
         held_at = parse_time(held_at)
@@ -219,13 +236,27 @@ async def record_committee_meeting(
         body = body_of(CommitteeMeetingInput, _meeting_body(form))
         answer = await record_meeting(services, actor, campaign, body)
     except RequestValidationError as err:
-        return await _meeting(request, actor, services, campaign_id, status_code=422,
-                              errors=validation_messages(err.errors()), kept=kept)  # fmt: skip
+        return await _meeting(
+            request,
+            actor,
+            services,
+            campaign_id,
+            status_code=422,
+            errors=validation_messages(err.errors()),
+            kept=kept,
+        )
     except HTTPException as err:
         if err.status_code in (401, 404):
             raise
-        return await _meeting(request, actor, services, campaign_id, status_code=err.status_code,
-                              refusal=str(err.detail), kept=kept)  # fmt: skip
+        return await _meeting(
+            request,
+            actor,
+            services,
+            campaign_id,
+            status_code=err.status_code,
+            refusal=str(err.detail),
+            kept=kept,
+        )
     return await _meeting(request, actor, services, campaign_id, answer=answer.body)
 
 
@@ -290,38 +321,57 @@ async def _progress(
 
 @router.get("/campaigns/{campaign_id}/deadlines")
 async def deadlines_form(
-    request: Request, campaign_id: str, actor: DeadlineSetter, services: ServicesDep,
+    request: Request,
+    campaign_id: str,
+    actor: DeadlineSetter,
+    services: ServicesDep,
     change: str = "",
-) -> Response:  # fmt: skip
+) -> Response:
     """The form; with ``?change=<id>``, how far that change has reached the open
     declarations."""
     campaign = await _campaign(actor, services, campaign_id, "change_deadlines")
     progress = await _progress(actor, services, campaign_id, change) if change else None
-    return await _deadlines_page(request, actor, services, campaign, change_id=change,
-                                 progress=progress)  # fmt: skip
+    return await _deadlines_page(
+        request, actor, services, campaign, change_id=change, progress=progress
+    )
 
 
 @router.post("/campaigns/{campaign_id}/deadlines")
 async def change_deadlines(
-    request: Request, campaign_id: str, form: PostedForm, actor: DeadlineSetter,
+    request: Request,
+    campaign_id: str,
+    form: PostedForm,
+    actor: DeadlineSetter,
     services: ServicesDep,
-) -> Response:  # fmt: skip
+) -> Response:
     """The same path as ``POST /campaigns/{id}/deadlines``: the campaign is changed and every
     open declaration re-arms its timers (a durable change the page then follows)."""
     campaign = await _campaign(actor, services, campaign_id, "change_deadlines")
     changes = _changes(campaign, form)
     if not changes:
-        return await _deadlines_page(request, actor, services, campaign,
-                                     errors=["没有修改任何期限 / nothing changed"],
-                                     status_code=422)  # fmt: skip
+        return await _deadlines_page(
+            request,
+            actor,
+            services,
+            campaign,
+            errors=["没有修改任何期限 / nothing changed"],
+            status_code=422,
+        )
     try:
         body = body_of(DeadlinesBody, changes)
         result = _answer_of(await campaigns.change_deadlines(campaign_id, body, actor, services))
     except RequestValidationError as err:
-        return await _deadlines_page(request, actor, services, campaign, status_code=422,
-                                     errors=validation_messages(err.errors()))  # fmt: skip
+        return await _deadlines_page(
+            request,
+            actor,
+            services,
+            campaign,
+            status_code=422,
+            errors=validation_messages(err.errors()),
+        )
     change_id = str(result.get("change_id") or "")
     progress = await _progress(actor, services, campaign_id, change_id) if change_id else None
     moved = await _campaign(actor, services, campaign_id, "change_deadlines")
-    return await _deadlines_page(request, actor, services, moved, result=result,
-                                 change_id=change_id, progress=progress)  # fmt: skip
+    return await _deadlines_page(
+        request, actor, services, moved, result=result, change_id=change_id, progress=progress
+    )

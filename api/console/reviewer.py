@@ -63,9 +63,18 @@ async def inbox_page(
     result = await inbox.inbox(actor=actor, services=services, page=page, page_size=PAGE_SIZE)
     mine = await reminders.my_reminders(actor=actor, services=services, limit=REMINDERS_SHOWN)
     pages = max(1, -(-result.total // PAGE_SIZE))
-    return render(request, "inbox.html", actor, items=result.items, total=result.total,
-                  page=page, pages=pages, now=await services.clock(),
-                  reminders=mine["items"], statuses=DELIVERY_STATUSES)  # fmt: skip
+    return render(
+        request,
+        "inbox.html",
+        actor,
+        items=result.items,
+        total=result.total,
+        page=page,
+        pages=pages,
+        now=await services.clock(),
+        reminders=mine["items"],
+        statuses=DELIVERY_STATUSES,
+    )
 
 
 async def declaration_page(

@@ -65,8 +65,15 @@ async def login(
             raise HTTPException(401, "请粘贴访问令牌 / paste a token")
         actor = await services.identity.authenticate(token)
     except HTTPException as err:
-        return render(request, "login.html", None, status_code=401, next=target, expired=False,
-                    error=f"令牌无效，未登录 / {err.detail}")  # fmt: skip
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            next=target,
+            expired=False,
+            error=f"令牌无效，未登录 / {err.detail}",
+        )
     response = RedirectResponse(target if target != "/console" else home_of(actor), 303)
     start_session(response, request, token)
     return response
@@ -103,6 +110,7 @@ async def static(name: str) -> Response:
         raise HTTPException(404, "not found")
     media, _ = mimetypes.guess_type(path.name)
     return FileResponse(
-        path, media_type=media or "application/octet-stream",
+        path,
+        media_type=media or "application/octet-stream",
         headers={"Cache-Control": "public, max-age=3600"},
-    )  # fmt: skip
+    )
