@@ -18,17 +18,18 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from api.console.auth import ConsoleAllow
 from api.console.forms import Form, PostedForm
-from api.console.render import console_router, validation_messages
+from api.console.render import attempt, console_router
 from api.console.reviewer import declaration_page
 from api.deps import ServicesDep
 from api.routes.decisions import BINDINGS, PREFIX, Binding, gate, run
@@ -116,30 +117,10 @@ async def act(
 ) -> Response:
     """Run one decision; redirect on success, else show the page with the reason."""
     kept = {name: form.get(name) for name in KEPT_FIELDS if form.get(name)}
-    try:
-        await call()
-    except RequestValidationError as err:
-        return await declaration_page(
-            request,
-            actor,
-            services,
-            declaration_id,
-            status_code=422,
-            errors=validation_messages(err.errors()),
-            kept=kept,
-        )
-    except HTTPException as err:
-        if err.status_code in (401, 404):
-            raise
-        return await declaration_page(
-            request,
-            actor,
-            services,
-            declaration_id,
-            status_code=err.status_code,
-            refusal=str(err.detail),
-            kept=kept,
-        )
+    page = partial(declaration_page, request, actor, services, declaration_id, kept=kept)
+    shown, _ = await attempt(call, page)
+    if shown is not None:
+        return shown
     return RedirectResponse(
         f"/console/declarations/{quote(declaration_id, safe='')}?done={action}", 303
     )

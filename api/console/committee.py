@@ -14,6 +14,7 @@ import json
 import uuid
 from contextlib import suppress
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -23,7 +24,15 @@ from starlette.responses import Response
 from api.console.actions import body_of
 from api.console.auth import ConsoleAllow
 from api.console.forms import Form, PostedForm
-from api.console.render import bj, console_router, deadline, parse_time, render, validation_messages
+from api.console.render import (
+    attempt,
+    bj,
+    console_router,
+    deadline,
+    parse_time,
+    render,
+    validation_messages,
+)
 from api.deps import ServicesDep
 from api.meetings import record_meeting
 from api.policy import READ_ROLES
@@ -232,32 +241,16 @@ async def record_committee_meeting(
     reason and does not stop the others."""
     campaign = await _campaign(actor, services, campaign_id, "record_committee_meeting")
     kept = {name: form.get(name) for name in ("meeting_id", "held_at", "members_present")}
-    try:
+
+    async def record() -> Any:
         body = body_of(CommitteeMeetingInput, _meeting_body(form))
-        answer = await record_meeting(services, actor, campaign, body)
-    except RequestValidationError as err:
-        return await _meeting(
-            request,
-            actor,
-            services,
-            campaign_id,
-            status_code=422,
-            errors=validation_messages(err.errors()),
-            kept=kept,
-        )
-    except HTTPException as err:
-        if err.status_code in (401, 404):
-            raise
-        return await _meeting(
-            request,
-            actor,
-            services,
-            campaign_id,
-            status_code=err.status_code,
-            refusal=str(err.detail),
-            kept=kept,
-        )
-    return await _meeting(request, actor, services, campaign_id, answer=answer.body)
+        return (await record_meeting(services, actor, campaign, body)).body
+
+    page = partial(_meeting, request, actor, services, campaign_id, kept=kept)
+    shown, answer = await attempt(record, page)
+    if shown is not None:
+        return shown
+    return await _meeting(request, actor, services, campaign_id, answer=answer)
 
 
 # --------------------------------------------------------------------------- deadlines

@@ -11,15 +11,15 @@ audits exactly as the API does.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from api.console.auth import ConsoleAllow, verify_csrf
-from api.console.render import console_router, validation_messages
+from api.console.render import attempt, console_router
 from api.console.reviewer import declaration_page
 from api.deps import ServicesDep
 from api.materials import download, upload
@@ -43,24 +43,12 @@ async def upload_form(
     def verify(fields: dict[str, str]) -> None:
         verify_csrf(request, services.settings, fields.get("csrf", ""))
 
-    try:
-        await upload(services, actor, declaration_id, request, verify=verify)
-    except RequestValidationError as err:
-        messages = validation_messages(err.errors())
-        return await declaration_page(
-            request, actor, services, declaration_id, status_code=422, errors=messages
-        )
-    except HTTPException as err:
-        if err.status_code in (401, 404):
-            raise
-        return await declaration_page(
-            request,
-            actor,
-            services,
-            declaration_id,
-            status_code=err.status_code,
-            refusal=str(err.detail),
-        )
+    shown, _ = await attempt(
+        lambda: upload(services, actor, declaration_id, request, verify=verify),
+        partial(declaration_page, request, actor, services, declaration_id),
+    )
+    if shown is not None:
+        return shown
     return RedirectResponse(
         f"/console/declarations/{quote(declaration_id, safe='')}?done=upload_material#materials",
         303,

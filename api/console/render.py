@@ -10,13 +10,13 @@ untouched: only routers built by :func:`console_router` use it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -224,6 +224,25 @@ def validation_messages(errors: Any) -> list[str]:
         loc = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))
         out.append(f"{loc}: {error.get('msg', '')}" if loc else str(error.get("msg", "")))
     return out
+
+
+T = TypeVar("T")
+
+
+async def attempt(
+    call: Callable[[], Awaitable[T]], page: Callable[..., Awaitable[Response]]
+) -> tuple[Response | None, T | None]:
+    """Run ``call``: ``(None, its result)``, or, when the service refuses it, ``(the page that
+    shows why, None)``: ``page(status_code=422, errors=…)`` for invalid fields,
+    ``page(status_code=…, refusal=…)`` for a refusal. 401 and 404 are raised, as the API's."""
+    try:
+        return None, await call()
+    except RequestValidationError as err:
+        return await page(status_code=422, errors=validation_messages(err.errors())), None
+    except HTTPException as err:
+        if err.status_code in (401, 404):
+            raise
+        return await page(status_code=err.status_code, refusal=str(err.detail)), None
 
 
 async def error_page(request: Request, status_code: int, detail: Any) -> HTMLResponse:
