@@ -30,6 +30,7 @@ from store.errors import UnknownCertificate
 from store.tables import Certificate, ReviewFormRow
 
 __all__ = [
+    "CertificateCheck",
     "CertificateScope",
     "CertificateStatus",
     "certificate_status",
@@ -141,7 +142,7 @@ class CertificateScope(BaseModel):
     region: str
 
 
-class CertificateStatus(BaseModel):
+class CertificateCheck(BaseModel):
     """§10.6 public certificate check: nothing personal."""
 
     certificate_no: str
@@ -149,8 +150,14 @@ class CertificateStatus(BaseModel):
     level: str
     series: str
     specialty: str | None
+    #: Where a 定向评价 certificate is valid; null for one valid everywhere.
     scope: CertificateScope | None
     issued_on: str
+
+
+class CertificateStatus(CertificateCheck):
+    """The check and the verification code printed beside the number."""
+
     verification_code: str
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
-from pydantic import BaseModel
 
 from api.certificate_pdf import CertificateDocument, render_certificate
 from api.deps import PUBLIC, Allow, ServicesDep, forbidden
@@ -22,7 +21,7 @@ from api.services import in_session
 from api.subjects import load_facts
 from domain.models import Actor
 from store.campaigns import get_campaign
-from store.certificates import CertificateScope, certificate_status
+from store.certificates import CertificateCheck, certificate_status
 from store.queries.campaigns import certificate_of
 from store.readmodel import get_view
 
@@ -35,31 +34,12 @@ def unknown_certificate() -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, "没有该证书 / unknown certificate number")
 
 
-class CertificateCheck(BaseModel):
-    certificate_no: str
-    status: str
-    level: str
-    series: str
-    specialty: str | None
-    #: Where a 定向评价 certificate is valid; null for one valid everywhere.
-    scope: CertificateScope | None
-    issued_on: str
-
-
 @router.get("/{number}", dependencies=[Depends(PUBLIC)])
 async def check_certificate(number: str, services: ServicesDep) -> CertificateCheck:
     found = await in_session(services.store, lambda s: certificate_status(s, number), readonly=True)
     if found is None:
         raise unknown_certificate()
-    return CertificateCheck(
-        certificate_no=found.certificate_no,
-        status=found.status,
-        level=found.level,
-        series=found.series,
-        specialty=found.specialty,
-        scope=found.scope,
-        issued_on=found.issued_on,
-    )
+    return CertificateCheck.model_validate(found.model_dump(exclude={"verification_code"}))
 
 
 @router.get(
