@@ -14,6 +14,8 @@ from api.deps import forbidden
 from api.documents import inspect_file
 from api.materials.target import (
     APPLICANT_STATES,
+    FILE_RULE,
+    KIND_RULE,
     MB,
     UNIT_STATES,
     Target,
@@ -119,7 +121,9 @@ async def _accept(
         known = (
             ", ".join(catalogue) or "（本评审工作不接收上传材料 / this campaign takes no uploads）"
         )
-        raise unprocessable("kind", f"未知的材料类别 / unknown kind; known: {known}", kind_name)
+        raise unprocessable(
+            "kind", f"未知的材料类别 / unknown kind; known: {known}", kind_name, rule=KIND_RULE
+        )
     kind = target.kinds.get(kind_name)
     if kind is None:
         raise unprocessable(
@@ -127,6 +131,7 @@ async def _accept(
             f"材料类别 {kind_name} 不适用于该申报的级别或渠道 / kind {kind_name} does not apply to "
             f"level {target.subject.level} on route {target.subject.route}",
             kind_name,
+            rule=KIND_RULE,
         )
     if kind.uploader != party_of(actor):
         who = "用人单位 unit" if kind.uploader == "unit" else "申报人 applicant"
@@ -154,9 +159,9 @@ async def _accept(
     name = received.filename or ""
     why = bad_filename(name)
     if why:
-        raise unprocessable("file", why, name[:200])
+        raise unprocessable("file", why, name[:200], rule=FILE_RULE)
     if spool.size == 0:
-        raise unprocessable("file", "文件为空 / the file is empty")
+        raise unprocessable("file", "文件为空 / the file is empty", rule=FILE_RULE)
     if spool.size > kind.max_mb * MB:
         raise too_large(kind.max_mb * MB)
     file_type = sniff(bytes(spool.head[:16]))
@@ -178,7 +183,7 @@ async def _accept(
     if why is None:
         pages, why = await asyncio.to_thread(inspect_file, spool.path, file_type)
     if why:
-        raise unprocessable("file", why)
+        raise unprocessable("file", why, rule=FILE_RULE)
     new = NewMaterial(
         declaration_id=target.subject.declaration_id,
         campaign_id=target.subject.campaign_id,

@@ -18,14 +18,16 @@ from domain.models.base import (
 )
 from domain.models.campaign import (
     CAMPAIGN_INSTANTS,
-    INSTANT_MAX,
-    INSTANT_MIN,
+    INSTANT_YEARS,
+    MAX_FEE,
     AppraisalPolicy,
     BlacklistPolicy,
     Campaign,
     CampaignDeadlines,
     ContinuingEducationRule,
     DefensePolicy,
+    Fee,
+    Instant,
     MaterialKind,
     RoutePolicy,
     SeriesSpec,
@@ -67,6 +69,8 @@ from domain.models.declaration import (
     ServiceYear,
 )
 from domain.models.organisations import (
+    MEMBERS_RULE,
+    ORG_ID,
     ORG_KINDS,
     Organisation,
     OrgKind,
@@ -98,8 +102,10 @@ from domain.models.view import (
 
 __all__ = [
     "CAMPAIGN_INSTANTS",
-    "INSTANT_MAX",
-    "INSTANT_MIN",
+    "INSTANT_YEARS",
+    "MAX_FEE",
+    "MEMBERS_RULE",
+    "ORG_ID",
     "ORG_KINDS",
     "ROLES",
     "SYSTEM",
@@ -134,10 +140,12 @@ __all__ = [
     "DefensePolicy",
     "DefenseView",
     "EmployerKind",
+    "Fee",
     "FeeBatch",
     "FeeConfirmation",
     "FeeReceipt",
     "FeeView",
+    "Instant",
     "Level",
     "MaterialKind",
     "MaterialRef",
