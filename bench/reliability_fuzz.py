@@ -4,8 +4,10 @@ The same engine as tests/reliability/test_fuzz.py (testing/reliability/fuzzing.p
 examples: the app in this process around a time-skipping Temporal test server and a worker, a
 fresh store (a SQLite file, or a new PostgreSQL database with ``--database-url``, where NUL bytes
 and 64-bit limits bite differently), a seeded campaign and declarations, every operation valid
-and invalid, every role's token or none. Prints the figures and every finding (status >= 500 or
-an unhandled exception) with a curl command; exits 1 when there is one.
+and invalid, every role's token or none. Prints the figures and every finding (a check of
+testing/reliability/conformance.py failed: a server error or unhandled exception, an undocumented
+status, a schema-valid request refused as malformed, ...) with a curl command; exits 1 when
+there is one.
 
     python bench/reliability_fuzz.py                       # 200 examples per operation and mode
     python bench/reliability_fuzz.py --examples 1000 --database-url postgresql://postgres@127.0.0.1:5432/postgres

@@ -4,8 +4,10 @@ The app runs in this process (ASGI, exactly as the API tests build it, around a 
 environment and a worker). Schemathesis generates the cases, valid (``positive``) and invalid
 (``negative``), for every operation; each case is sent with the token of a role drawn per case
 (or no token), and its path parameters are either generated or the ids of a seeded campaign and
-declarations, so that the handlers behind the 404s are reached too. The one property checked is
-schemathesis' ``not_a_server_error``: no 5xx and no unhandled exception.
+declarations, so that the handlers behind the 404s are reached too. Every answer is held to the
+checks of testing/reliability/conformance.py (schemathesis' own, against the document): no server
+error, no status the operation does not document, no schema-valid request refused as malformed,
+no invalid one accepted, every body and media type as documented; and no unhandled exception.
 
 Hypothesis runs in a thread; each request is sent on the event loop that owns the app, its
 Temporal client and the worker, so they keep their one loop.
@@ -14,6 +16,8 @@ Temporal client and the worker, so they keep their one loop.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,18 +29,40 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
 
 from api.auth import mint_token
 from domain.models import Actor
+from domain.organisation_files import CSV_COLUMNS
 from settings import Settings
 from testing import factories as f
 from testing.api import Api
+from testing.reliability.conformance import judge
 
 #: One actor per role (the organisations match the seeded declarations).
 ACTORS: tuple[Actor | None, ...] = (
     f.APPLICANT, f.UNIT, f.OTHER_UNIT, f.COUNTY, f.COMMITTEE, f.FINANCE, f.ANYONE, f.ADMIN, None,
 )  # fmt: skip
+
+
+def _registry_csv(context: Any, value: Any) -> bytes:
+    """``text/csv`` as ``POST /organisations/import`` documents it: the organisations of the
+    generated list, one a line under the header (schemathesis has no CSV serializer)."""
+    if not isinstance(value, list):
+        return str(value).encode("utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in value:
+        row = dict(item) if isinstance(item, dict) else {}
+        region = row.pop("region", None) or {}
+        row.update(region_code=region.get("code"), region_name=region.get("name"))
+        writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
+schemathesis.serializer("text/csv")(_registry_csv)
 
 
 @dataclass
@@ -45,6 +71,7 @@ class Finding:
     status: int | str
     detail: str
     curl: str
+    check: str = "not_a_server_error"
 
 
 @dataclass
@@ -56,6 +83,10 @@ class FuzzReport:
     operations: int = 0
     seconds: float = 0.0
     unsatisfiable: list[str] = field(default_factory=list)
+    #: Schema-valid requests refused as malformed for a reason the schema cannot state, by why.
+    tolerated: Counter[str] = field(default_factory=Counter)
+    #: Statuses per operation, to see how deep the generated requests reach.
+    by_operation: dict[str, Counter[int]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         top = ", ".join(f"{code}: {n}" for code, n in sorted(self.statuses.items()))
@@ -63,16 +94,30 @@ class FuzzReport:
             f"operations {self.operations}, examples {self.examples} "
             f"({self.unsendable} not sendable over HTTP), {self.seconds:.0f} s",
             f"statuses   {top}",
-            f"findings   {len(self.findings)}",
+            f"findings   {len(self.findings)}"
+            + "".join(f", {check}: {n}" for check, n in sorted(self.by_check().items())),
         ]
-        seen: set[tuple[str, str]] = set()
+        out += [f"tolerated  {n} x {why}" for why, n in sorted(self.tolerated.items())]
+        shallow = sorted(
+            op for op, seen in self.by_operation.items() if not any(200 <= s < 300 for s in seen)
+        )
+        out.append(f"never 2xx  {len(shallow)}: {', '.join(shallow)}")
+        if self.unsatisfiable:
+            out.append(f"no cases   {', '.join(self.unsatisfiable)}")
+        seen: set[tuple[str, str, int | str]] = set()
         for finding in self.findings:
-            key = (finding.operation, finding.detail[:80])
+            key = (finding.check, finding.operation, finding.status)
             if key not in seen:
                 seen.add(key)
-                out.append(f"  {finding.operation} -> {finding.status}: {finding.detail[:300]}")
+                out.append(
+                    f"  [{finding.check}] {finding.operation} -> {finding.status}: "
+                    f"{finding.detail[:300]}"
+                )
                 out.append(f"    {finding.curl[:400]}")
         return out
+
+    def by_check(self) -> Counter[str]:
+        return Counter(finding.check for finding in self.findings)
 
 
 @dataclass
@@ -97,6 +142,17 @@ async def seed(api: Api) -> Seeds:
             await api.decide(d, f.UNIT, "unit_review")
         ids.append(d)
     return Seeds(campaign_id=c.id, declaration_ids=[*ids, "D-000000000000"])
+
+
+def _token_removed(case: Any) -> bool:
+    """Whether the case's negative part is the missing token itself: it is then sent without
+    one (adding the drawn role's token would make it a valid request)."""
+    meta = case.meta
+    return (
+        meta is not None
+        and meta.is_negative_at(ParameterLocation.HEADER)
+        and not any(name.lower() == "authorization" for name in case.headers or {})
+    )
 
 
 def _request_kwargs(case: Any, headers: dict[str, str]) -> dict[str, Any]:
@@ -167,6 +223,8 @@ def _run(
     max_examples: int,
     seed: int | None,
 ) -> None:
+    secured = bool(operation.definition.raw.get("security"))
+
     @settings(
         max_examples=max_examples,
         deadline=None,
@@ -178,8 +236,9 @@ def _run(
     @given(case=cases, who=st.sampled_from(sorted(tokens, key=str)))
     def one(case: Any, who: str | None) -> None:
         report.examples += 1
+        token = {} if _token_removed(case) else tokens[who]
         try:
-            kwargs = _request_kwargs(case, tokens[who])
+            kwargs = _request_kwargs(case, token)
         except Exception:
             report.unsendable += 1
             return
@@ -191,15 +250,24 @@ def _run(
         except Exception as err:  # the app raised: a server error
             report.findings.append(
                 Finding(operation.label, "exception", f"{type(err).__name__}: {err}",
-                        case.as_curl_command(headers=tokens[who]))
+                        case.as_curl_command(headers=token))
             )  # fmt: skip
             return
         report.statuses[response.status_code] += 1
-        if response.status_code >= 500:
+        report.by_operation.setdefault(operation.label, Counter())[response.status_code] += 1
+        verdicts = judge(
+            case,
+            response,
+            secured=secured,
+            anonymous=not token,
+            on_tolerated=lambda why: report.tolerated.update([why]),
+        )
+        for verdict in verdicts:
+            detail = f"{verdict.detail[:400]} | {response.text[:300]}"
+            curl = case.as_curl_command(headers=token)
             report.findings.append(
-                Finding(operation.label, response.status_code, response.text[:500],
-                        case.as_curl_command(headers=tokens[who]))
-            )  # fmt: skip
+                Finding(operation.label, response.status_code, detail, curl, verdict.check)
+            )
 
     try:
         one()
