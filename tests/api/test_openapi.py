@@ -9,13 +9,16 @@ derivation, fails here rather than in a client."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from api.app import create_app
 from api.auth import mint_token
@@ -25,6 +28,7 @@ from api.policy import ALL_ROLES
 from api.problems import MEDIA_TYPE
 from api.routes.decisions import BINDINGS
 from domain.commands import COMMANDS
+from domain.models import Campaign
 from settings import Settings
 from testing import factories as f
 
@@ -240,3 +244,46 @@ async def test_a_rule_no_schema_states_names_itself(
     body = answer.json()
     assert body["code"] == code and body["type"] == "/problems/invalid-input"
     assert {e["type"] for e in body["errors"]} == {code}
+
+
+@pytest.mark.parametrize(
+    ("amount", "taken"),
+    [(550, 550), (550.0, 550), (5.5e2, 550), (True, None), ("550", None), (550.5, None)],
+)
+def test_an_integer_is_what_json_schema_calls_one(amount: Any, taken: int | None) -> None:
+    """``"type": "integer"`` admits 550.0 (a number without a fraction), so the API takes it as
+    550; ``true`` and ``"550"`` are no integers to JSON Schema, nor to the API (reliability:
+    ``true`` was an amount of 1)."""
+    body = {"amount": amount, "receipt_no": "R-1"}
+    binding = BINDINGS["record_payment"].body
+    if taken is None:
+        with pytest.raises(ValidationError):
+            binding.model_validate_json(json.dumps(body))
+    else:
+        assert binding.model_validate_json(json.dumps(body)).model_dump()["amount"] == taken
+
+
+@pytest.mark.parametrize(
+    ("case", "rule"),
+    [
+        ("opens after it closes", "campaign.windows"),
+        ("a fee deadline before the close", "campaign.windows"),
+        ("a level without a fee", "campaign.fee_missing"),
+        ("a sample without a rate", "campaign.sample_rate"),
+    ],
+)
+def test_a_campaign_rule_between_fields_names_itself(case: str, rule: str) -> None:
+    """The campaign's rules that compare fields are errors of their own type, which the API
+    answers as the 422's ``code`` (the fuzzer's allow-list names them)."""
+    c = f.campaign(datetime(2024, 7, 20, tzinfo=UTC))
+    later = (c.declaration_closes_at + timedelta(days=1)).isoformat()
+    earlier = (c.declaration_closes_at - timedelta(days=1)).isoformat()
+    change = {
+        "opens after it closes": {"declaration_opens_at": later},
+        "a fee deadline before the close": {"fee_deadline": earlier},
+        "a level without a fee": {"fees": {"junior": 200}},
+        "a sample without a rate": {"defense": {"remote_selection": "sample"}},
+    }[case]
+    with pytest.raises(ValidationError) as refused:
+        Campaign.model_validate(c.model_dump(mode="json") | change)
+    assert [e["type"] for e in refused.value.errors()] == [rule]
