@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request, status
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import forbidden
@@ -26,6 +26,7 @@ from api.materials.target import (
     unprocessable,
 )
 from api.policy import org_refusal
+from api.problems import Problem
 from api.services import Services, in_session
 from api.uploads import ReceivedUpload, receive_upload, too_large
 from domain.materials import (
@@ -165,18 +166,20 @@ async def _accept(
     if spool.size > kind.max_mb * MB:
         raise too_large(kind.max_mb * MB)
     file_type = sniff(bytes(spool.head[:16]))
-    if file_type is None:
-        raise HTTPException(
+    if file_type is None:  # the content's rule (no schema reads a file): named as such
+        raise Problem(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             "只接收 PDF、JPEG、PNG 文件（按文件内容判断，不看文件名）/ only PDF, JPEG and PNG are "
             "accepted, judged by the content, not the name",
+            extra={"code": FILE_RULE},
         )
-    if kind.types and file_type not in kind.types:
-        raise HTTPException(
+    if kind.types and file_type not in kind.types:  # the catalogue's rule
+        raise Problem(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             f"材料 {kind_name} 只接收 {', '.join(t.upper() for t in kind.types)}，上传的是 "
             f"{file_type.upper()} / {kind_name} takes {', '.join(kind.types)}, this file is "
             f"{file_type}",
+            extra={"code": KIND_RULE},
         )
     why = incomplete(file_type, spool.tail)
     pages = None

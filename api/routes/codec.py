@@ -54,7 +54,8 @@ Base64 = Annotated[str, Field(pattern=BASE64)]
 class ExternalPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sizeBytes: int = Field(default=0, ge=0, le=2**63 - 1)
+    #: An int64 in protobuf, but a JSON number is exact up to 2^53 - 1 only.
+    sizeBytes: int = Field(default=0, ge=0, le=2**53 - 1)
 
 
 class CodecPayload(BaseModel):
@@ -68,10 +69,10 @@ class CodecPayload(BaseModel):
 
 
 class CodecBody(BaseModel):
-    """``{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}``; other
-    top-level keys the UI sends are ignored."""
+    """``{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}``: a
+    ``Payloads`` message in protobuf JSON, which holds nothing else (the codec protocol)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
     payloads: list[CodecPayload] = Field(default_factory=list, max_length=MAX_PAYLOADS)
 

@@ -71,10 +71,12 @@ _UPLOAD_BODY = {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": "PDF, JPEG or PNG, at most the kind's max_mb",
+                            "description": "PDF, JPEG or PNG (judged by the content), at most "
+                            "the kind's max_mb",
                         },
                     },
-                }
+                },
+                "encoding": {"file": {"contentType": "application/pdf, image/jpeg, image/png"}},
             }
         },
     }

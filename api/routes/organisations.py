@@ -26,7 +26,7 @@ from api.policy import ALL_ROLES
 from api.problems import Unprocessable, rule_error
 from api.schemas import OrganisationBody
 from api.services import Services, in_session
-from domain.models import ORG_ID, Actor, Organisation, OrgKind
+from domain.models import ORG_ID, WHITESPACE, Actor, Organisation, OrgKind
 from domain.organisation_files import (
     CSV_COLUMNS,
     MAX_ROWS,
@@ -66,8 +66,11 @@ CONTENT_TYPES: dict[str, RegistryFormat] = {
 }
 
 _ORGANISATION = {"$ref": "#/components/schemas/Organisation"}
-#: A CSV cell is read trimmed, and an empty one is no value: a name must hold more than spaces.
-_NOT_BLANK = {"pattern": "\\S"}
+#: A CSV cell is read trimmed (``str.strip``: Unicode whitespace and U+001C-U+001F), and an
+#: empty one is no value: a name must hold something else, and an address (which may hold no
+#: whitespace) no U+001C-U+001F, which trimming would cut off its ends.
+_NOT_BLANK = {"pattern": f"[^{WHITESPACE}\\x1c-\\x1f]"}
+_NO_SEPARATORS = {"anyOf": [{"type": "null"}, {"not": {"pattern": "[\\x1c-\\x1f]"}}]}
 _CSV_ROW = {
     "allOf": [
         _ORGANISATION,
@@ -75,6 +78,7 @@ _CSV_ROW = {
             "properties": {
                 "name": _NOT_BLANK,
                 "region": {"anyOf": [{"type": "null"}, {"properties": {"name": _NOT_BLANK}}]},
+                "email": _NO_SEPARATORS,
             }
         },
     ]

@@ -4,8 +4,10 @@
 learns). Import from here; the modules say where each model lives."""
 
 from domain.models.base import (
+    EMAIL,
     ROLES,
     SYSTEM,
+    WHITESPACE,
     Actor,
     DefenseMode,
     EmployerKind,
@@ -102,6 +104,7 @@ from domain.models.view import (
 
 __all__ = [
     "CAMPAIGN_INSTANTS",
+    "EMAIL",
     "INSTANT_YEARS",
     "MAX_FEE",
     "MEMBERS_RULE",
@@ -109,6 +112,7 @@ __all__ = [
     "ORG_KINDS",
     "ROLES",
     "SYSTEM",
+    "WHITESPACE",
     "Actor",
     "Announcement",
     "Applicant",

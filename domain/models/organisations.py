@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from domain.models.base import Model
+from domain.models.base import EMAIL, Model
 
 __all__ = ["MEMBERS_RULE", "ORG_ID", "ORG_KINDS", "OrgKind", "Organisation", "Region"]
 
@@ -58,7 +58,7 @@ class Organisation(Model):
     #: A committee's members: the count its review meetings' quorum is measured against.
     members: int | None = Field(default=None, ge=1, le=500)
     #: Where reminders reach the organisation's reviewers (optional).
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
 
     @model_validator(mode="after")
     def _members_only_for_a_committee(self) -> Organisation:
