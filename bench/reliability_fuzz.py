@@ -39,7 +39,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from settings import Settings
 from store.db import normalize_url
-from testing.api import Api
+from testing.api import Api, register
 from testing.reliability.fuzzing import fuzz, seed, sender
 from testing.reliability.processes import BIN
 from worker import build_worker
@@ -80,6 +80,7 @@ async def main() -> int:
             )
             async with env, build_worker(env.client, settings):
                 app = create_app(settings, temporal_client=env.client)
+                register(app.state.services.store)  # the bodies the seeded campaign names
 
                 async def clock() -> datetime:
                     return await env.get_current_time()

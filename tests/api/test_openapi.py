@@ -278,12 +278,12 @@ def test_a_campaign_rule_between_fields_names_itself(case: str, rule: str) -> No
     c = f.campaign(datetime(2024, 7, 20, tzinfo=UTC))
     later = (c.declaration_closes_at + timedelta(days=1)).isoformat()
     earlier = (c.declaration_closes_at - timedelta(days=1)).isoformat()
-    change = {
+    changes: dict[str, dict[str, Any]] = {
         "opens after it closes": {"declaration_opens_at": later},
         "a fee deadline before the close": {"fee_deadline": earlier},
         "a level without a fee": {"fees": {"junior": 200}},
         "a sample without a rate": {"defense": {"remote_selection": "sample"}},
-    }[case]
+    }
     with pytest.raises(ValidationError) as refused:
-        Campaign.model_validate(c.model_dump(mode="json") | change)
+        Campaign.model_validate(c.model_dump(mode="json") | changes[case])
     assert [e["type"] for e in refused.value.errors()] == [rule]
