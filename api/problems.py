@@ -189,11 +189,10 @@ ERROR_KEYS = ("loc", "msg", "type", "line", "id")
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{key: value for key, value in e.items() if key in ERROR_KEYS} for e in exc.errors()]
-    code = rule_code(errors)
-    body = problem_body(422, summary(errors), errors=errors)
-    if code:  # the kind stays invalid-input; the code names the rule
-        body["code"] = code
-    return JSONResponse(body, status_code=422, media_type=MEDIA_TYPE)
+    code = rule_code(errors)  # the kind stays invalid-input; the code names the rule
+    return problem_response(
+        422, summary(errors), errors=errors, extra={"code": code} if code else None
+    )
 
 
 def describe(kind: str) -> dict[str, str]:
