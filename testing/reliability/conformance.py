@@ -25,8 +25,10 @@ thread's event loop.
 
 Not used: ``use_after_free``, ``ensure_resource_availability`` and ``object_level_authorization``
 follow resources across the requests of a stateful run (the seeded ids stand in for that here);
-``missing_required_header`` and ``unsupported_method`` judge only the coverage phase's probes
-(tests/api/test_openapi.py checks the ``Allow`` answers of every path directly);
+``missing_required_header``, ``unsupported_method`` and ``allow_header_conformance`` judge only
+the coverage phase's probes, with the token left out or an undocumented method or ``OPTIONS``
+(the fuzzer draws the case without a token; tests/api/test_openapi.py checks every path's
+``OPTIONS`` and 405 answers and their ``Allow`` directly);
 ``max_response_time`` is about speed, not the contract.
 """
 
