@@ -8,27 +8,24 @@ pydantic data converter (``gateway.connect``), migrates the store, and shutdown 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import console
 from api.answers import JSONAnswer
-from api.deps import Allow, Public
 from api.docs import install_docs
 from api.headers import SecurityHeaders
 from api.limits import RequestLimits
+from api.methods import install_allow
 from api.metrics import Metrics
 from api.observability import RequestObservation
+from api.openapi import api_routes, document_problems, gates
 from api.problems import install_problem_handlers, problem_response
 from api.routes import (
     audit,
@@ -60,29 +57,12 @@ __all__ = ["api_routes", "check_access_declared", "create_app"]
 log = structlog.get_logger("api")
 
 
-def _gates(dependant: Dependant) -> list[Any]:
-    found = [d.call for d in dependant.dependencies if isinstance(d.call, Allow | Public)]
-    for sub in dependant.dependencies:
-        found.extend(_gates(sub))
-    return found
-
-
-def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
-    """Every API route, also inside included routers (FastAPI keeps those as one entry)."""
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from api_routes(included.routes)
-
-
 def check_access_declared(app: FastAPI) -> None:
     """Deny by default: every route must name its roles (``Allow``) or say it is ``PUBLIC``."""
     missing = [
         f"{sorted(route.methods or ())} {route.path}"
         for route in api_routes(app.routes)
-        if not _gates(route.dependant)
+        if not gates(route.dependant)
     ]
     if missing:
         raise RuntimeError(f"routes without an access rule: {', '.join(missing)}")
@@ -141,9 +121,11 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         campaign_ops, campaign_changes, meetings, codec, materials, organisations, reminders,
     ):  # fmt: skip
         app.include_router(module.router)
+    document_problems(app)
     install_docs(app)
     app.include_router(console.router)  # the browser console (api/console), outside the schema
     install_problem_handlers(app)
+    install_allow(app)  # after the problem handlers: 405s and OPTIONS name every method
     app.add_exception_handler(RPCError, _temporal_unavailable)
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # also on the 413s and 422s of RequestLimits

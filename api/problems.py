@@ -4,6 +4,13 @@
 decision, ``code``: the refusal's stable code (``<command>.<rule>``, e.g.
 ``decide.late_acceptance``), the same that the audit event records as its reason.
 
+A 422 names each refused input in ``errors`` (where, why, and the error's ``type``). Most are
+the bounds and shapes the OpenAPI document states; the others are rules no schema can state,
+between fields (a campaign's windows in order) or against what the service holds (a registered
+unit). Those carry a dotted rule code as their ``type`` (``campaign.windows``), and the problem
+carries it as ``code`` too, so a client can tell "my request was malformed" from "this rule
+refused it" (:class:`Unprocessable`).
+
 ``GET /problems/{kind}`` (``api.routes.health``) describes each kind, so a ``type`` is a link a
 developer can follow.
 """
@@ -25,11 +32,13 @@ __all__ = [
     "MEDIA_TYPE",
     "PROBLEM_KINDS",
     "Problem",
+    "Unprocessable",
     "describe",
     "install_problem_handlers",
     "problem_body",
     "problem_response",
     "problem_type",
+    "rule_error",
     "summary",
 ]
 
@@ -88,6 +97,27 @@ class Problem(HTTPException):
         super().__init__(status_code, detail, headers=headers)
         self.code = code
         self.extra = extra or {}
+
+
+class Unprocessable(RequestValidationError):
+    """A 422 for a rule no schema can state: every error carries ``code`` as its ``type``
+    unless it names a rule of its own."""
+
+    def __init__(self, code: str, errors: Sequence[dict[str, Any]]) -> None:
+        assert "." in code, "a rule code is dotted: <subject>.<rule>"
+        super().__init__([{"type": code, "input": None, **e} for e in errors])
+
+
+def rule_error(code: str, loc: Sequence[str | int], msg: str) -> dict[str, Any]:
+    """One error of an :class:`Unprocessable`: where (``("body", "unit_id")``) and why."""
+    return {"type": code, "loc": tuple(loc), "msg": msg, "input": None}
+
+
+def rule_code(errors: Sequence[dict[str, Any]]) -> str | None:
+    """The problem's ``code``: the rule of its errors when every one names a rule (pydantic's
+    own error types are never dotted)."""
+    kinds = [str(e.get("type", "")) for e in errors]
+    return kinds[0] if kinds and all("." in kind for kind in kinds) else None
 
 
 def problem_body(
@@ -159,7 +189,10 @@ ERROR_KEYS = ("loc", "msg", "type", "line", "id")
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{key: value for key, value in e.items() if key in ERROR_KEYS} for e in exc.errors()]
-    return problem_response(422, summary(errors), errors=errors)
+    code = rule_code(errors)  # the kind stays invalid-input; the code names the rule
+    return problem_response(
+        422, summary(errors), errors=errors, extra={"code": code} if code else None
+    )
 
 
 def describe(kind: str) -> dict[str, str]:

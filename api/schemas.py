@@ -1,35 +1,44 @@
 """Request and response bodies (docs/rules.md §15). Bodies forbid unknown fields (422).
 
-Decision bodies carry the fields of their domain command without the actor, who comes from the
-token; the command's own constraints are checked when it is built (:func:`api.commands.build`), so
-they live in one place, ``domain.models``.
+Decision bodies are made from their domain command (:func:`command_body`): its fields without
+the actor, who comes from the token, with the command's own bounds, so that the constraints live
+in one place, ``domain.models``, and the OpenAPI document states each one that
+:func:`api.commands.build` enforces.
 """
 
 from __future__ import annotations
 
+from copy import copy
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
+    create_model,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from domain.fees import MAX_FEE
 from domain.models import (
-    Applicant,
-    Attachment,
-    DecisionStage,
+    MEMBERS_RULE,
+    DecisionCommand,
     DeclarationInput,
-    DefenseMode,
-    MaterialRef,
-    OrgKind,
-    Region,
+    DefenseCommand,
+    Instant,
+    MaterialsReceivedCommand,
+    MisconductCommand,
+    ObjectionCommand,
+    ObjectionResolutionCommand,
+    Organisation,
+    PaymentCommand,
+    SubmitCommand,
+    VoteCommand,
+    WithdrawCommand,
 )
 
 __all__ = [
@@ -64,6 +73,17 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _a_number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+#: An integer as JSON Schema has it: a JSON number without a fraction (``400`` or ``400.0``),
+#: never ``true`` or ``"400"``.
+JsonInt = Annotated[int, BeforeValidator(_a_number)]
+
+
 # --------------------------------------------------------------------------- filing
 
 
@@ -75,6 +95,8 @@ class DeclarationBody(DeclarationInput):
 
     series: str = Field(min_length=1, max_length=100)
     specialty: str = Field(min_length=1, max_length=100)
+    #: Never sent (``null`` at most): the unit's registered region is the declaration's.
+    region: None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -87,90 +109,75 @@ class DeclarationBody(DeclarationInput):
         return data
 
 
-# --------------------------------------------------------------------------- organisations
-
-
-class OrganisationBody(Body):
-    """``PUT /organisations/{id}``: the organisation but its id (the path's). ``members`` only
-    for a committee (the quorum's measure); ``parent_id`` the authority directly above."""
-
-    kind: OrgKind
-    name: str
-    region: Region | None = None
-    parent_id: str | None = None
-    members: StrictInt | None = None
-    email: str | None = None
-
-
 # --------------------------------------------------------------------------- decisions
 
 
-class SubmitBody(Body):
-    materials: list[MaterialRef] | None = Field(default=None, max_length=100)
-    masked_items: list[Literal["name", "photo", "unit", "secret_material"]] | None = Field(
-        default=None, max_length=4
-    )
-    #: A resubmission's corrected applicant data; the eligibility flags are recomputed from it
-    #: (docs/rules.md §6). Name and ID number stay the person's.
-    applicant: Applicant | None = None
-    #: 委托评审函 (route ``entrusted``), if not attached when the declaration was filed.
-    entrustment: Attachment | None = None
+def _strict(annotation: Any) -> Any:
+    """JSON numbers and booleans only: ``true`` is no amount, ``"yes"`` no answer."""
+    return {int: JsonInt, bool: StrictBool, int | None: JsonInt | None}.get(annotation, annotation)
 
 
-class WithdrawBody(Body):
-    reason: str = ""
+def body_of(
+    model: type[BaseModel],
+    name: str,
+    *,
+    drop: tuple[str, ...] = (),
+    extra: dict[str, Any] | None = None,
+    **override: Any,
+) -> type[Body]:
+    """A request body made from a domain model: its own fields, bounds and defaults (so the
+    OpenAPI document states every constraint the model enforces when the route builds it),
+    without the actor (the token) and the fields in ``drop`` (the path's, the caller's, the
+    store's), and strict about numbers and booleans. ``override`` replaces a field, never
+    loosening it; ``extra`` adds to the body's schema what its model's says between fields."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        if field_name in ("actor", *drop):
+            continue
+        if field_name in override:
+            fields[field_name] = override[field_name]
+            continue
+        copied = copy(info)
+        copied.annotation = _strict(info.annotation)
+        fields[field_name] = (copied.annotation, copied)
+    base: type[Body] = Body
+    if extra:
+        config = ConfigDict(extra="forbid", json_schema_extra=extra)
+        base = type(f"{name}Base", (Body,), {"model_config": config, "__module__": __name__})
+    body: type[Body] = create_model(name, __base__=base, __module__=__name__, **fields)
+    body.__doc__ = f"The body of ``{model.__name__}`` (the actor, if any, is the token's)."
+    return body
 
 
-class DecisionBody(Body):
-    stage: DecisionStage
-    outcome: Literal["approve", "return", "reject"]
-    opinion: str = ""
-    reasons: list[str] = Field(default_factory=list)
-    publicity_result_ref: str | None = None
-    #: At the unit's approval: the claimed exemption categories it confirms (docs/rules.md §5).
-    categories_confirmed: list[str] | None = None
-    #: At the unit's re-confirmation: the publicised facts changed, so publicise again (§3).
-    republish: StrictBool = False
+SubmitBody = body_of(SubmitCommand, "SubmitBody")
+WithdrawBody = body_of(WithdrawCommand, "WithdrawBody")
+DecisionBody = body_of(DecisionCommand, "DecisionBody")
+#: docs/rules.md §10.8: at most 2,000 characters (the command keeps longer texts of the past).
+ObjectionBody = body_of(
+    ObjectionCommand, "ObjectionBody", text=(str, Field(min_length=1, max_length=2000))
+)
+ResolutionBody = body_of(ObjectionResolutionCommand, "ResolutionBody", drop=("objection_id",))
+PaymentBody = body_of(
+    PaymentCommand,
+    "PaymentBody",
+    drop=("payer_org", "confirmed_in_batch"),
+    amount=(JsonInt, Field(gt=0, le=MAX_FEE)),
+)
+MaterialsReceivedBody = body_of(MaterialsReceivedCommand, "MaterialsReceivedBody")
+DefenseBody = body_of(DefenseCommand, "DefenseBody")
+VoteBody = body_of(VoteCommand, "VoteBody", drop=("members", "meeting_id"))
+MisconductBody = body_of(MisconductCommand, "MisconductBody")
 
 
-class ObjectionBody(Body):
-    #: docs/rules.md §10.8: at most 2,000 characters.
-    text: str = Field(min_length=1, max_length=2000)
+# --------------------------------------------------------------------------- organisations
 
 
-class ResolutionBody(Body):
-    upheld: StrictBool
-    opinion: str = ""
-    outcome: Literal["return", "reject"] | None = None
-
-
-class PaymentBody(Body):
-    amount: StrictInt = Field(gt=0, le=MAX_FEE)
-    receipt_no: str
-
-
-class MaterialsReceivedBody(Body):
-    form_id: str
-
-
-class DefenseBody(Body):
-    passed: StrictBool
-    mode: DefenseMode
-    score: float | None = None
-    opinion: str = ""
-
-
-class VoteBody(Body):
-    attending: StrictInt
-    in_favor: StrictInt
-    against: StrictInt
-    abstain: StrictInt
-    recused: list[str] = Field(default_factory=list)
-
-
-class MisconductBody(Body):
-    finding: str
-    unit_at_fault: StrictBool = False
+if TYPE_CHECKING:  # a model made when the module loads: to a type checker, a body like any
+    OrganisationBody = Body
+else:
+    #: ``PUT /organisations/{id}``: the organisation but its id (the path's). ``members`` only
+    #: for a committee (the quorum's measure); ``parent_id`` the authority directly above.
+    OrganisationBody = body_of(Organisation, "OrganisationBody", drop=("id",), extra=MEMBERS_RULE)
 
 
 # --------------------------------------------------------------------------- batch payment
@@ -178,7 +185,7 @@ class MisconductBody(Body):
 
 class BatchPaymentItem(Body):
     declaration_id: str = Field(min_length=1, max_length=100)
-    amount: StrictInt = Field(gt=0, le=MAX_FEE)
+    amount: JsonInt = Field(gt=0, le=MAX_FEE)
 
 
 class BatchPayment(Body):
@@ -192,14 +199,21 @@ class BatchPayment(Body):
 # --------------------------------------------------------------------------- campaign, calendar
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    """A field that may be left out but is never ``null``: its schema names no default."""
+    schema.pop("default", None)
+
+
 class DeadlinesBody(Body):
     """The campaign deadlines to move (延期); a field left out stays, ``null`` removes an
-    optional deadline."""
+    optional deadline (``declaration_closes_at`` is never optional)."""
 
-    declaration_closes_at: AwareDatetime | None = None
-    review_closes_at: AwareDatetime | None = None
-    fee_deadline: AwareDatetime | None = None
-    materials_deadline: AwareDatetime | None = None
+    declaration_closes_at: Instant = Field(  # type: ignore[assignment]
+        default=None, json_schema_extra=_no_default
+    )
+    review_closes_at: Instant | None = None
+    fee_deadline: Instant | None = None
+    materials_deadline: Instant | None = None
     #: An extension announced after a deadline passed reopens the declarations that deadline
     #: ended (docs/rules.md §3): each continues from the state it was in, audited.
     reopen: StrictBool = False

@@ -4,8 +4,10 @@ The same engine as tests/reliability/test_fuzz.py (testing/reliability/fuzzing.p
 examples: the app in this process around a time-skipping Temporal test server and a worker, a
 fresh store (a SQLite file, or a new PostgreSQL database with ``--database-url``, where NUL bytes
 and 64-bit limits bite differently), a seeded campaign and declarations, every operation valid
-and invalid, every role's token or none. Prints the figures and every finding (status >= 500 or
-an unhandled exception) with a curl command; exits 1 when there is one.
+and invalid, every role's token or none. Prints the figures and every finding (a check of
+testing/reliability/conformance.py failed: a server error or unhandled exception, an undocumented
+status, a schema-valid request refused as malformed, ...) with a curl command; exits 1 when
+there is one.
 
     python bench/reliability_fuzz.py                       # 200 examples per operation and mode
     python bench/reliability_fuzz.py --examples 1000 --database-url postgresql://postgres@127.0.0.1:5432/postgres
@@ -37,7 +39,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from settings import Settings
 from store.db import normalize_url
-from testing.api import Api
+from testing.api import Api, register
 from testing.reliability.fuzzing import fuzz, seed, sender
 from testing.reliability.processes import BIN
 from worker import build_worker
@@ -78,6 +80,7 @@ async def main() -> int:
             )
             async with env, build_worker(env.client, settings):
                 app = create_app(settings, temporal_client=env.client)
+                register(app.state.services.store)  # the bodies the seeded campaign names
 
                 async def clock() -> datetime:
                     return await env.get_current_time()

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import holidays as holidays_pkg
 from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "BEIJING",
@@ -70,16 +71,25 @@ class CalendarYear(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> CalendarYear:
+        """Rules between the year and its dates, or about a date's weekday, that no schema
+        states: each names its rule (``calendar.<rule>``)."""
         outside = sorted(d for d in [*self.holidays, *self.workdays] if d.year != self.year)
         if outside:
-            raise ValueError(f"dates outside {self.year}: {', '.join(map(str, outside))}")
+            raise PydanticCustomError(
+                "calendar.outside_year",
+                f"dates outside {self.year}: {', '.join(map(str, outside))}",
+            )
         both = sorted(set(self.holidays) & set(self.workdays))
         if both:
-            raise ValueError(f"dates both holiday and workday: {', '.join(map(str, both))}")
+            raise PydanticCustomError(
+                "calendar.holiday_and_workday",
+                f"dates both holiday and workday: {', '.join(map(str, both))}",
+            )
         weekdays = sorted(d for d in self.workdays if d.weekday() < 5)
         if weekdays:
-            raise ValueError(
-                "workdays must be weekend dates (调休上班): " + ", ".join(map(str, weekdays))
+            raise PydanticCustomError(
+                "calendar.workday_not_weekend",
+                "workdays must be weekend dates (调休上班): " + ", ".join(map(str, weekdays)),
             )
         return self
 

@@ -8,8 +8,8 @@ ignored, which is almost always a mistake in the notice's transcription:
 - ``defense.onsite_affiliations`` or ``defense.remote_selection: sample`` while none of the levels
   the campaign reviews defends (§5: the venue and the draw only concern those who defend);
 - ``defense.remote_sample_rate`` with ``remote_selection: all`` (the rate would never be used);
-- a ``route_fees`` amount that is not positive (§4, as for ``fees``), or any fee above
-  :data:`domain.fees.MAX_FEE` (100,000 CNY: no notice comes near it);
+- a ``route_fees`` or ``routes.<route>.fees`` amount that is not positive (§4, as for ``fees``),
+  or any fee above :data:`domain.fees.MAX_FEE` (100,000 CNY: no notice comes near it);
 - an authority body named twice in ``authority_levels`` (逐级提交 passes each level once);
 - a ``materials_deadline`` in a campaign that asks for no paper materials (§3: that timer only
   runs where paper is required).
@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from domain.fees import MAX_FEE
 from domain.models import Campaign, Level
 
-__all__ = ["Problem", "consistency_problems", "new_problems"]
+__all__ = ["NO_DEFENDING_LEVEL", "NO_PAPER", "Problem", "consistency_problems", "new_problems"]
+
+#: The levels the campaign reviews against the levels that defend: no schema compares them.
+NO_DEFENDING_LEVEL = "campaign.no_defending_level"
+#: A materials deadline where no paper is asked for (the campaign's schema says so; a deadline
+#: change names it against the stored campaign).
+NO_PAPER = "campaign.materials_without_paper"
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,8 @@ class Problem:
 
     loc: tuple[str, ...]
     msg: str
+    #: The rule (``campaign.<rule>``): what the API names the 422 by.
+    code: str = "campaign.inconsistent"
 
     def __str__(self) -> str:
         return f"{'.'.join(self.loc)}: {self.msg}"
@@ -52,6 +60,7 @@ def consistency_problems(campaign: Campaign) -> list[Problem]:
                     ("defense", "onsite_affiliations"),
                     "现场答辩地区已设置，但本次评审的级别均不需答辩 / on-site affiliations are set "
                     "but none of the levels this campaign reviews defends (defense.required_levels)",
+                    NO_DEFENDING_LEVEL,
                 )
             )
         if policy.remote_selection == "sample":
@@ -60,6 +69,7 @@ def consistency_problems(campaign: Campaign) -> list[Problem]:
                     ("defense", "remote_selection"),
                     "设置了随机抽取答辩，但本次评审的级别均不需答辩 / a remote sample is set but none "
                     "of the levels this campaign reviews defends (defense.required_levels)",
+                    NO_DEFENDING_LEVEL,
                 )
             )
     if policy.remote_selection == "all" and policy.remote_sample_rate is not None:
@@ -70,20 +80,15 @@ def consistency_problems(campaign: Campaign) -> list[Problem]:
                 "used with remote_selection 'sample'; with 'all' everyone defends remotely",
             )
         )
-    for route, by_level in campaign.route_fees.items():
-        for level, amount in by_level.items():
-            if amount <= 0:
-                problems.append(
-                    Problem(
-                        ("route_fees", route, level),
-                        "评审费须为正数 / fees must be positive amounts in CNY",
-                    )
-                )
     tables: list[tuple[tuple[str, ...], dict[Level, int | None]]] = [(("fees",), campaign.fees)]
     tables += [(("route_fees", route), dict(fees)) for route, fees in campaign.route_fees.items()]
     tables += [(("routes", route, "fees"), p.fees) for route, p in campaign.routes.items()]
     for loc, table in tables:
         for level, fee in table.items():
+            if fee is not None and fee <= 0:
+                problems.append(
+                    Problem((*loc, level), "评审费须为正数 / fees must be positive amounts in CNY")
+                )
             if fee is not None and fee > MAX_FEE:
                 problems.append(
                     Problem(
@@ -107,6 +112,7 @@ def consistency_problems(campaign: Campaign) -> list[Problem]:
                 ("materials_deadline",),
                 "本次评审不需报送纸质材料，不应设置材料报送截止时间 / a materials deadline is set "
                 "but the campaign asks for no paper materials (paper_materials_required)",
+                NO_PAPER,
             )
         )
     return problems

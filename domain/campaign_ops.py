@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from domain.models import (
     Actor,
@@ -224,7 +225,9 @@ class CommitteeMeetingInput(Model):
 
     meeting_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
     held_at: AwareDatetime
-    members_present: list[str] = Field(min_length=1, max_length=500)
+    members_present: list[str] = Field(
+        min_length=1, max_length=500, json_schema_extra={"uniqueItems": True}
+    )
     votes: list[MeetingVoteInput] = Field(min_length=1, max_length=1000)
 
     @model_validator(mode="after")
@@ -232,15 +235,19 @@ class CommitteeMeetingInput(Model):
         present = set(self.members_present)
         if len(present) != len(self.members_present):
             raise ValueError("members_present lists a member twice")
+        # Rules between items and fields, which no schema states: each names its rule.
         ids = [v.declaration_id for v in self.votes]
         if len(set(ids)) != len(ids):
-            raise ValueError("a declaration is voted on twice in one meeting")
+            raise PydanticCustomError(
+                "meeting.voted_twice", "a declaration is voted on twice in one meeting"
+            )
         for vote in self.votes:
             absent = sorted(set(vote.recused) - present)
             if absent:
-                raise ValueError(
+                raise PydanticCustomError(
+                    "meeting.recused_absent",
                     f"{vote.declaration_id}: recused member(s) {', '.join(absent)} are not "
-                    "among members_present (回避 concerns members present)"
+                    "among members_present (回避 concerns members present)",
                 )
         return self
 

@@ -6,15 +6,15 @@ Amounts are whole CNY per person, per campaign, level and route: 000 300/400/500
 
 from __future__ import annotations
 
-from domain.models import Campaign, Level, Route
+from domain.models import MAX_FEE, Campaign, Level, Route
 
 __all__ = ["MAX_FEE", "fee_due", "payment_refusal"]
 
-#: The largest fee or payment (CNY) the service accepts. The notices charge 200 to 550 per person;
-#: a hundred thousand is far beyond any real fee, so only a slip (an extra digit group, a value
-#: in fen) or an attack reaches it, and far below what the ledger's integer columns hold (an
-#: unbounded amount failed the ledger write as a 500 on PostgreSQL's 32-bit ``payment.amount``).
-MAX_FEE = 100_000
+# MAX_FEE (domain.models.campaign): the largest fee or payment (CNY) the service accepts. The
+# notices charge 200 to 550 per person; a hundred thousand is far beyond any real fee, so only a
+# slip (an extra digit group, a value in fen) or an attack reaches it, and far below what the
+# ledger's integer columns hold (an unbounded amount failed the ledger write as a 500 on
+# PostgreSQL's 32-bit ``payment.amount``).
 
 
 def fee_due(campaign: Campaign, level: Level, route: Route) -> int | None:

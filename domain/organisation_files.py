@@ -37,6 +37,7 @@ from domain.organisations import registry_problems
 __all__ = [
     "CSV_COLUMNS",
     "MAX_ROWS",
+    "REGISTRY_RULE",
     "SUFFIXES",
     "ParsedRegistry",
     "RegistryFormat",
@@ -69,6 +70,9 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 _REQUIRED_COLUMNS = ("id", "kind", "name")
 
+#: The rule code of a row that does not fit the registry (docs/rules.md §11).
+REGISTRY_RULE = "organisation.registry"
+
 #: The most organisations one import holds (a prefecture's units fit many times over).
 MAX_ROWS = 20_000
 
@@ -83,6 +87,9 @@ class RowProblem:
     org_id: str
     field: str
     message: str
+    #: The kind of problem: pydantic's error type for a row that is not an organisation, a rule
+    #: code (``organisation.registry``) for one that does not fit the registry.
+    kind: str = "value_error"
 
     @property
     def where(self) -> str:
@@ -220,7 +227,9 @@ def parse_registry(
         except ValidationError as exc:
             for error in exc.errors(include_url=False, include_context=False):
                 parsed.problems.append(
-                    RowProblem(index, line, org_id, _field_of(error["loc"]), error["msg"])
+                    RowProblem(
+                        index, line, org_id, _field_of(error["loc"]), error["msg"], error["type"]
+                    )
                 )
             continue
         except ValueError as exc:
@@ -244,7 +253,12 @@ def registry_row_problems(
         at = problem.index
         problems.append(
             RowProblem(
-                parsed.indexes[at], parsed.lines[at], problem.org_id, problem.field, problem.message
+                parsed.indexes[at],
+                parsed.lines[at],
+                problem.org_id,
+                problem.field,
+                problem.message,
+                REGISTRY_RULE,
             )
         )
     return sorted(problems, key=lambda p: (p.index, p.field))

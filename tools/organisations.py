@@ -30,6 +30,7 @@ import typer
 
 from domain.models import ORG_KINDS, Actor, Organisation
 from domain.organisation_files import (
+    REGISTRY_RULE,
     SUFFIXES,
     ParsedRegistry,
     RowProblem,
@@ -109,7 +110,14 @@ def _summary(change: dict[str, Any], *, dry_run: bool) -> str:
 
 def _as_rows(parsed: ParsedRegistry, change: RegistryChange) -> list[RowProblem]:
     return [
-        RowProblem(parsed.indexes[p.index], parsed.lines[p.index], p.org_id, p.field, p.message)
+        RowProblem(
+            parsed.indexes[p.index],
+            parsed.lines[p.index],
+            p.org_id,
+            p.field,
+            p.message,
+            REGISTRY_RULE,
+        )
         for p in change.problems
     ]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import HTTPException, status
 
 from api.materials.target import (
+    KIND_RULE,
+    REFERENCE_RULE,
     target_of,
     unprocessable,
 )
@@ -54,6 +56,7 @@ async def check_decision(
             "reasons",
             f"理由代码中的材料类别不存在 / unknown material kinds in reasons: {', '.join(unknown)}",
             unknown,
+            rule=KIND_RULE,
         )
     if ref.startswith("M-") and cmd.stage == "unit_recommendation":
         files = await in_session(
@@ -68,6 +71,7 @@ async def check_decision(
                 f"{ref} 不是该申报由单位上传的现行材料 / {ref} is not a current file the unit "
                 "uploaded for this declaration",
                 ref,
+                rule=REFERENCE_RULE,
             )
     if not approving_unit or target.subject.state != cmd.stage:
         return  # a stage that is not the current one: the workflow answers that

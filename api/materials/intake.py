@@ -7,13 +7,15 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request, status
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import forbidden
 from api.documents import inspect_file
 from api.materials.target import (
     APPLICANT_STATES,
+    FILE_RULE,
+    KIND_RULE,
     MB,
     UNIT_STATES,
     Target,
@@ -24,6 +26,7 @@ from api.materials.target import (
     unprocessable,
 )
 from api.policy import org_refusal
+from api.problems import Problem
 from api.services import Services, in_session
 from api.uploads import ReceivedUpload, receive_upload, too_large
 from domain.materials import (
@@ -119,7 +122,9 @@ async def _accept(
         known = (
             ", ".join(catalogue) or "（本评审工作不接收上传材料 / this campaign takes no uploads）"
         )
-        raise unprocessable("kind", f"未知的材料类别 / unknown kind; known: {known}", kind_name)
+        raise unprocessable(
+            "kind", f"未知的材料类别 / unknown kind; known: {known}", kind_name, rule=KIND_RULE
+        )
     kind = target.kinds.get(kind_name)
     if kind is None:
         raise unprocessable(
@@ -127,6 +132,7 @@ async def _accept(
             f"材料类别 {kind_name} 不适用于该申报的级别或渠道 / kind {kind_name} does not apply to "
             f"level {target.subject.level} on route {target.subject.route}",
             kind_name,
+            rule=KIND_RULE,
         )
     if kind.uploader != party_of(actor):
         who = "用人单位 unit" if kind.uploader == "unit" else "申报人 applicant"
@@ -154,31 +160,33 @@ async def _accept(
     name = received.filename or ""
     why = bad_filename(name)
     if why:
-        raise unprocessable("file", why, name[:200])
+        raise unprocessable("file", why, name[:200], rule=FILE_RULE)
     if spool.size == 0:
-        raise unprocessable("file", "文件为空 / the file is empty")
+        raise unprocessable("file", "文件为空 / the file is empty", rule=FILE_RULE)
     if spool.size > kind.max_mb * MB:
         raise too_large(kind.max_mb * MB)
     file_type = sniff(bytes(spool.head[:16]))
-    if file_type is None:
-        raise HTTPException(
+    if file_type is None:  # the content's rule (no schema reads a file): named as such
+        raise Problem(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             "只接收 PDF、JPEG、PNG 文件（按文件内容判断，不看文件名）/ only PDF, JPEG and PNG are "
             "accepted, judged by the content, not the name",
+            extra={"code": FILE_RULE},
         )
-    if kind.types and file_type not in kind.types:
-        raise HTTPException(
+    if kind.types and file_type not in kind.types:  # the catalogue's rule
+        raise Problem(
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             f"材料 {kind_name} 只接收 {', '.join(t.upper() for t in kind.types)}，上传的是 "
             f"{file_type.upper()} / {kind_name} takes {', '.join(kind.types)}, this file is "
             f"{file_type}",
+            extra={"code": KIND_RULE},
         )
     why = incomplete(file_type, spool.tail)
     pages = None
     if why is None:
         pages, why = await asyncio.to_thread(inspect_file, spool.path, file_type)
     if why:
-        raise unprocessable("file", why)
+        raise unprocessable("file", why, rule=FILE_RULE)
     new = NewMaterial(
         declaration_id=target.subject.declaration_id,
         campaign_id=target.subject.campaign_id,

@@ -87,9 +87,20 @@ async def target_of(services: Services, declaration_id: str) -> Target:
     return Target(facts, subject, campaign)
 
 
-def unprocessable(field: str, message: str, value: Any = None) -> RequestValidationError:
+#: The rules of an upload or a unit's decision that no schema states: a kind the campaign's
+#: catalogue holds (and that applies to the declaration), a reference to a file the unit uploaded,
+#: a file whose content is complete and readable as the type its bytes say.
+KIND_RULE = "material.kind"
+REFERENCE_RULE = "material.reference"
+FILE_RULE = "material.file"
+
+
+def unprocessable(
+    field: str, message: str, value: Any = None, *, rule: str = "value_error"
+) -> RequestValidationError:
+    """422 naming the body's ``field``; ``rule`` names a rule no schema states."""
     return RequestValidationError(
-        [{"type": "value_error", "loc": ("body", field), "msg": message, "input": value}]
+        [{"type": rule, "loc": ("body", field), "msg": message, "input": value}]
     )
 
 

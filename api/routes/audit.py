@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from api.deps import PUBLIC, Allow, ServicesDep
 from api.headers import content_disposition
+from api.problems import Unprocessable, rule_error
 from api.services import in_session
 from domain.models import Actor
 from store.audit import ChainCheck, verify
@@ -25,13 +25,16 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 Auditor = Annotated[Actor, Depends(Allow("auditor", "admin"))]
 
 
+#: The rule of :func:`_one_scope`: OpenAPI cannot say that one of two parameters is required.
+ONE_SCOPE = "audit.one_scope"
+
+
 def _one_scope(declaration_id: str | None, campaign_id: str | None) -> None:
     """422 unless exactly one of the two scopes is given."""
     if (declaration_id is None) == (campaign_id is None):
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("query", "declaration_id"), "input": None,
-              "msg": "give exactly one of declaration_id and campaign_id"}]
-        )  # fmt: skip
+        where = ("query", "declaration_id")
+        why = "give exactly one of declaration_id and campaign_id"
+        raise Unprocessable(ONE_SCOPE, [rule_error(ONE_SCOPE, where, why)])
 
 
 @router.get("/public-key", dependencies=[Depends(PUBLIC)])
@@ -70,7 +73,19 @@ def _encoded(chunks: Iterator[str]) -> Iterator[bytes]:
         yield chunk.encode("utf-8")
 
 
-@router.get("/export")
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "the trail, CSV with a header row or one JSON object per line",
+            "content": {
+                media.split(";")[0]: {"schema": {"type": "string"}}
+                for media in MEDIA_TYPES.values()
+            },
+        }
+    },
+)
 async def export_trail(
     _: Auditor,
     services: ServicesDep,

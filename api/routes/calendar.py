@@ -20,11 +20,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from api.answers import JSONAnswer
 from api.commands import require_client
 from api.deps import Allow, ServicesDep
+from api.openapi import problems
+from api.problems import problem_response
 from api.refusals import Refusals
 from api.schemas import CalendarBody
 from api.services import in_session
@@ -47,13 +50,20 @@ WAIT_SECONDS = 60.0
 BATCH = 20
 
 
-@router.put("/{year}", response_model=None)
+@router.put(
+    "/{year}",
+    response_model=None,
+    responses={
+        202: {"description": "loaded; the recompute is still under way"},
+        **problems(409, s409="the load would remove official holidays: send replace: true"),
+    },
+)
 async def put_calendar(
     year: Annotated[int, Path(ge=2000, le=2100)],
     body: CalendarBody,
     actor: Admin,
     services: ServicesDep,
-) -> dict[str, Any] | JSONAnswer:
+) -> dict[str, Any] | JSONResponse:
     try:
         data = CalendarYear(
             year=year, version=body.version, holidays=body.holidays, workdays=body.workdays
@@ -79,8 +89,11 @@ async def put_calendar(
             status=409,
             detail={"year": year, "version": body.version, "difference": difference},
         )
-        return JSONAnswer(
-            {"detail": str(refused), "year": year, "difference": difference}, status_code=409
+        return problem_response(
+            409,
+            str(refused),
+            code="put_calendar.holidays_dropped",
+            extra={"year": year, "difference": difference},
         )
     ids = await in_session(services.store, lambda s: provisional_in_year(s, year), readonly=True)
     change_id = calendar_change_id(year, body.version, body.holidays, body.workdays)

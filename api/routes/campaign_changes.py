@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from api.answers import JSONAnswer
 from api.commands import require_client
 from api.deps import Allow, ServicesDep
+from api.openapi import problems
 from api.refusals import Refusals
 from api.routes.campaigns import DEFAULT_WAIT, campaign_for
 from api.services import in_session
@@ -36,7 +37,10 @@ ChangeReader = Annotated[Actor, Depends(Allow("admin", "committee", "auditor"))]
 @router.post(
     "/{campaign_id}/close-review",
     response_model=None,
-    responses={202: {"description": "accepted: still closing; follow the progress path"}},
+    responses={
+        202: {"description": "accepted: still closing; follow the progress path"},
+        **problems(409, s409="the campaign has review_closes_at: its review closes by itself"),
+    },
 )
 async def close_review(
     campaign_id: str,

@@ -18,7 +18,9 @@ from pydantic import ValidationError
 from api.answers import JSONAnswer
 from api.commands import require_client
 from api.deps import Allow, ServicesDep, forbidden
+from api.openapi import problems
 from api.policy import ALL_ROLES, campaign_refusal
+from api.problems import Unprocessable, rule_error
 from api.refusals import Refusals
 from api.reopening import reopen_ended
 from api.schemas import CreatedCampaign, DeadlinesBody
@@ -68,15 +70,23 @@ async def campaign_for(
     return campaign
 
 
-def inconsistent(problems: list[Problem]) -> RequestValidationError:
-    """422 naming each setting the campaign would silently ignore (domain.campaign_checks)."""
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("body", *p.loc), "msg": p.msg, "input": None}
-         for p in problems]
-    )  # fmt: skip
+#: A body the campaign names that the registry does not hold with the kind its role needs.
+UNREGISTERED = "campaign.unregistered"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model_exclude_none=True)
+def inconsistent(problems: list[Problem], code: str | None = None) -> RequestValidationError:
+    """422 naming each setting the campaign would silently ignore (domain.campaign_checks, each
+    by its rule) or, with ``code``, each body the registry does not hold as it should."""
+    errors = [rule_error(code or p.code, ("body", *p.loc), p.msg) for p in problems]
+    return Unprocessable(errors[0]["type"], errors)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model_exclude_none=True,
+    responses=problems(409, s409="a campaign with that id exists"),
+)
 async def create_campaign(
     campaign: Campaign, actor: Admin, services: ServicesDep
 ) -> CreatedCampaign:
@@ -88,9 +98,12 @@ async def create_campaign(
     and ignored, with a warning in the answer."""
     named = {n.org_id for n in named_orgs(campaign)}
     known = await in_session(services.store, lambda s: registry(s, named), readonly=True)
-    problems = consistency_problems(campaign) + campaign_registry_problems(campaign, known)
+    problems = consistency_problems(campaign)
     if problems:
         raise inconsistent(problems)
+    problems = campaign_registry_problems(campaign, known)
+    if problems:
+        raise inconsistent(problems, UNREGISTERED)
     warnings = deprecated_fields(campaign)
     campaign = campaign.model_copy(update={"authority_levels": [], "committee_members": None})
     now = await services.clock()

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response, status
 from api.certificate_pdf import CertificateDocument, render_certificate
 from api.deps import PUBLIC, Allow, ServicesDep, forbidden
 from api.headers import content_disposition
+from api.openapi import problems
 from api.refusals import Refusals
 from api.services import in_session
 from api.subjects import load_facts
@@ -45,7 +46,10 @@ async def check_certificate(number: str, services: ServicesDep) -> CertificateCh
 @router.get(
     "/{number}/pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "the certificate"}},
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the certificate"},
+        **problems(409, s409="the certificate is revoked"),
+    },
 )
 async def certificate_pdf(number: str, actor: Holder, services: ServicesDep) -> Response:
     """404 unknown number; 403 (audited) an applicant who is not the holder; 409 (audited) a

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.deps import Allow, SettingsDep
+from api.openapi import problems
 from domain.models import Actor
 from gateway.codec import UNAUTHENTICATED, EncryptionCodec, data_converter
 from settings import Settings
@@ -39,16 +40,41 @@ router = APIRouter(prefix="/codec", tags=["codec"])
 
 Reader = Annotated[Actor, Depends(Allow("auditor", "admin"))]
 
+NOT_ENCRYPTED = problems(404, s404="payloads are not encrypted here: nothing to decode")
+
 #: Most payloads one call may carry (the UI sends one event's at a time).
 MAX_PAYLOADS = 1000
 
 
+#: Bytes in protobuf JSON: base64, padded (protobuf also reads unpadded and URL-safe text).
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+Base64 = Annotated[str, Field(pattern=BASE64)]
+
+
+class ExternalPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: An int64 in protobuf, but a JSON number is exact up to 2^53 - 1 only.
+    sizeBytes: int = Field(default=0, ge=0, le=2**53 - 1)
+
+
+class CodecPayload(BaseModel):
+    """One Temporal ``Payload`` in protobuf JSON, as the UI sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: dict[str, Base64] = Field(default_factory=dict, max_length=100)
+    data: Base64 = ""
+    externalPayloads: list[ExternalPayload] = Field(default_factory=list, max_length=100)
+
+
 class CodecBody(BaseModel):
-    """``{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}``."""
+    """``{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}``: a
+    ``Payloads`` message in protobuf JSON, which holds nothing else (the codec protocol)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
-    payloads: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_PAYLOADS)
+    payloads: list[CodecPayload] = Field(default_factory=list, max_length=MAX_PAYLOADS)
 
 
 def _codec(settings: Settings) -> EncryptionCodec:
@@ -62,8 +88,9 @@ def _codec(settings: Settings) -> EncryptionCodec:
 
 
 def _parse(body: CodecBody) -> list[Payload]:
+    payloads = [p.model_dump(exclude_defaults=True) for p in body.payloads]
     try:
-        return list(json_format.ParseDict({"payloads": body.payloads}, Payloads()).payloads)
+        return list(json_format.ParseDict({"payloads": payloads}, Payloads()).payloads)
     except (json_format.ParseError, ProtobufError, ValueError, TypeError) as err:
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("body", "payloads"), "input": None,
@@ -77,7 +104,7 @@ def _answer(payloads: list[Payload]) -> dict[str, Any]:
     return answer
 
 
-@router.post("/decode")
+@router.post("/decode", responses=NOT_ENCRYPTED)
 async def decode(body: CodecBody, _: Reader, settings: SettingsDep) -> dict[str, Any]:
     """Open the payloads the service encrypted; leave any other as it came."""
     codec = _codec(settings)
@@ -88,7 +115,7 @@ async def decode(body: CodecBody, _: Reader, settings: SettingsDep) -> dict[str,
     return _answer(out)
 
 
-@router.post("/encode")
+@router.post("/encode", responses=NOT_ENCRYPTED)
 async def encode(body: CodecBody, _: Reader, settings: SettingsDep) -> dict[str, Any]:
     """The payloads unchanged: nothing is encrypted for a caller (see the module docstring)."""
     _codec(settings)

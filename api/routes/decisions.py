@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from api.commands import build, execute, target
 from api.deps import Allow, ServicesDep
 from api.materials import check_decision
+from api.openapi import problems
 from api.schemas import (
     DecisionBody,
     DefenseBody,
@@ -211,4 +212,7 @@ for _name, _binding in BINDINGS.items():
         name=_name,
         summary=_binding.summary,
         status_code=_binding.status_code,
+        responses=problems(
+            409, s409="the declaration's state does not take it; `code` names the rule"
+        ),
     )

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session
 from temporalio.service import RPCError
 
@@ -16,7 +15,9 @@ from activities.screening import duplicate_refusal
 from api.commands import not_found, present, require_client
 from api.deps import Allow, ServicesDep, forbidden
 from api.masking import mask_events, mask_view
+from api.openapi import problems
 from api.policy import ALL_ROLES, read_refusal, read_scope, sees_masked
+from api.problems import Unprocessable, rule_error
 from api.refusals import Refusals
 from api.schemas import MAX_PAGE, CreatedDeclaration, DeclarationBody, Page
 from api.services import Services, in_session
@@ -49,6 +50,12 @@ HistoryReader = Annotated[
     Depends(Allow("auditor", "admin", "committee", "unit_reviewer", "authority_reviewer",
                   "applicant")),
 ]  # fmt: skip
+
+
+#: The rule of a declaration that does not fit its campaign (a level, series, specialty or route
+#: it does not review) or the registry (an unregistered unit, another chain), or whose ID number
+#: fails its check digit (GB 11643): none of it is a schema's to say.
+FILING = "declaration.filing"
 
 
 def new_declaration_id() -> str:
@@ -150,12 +157,7 @@ async def _filed(
         campaign, body, found, chain_sent="authority_chain" in body.model_fields_set
     )
     if isinstance(filing, list):
-        raise RequestValidationError(
-            [
-                {"type": "value_error", "loc": ("body", *p.loc), "msg": p.msg, "input": None}
-                for p in filing
-            ]
-        )
+        raise Unprocessable(FILING, [rule_error(FILING, ("body", *p.loc), p.msg) for p in filing])
     data = body.model_dump()
     data["authority_chain"] = filing.authority_chain
     data["region"] = filing.region.model_dump() if filing.region else None
@@ -163,7 +165,16 @@ async def _filed(
     return DeclarationInput.model_validate(data)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(
+        404,
+        409,
+        s404="unknown campaign",
+        s409="a blocked or barred person, or a second live declaration for the same title",
+    ),
+)
 async def create_declaration(
     body: DeclarationBody, actor: Applicant, services: ServicesDep
 ) -> CreatedDeclaration:
@@ -182,11 +193,11 @@ async def create_declaration(
             f"没有编号为 {body.campaign_id} 的评审工作 / unknown campaign",
         )
     if body.level not in campaign.levels:
-        raise RequestValidationError(
-            [{"type": "value_error", "loc": ("body", "level"), "input": body.level,
-              "msg": f"评审工作 {campaign.id} 不评审 {body.level} 级别 / the campaign reviews "
-                     f"{', '.join(campaign.levels)} only"}]
-        )  # fmt: skip
+        why = (
+            f"评审工作 {campaign.id} 不评审 {body.level} 级别 / the campaign reviews "
+            f"{', '.join(campaign.levels)} only"
+        )
+        raise Unprocessable(FILING, [rule_error(FILING, ("body", "level"), why)])
     decl = await _filed(services, actor, campaign, body)
     now = await services.clock()
     block = blocking_reason(campaign, decl.applicant)
@@ -227,7 +238,10 @@ async def _current_view(services: Services, declaration_id: str) -> DeclarationV
         return stored
 
 
-@router.get("/{declaration_id}")
+@router.get(
+    "/{declaration_id}",
+    responses=problems(403, s403="not a declaration this account or organisation reads"),
+)
 async def get_declaration(
     declaration_id: str, actor: Reader, services: ServicesDep
 ) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, Response, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
@@ -66,7 +68,20 @@ async def _database(services: Services) -> str | None:
     return None
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, str]
+    failed: list[str]
+
+
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": Readiness, "description": "Temporal and the database answer"},
+        503: {"model": Readiness, "description": "not ready: `failed` names what did not answer"},
+    },
+)
 async def readyz(services: ServicesDep) -> JSONAnswer:
     """200 when Temporal and the database both answer, else 503 naming what failed."""
     temporal, database = await asyncio.gather(_temporal(services), _database(services))
@@ -80,7 +95,7 @@ async def readyz(services: ServicesDep) -> JSONAnswer:
     return JSONAnswer({"ready": ready, "checks": checks, "failed": failed}, status_code=code)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(services: ServicesDep) -> Response:
     try:
         counts = await in_session(services.store, states_count, readonly=True)

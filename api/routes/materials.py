@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from api.answers import JSONAnswer
 from api.deps import Allow, ServicesDep
 from api.materials import download, listing, material_events, upload
+from api.openapi import problems
 from api.policy import ALL_ROLES
 from domain.models import Actor
 
@@ -70,10 +71,12 @@ _UPLOAD_BODY = {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": "PDF, JPEG or PNG, at most the kind's max_mb",
+                            "description": "PDF, JPEG or PNG (judged by the content), at most "
+                            "the kind's max_mb",
                         },
                     },
-                }
+                },
+                "encoding": {"file": {"contentType": "application/pdf, image/jpeg, image/png"}},
             }
         },
     }
@@ -107,7 +110,11 @@ async def upload_material(
     return JSONAnswer(item, status_code=201 if created else 200)
 
 
-@router.get("", summary="The declaration's materials and the catalogue's completeness")
+@router.get(
+    "",
+    summary="The declaration's materials and the catalogue's completeness",
+    responses=problems(403, s403="not a declaration this account or organisation reads"),
+)
 async def list_materials(declaration_id: str, actor: Reader, services: ServicesDep) -> Any:
     return await listing(services, actor, declaration_id)
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from api.deps import Allow, ServicesDep
 from api.meetings import record_meeting
+from api.openapi import problems
 from api.routes.campaigns import campaign_for
 from domain.campaign_ops import CommitteeMeetingInput
 from domain.models import Actor
@@ -19,7 +20,14 @@ router = APIRouter(prefix="/campaigns", tags=["meetings"])
 Committee = Annotated[Actor, Depends(Allow("committee"))]
 
 
-@router.post("/{campaign_id}/meetings", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{campaign_id}/meetings",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "the same meeting, sent again: nothing new recorded"},
+        **problems(409, s409="the meeting id is taken by another meeting"),
+    },
+)
 async def record_committee_meeting(
     campaign_id: str,
     body: CommitteeMeetingInput,

@@ -17,16 +17,20 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.deps import Allow, ServicesDep
 from api.policy import ALL_ROLES
+from api.problems import Unprocessable, rule_error
 from api.schemas import OrganisationBody
 from api.services import Services, in_session
-from domain.models import Actor, Organisation, OrgKind
+from domain.models import ORG_ID, WHITESPACE, Actor, Organisation, OrgKind
 from domain.organisation_files import (
+    CSV_COLUMNS,
+    MAX_ROWS,
+    REGISTRY_RULE,
     ParsedRegistry,
     RegistryFormat,
     RowProblem,
@@ -61,18 +65,39 @@ CONTENT_TYPES: dict[str, RegistryFormat] = {
     "text/x-yaml": "yaml",
 }
 
+_ORGANISATION = {"$ref": "#/components/schemas/Organisation"}
+#: A CSV cell is read trimmed (``str.strip``: Unicode whitespace and U+001C-U+001F), and an
+#: empty one is no value: a name must hold something else, and an address (which may hold no
+#: whitespace) no U+001C-U+001F, which trimming would cut off its ends.
+_NOT_BLANK = {"pattern": f"[^{WHITESPACE}\\x1c-\\x1f]"}
+_NO_SEPARATORS = {"anyOf": [{"type": "null"}, {"not": {"pattern": "[\\x1c-\\x1f]"}}]}
+_CSV_ROW = {
+    "allOf": [
+        _ORGANISATION,
+        {
+            "properties": {
+                "name": _NOT_BLANK,
+                "region": {"anyOf": [{"type": "null"}, {"properties": {"name": _NOT_BLANK}}]},
+                "email": _NO_SEPARATORS,
+            }
+        },
+    ]
+}
 _IMPORT_SCHEMA: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "The organisations: CSV with the header "
-        "`id,kind,name,region_code,region_name,parent_id,members,email`, a JSON list of "
-        "`PUT /organisations/{id}` bodies with their `id`, or the same list in YAML.",
+        "description": "The organisations: a JSON list of `PUT /organisations/{id}` bodies with "
+        "their `id`; the same list in YAML; or CSV, one organisation a line under the header "
+        f"`{','.join(CSV_COLUMNS)}` (the region as `region_code` and `region_name`; an empty "
+        "cell is no value).",
         "content": {
-            "text/csv": {"schema": {"type": "string"}},
             "application/json": {
-                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Organisation"}}
+                "schema": {"type": "array", "items": _ORGANISATION, "maxItems": MAX_ROWS}
             },
-            "application/yaml": {"schema": {"type": "string"}},
+            "application/yaml": {
+                "schema": {"type": "array", "items": _ORGANISATION, "maxItems": MAX_ROWS}
+            },
+            "text/csv": {"schema": {"type": "array", "items": _CSV_ROW, "maxItems": MAX_ROWS}},
         },
     }
 }
@@ -90,7 +115,7 @@ def _row_errors(problems: Sequence[RowProblem]) -> RequestValidationError:
     return RequestValidationError(
         [
             {
-                "type": "value_error",
+                "type": p.kind,
                 "loc": ("body", p.index, *p.field.split(".")),
                 "msg": str(p),
                 "input": None,
@@ -104,7 +129,14 @@ def _row_errors(problems: Sequence[RowProblem]) -> RequestValidationError:
 
 def _as_rows(parsed: ParsedRegistry, problems: Sequence[RegistryProblem]) -> list[RowProblem]:
     return [
-        RowProblem(parsed.indexes[p.index], parsed.lines[p.index], p.org_id, p.field, p.message)
+        RowProblem(
+            parsed.indexes[p.index],
+            parsed.lines[p.index],
+            p.org_id,
+            p.field,
+            p.message,
+            REGISTRY_RULE,
+        )
         for p in problems
     ]
 
@@ -141,7 +173,11 @@ def _answer(change: RegistryChange, *, dry_run: bool = False) -> dict[str, Any]:
     },
 )
 async def put_organisation(
-    org_id: str, body: OrganisationBody, actor: Admin, services: ServicesDep, response: Response
+    org_id: Annotated[str, Path(min_length=1, max_length=100, pattern=ORG_ID)],
+    body: OrganisationBody,
+    actor: Admin,
+    services: ServicesDep,
+    response: Response,
 ) -> Organisation:
     """Register one organisation (201) or replace it (200). 422: a parent that is not registered
     or not an authority, a circle of parents, ``members`` missing for a committee or given for
@@ -164,11 +200,9 @@ async def put_organisation(
             ),
         )
     except RegistryRefused as err:
-        raise RequestValidationError(
-            [
-                {"type": "value_error", "loc": ("body", p.field), "msg": p.message, "input": None}
-                for p in err.problems
-            ]
+        raise Unprocessable(
+            REGISTRY_RULE,
+            [rule_error(REGISTRY_RULE, ("body", p.field), p.message) for p in err.problems],
         ) from err
     created = bool(change.created)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK

@@ -21,7 +21,9 @@ from fastapi.exceptions import RequestValidationError
 
 from api.commands import execute, require_client
 from api.deps import Allow, ServicesDep, forbidden
+from api.openapi import problems
 from api.policy import org_refusal
+from api.problems import Unprocessable, rule_error
 from api.refusals import Refusals
 from api.schemas import BatchPayment, BatchPaymentItem
 from api.services import Services, in_session
@@ -38,11 +40,16 @@ router = APIRouter(tags=["payments"])
 Finance = Annotated[Actor, Depends(Allow("finance"))]
 
 
+#: The rule of a batch item that repeats another, or names a declaration nobody knows: neither
+#: is a schema's to say (the items are objects; the declarations are the store's).
+BATCH_ITEM = "payment.batch_item"
+
+
 def _unprocessable(index: int, declaration_id: str, message: str) -> RequestValidationError:
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("body", "items", index, "declaration_id"),
-          "input": declaration_id, "msg": f"{declaration_id}: {message}"}]
-    )  # fmt: skip
+    where = ("body", "items", index, "declaration_id")
+    return Unprocessable(
+        BATCH_ITEM, [rule_error(BATCH_ITEM, where, f"{declaration_id}: {message}")]
+    )
 
 
 def item_refusal(view: DeclarationView, item: BatchPaymentItem, receipt_no: str) -> str | None:
@@ -72,7 +79,12 @@ async def _refuse_item(
     return HTTPException(status.HTTP_409_CONFLICT, detail)
 
 
-@router.post("/payments")
+@router.post(
+    "/payments",
+    responses=problems(
+        409, s409="an item that waits for no fee, or an amount other than the fee due"
+    ),
+)
 async def record_batch_payment(
     body: BatchPayment, actor: Finance, services: ServicesDep
 ) -> dict[str, Any]:

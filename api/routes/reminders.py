@@ -28,7 +28,7 @@ from api.deps import Allow, ServicesDep
 from api.policy import ALL_ROLES, sees_masked
 from api.routes.campaigns import unknown_campaign
 from api.services import in_session
-from domain.models import Actor
+from domain.models import WHITESPACE, Actor
 from gateway.outbox import wake_outbox
 from store import delivery
 from store.campaigns import get_campaign
@@ -47,7 +47,7 @@ Admin = Annotated[Actor, Depends(Allow("admin"))]
 
 #: What the committee sees instead of an applicant's address under blind review.
 MASKED_ADDRESS = "（盲评，已隐藏 / hidden under blind review）"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = rf"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\.[^@{WHITESPACE}]+$"
 
 
 def reminders_query(actor: Actor, limit: int) -> Any:

@@ -4,8 +4,10 @@
 learns). Import from here; the modules say where each model lives."""
 
 from domain.models.base import (
+    EMAIL,
     ROLES,
     SYSTEM,
+    WHITESPACE,
     Actor,
     DefenseMode,
     EmployerKind,
@@ -18,14 +20,16 @@ from domain.models.base import (
 )
 from domain.models.campaign import (
     CAMPAIGN_INSTANTS,
-    INSTANT_MAX,
-    INSTANT_MIN,
+    INSTANT_YEARS,
+    MAX_FEE,
     AppraisalPolicy,
     BlacklistPolicy,
     Campaign,
     CampaignDeadlines,
     ContinuingEducationRule,
     DefensePolicy,
+    Fee,
+    Instant,
     MaterialKind,
     RoutePolicy,
     SeriesSpec,
@@ -67,6 +71,8 @@ from domain.models.declaration import (
     ServiceYear,
 )
 from domain.models.organisations import (
+    MEMBERS_RULE,
+    ORG_ID,
     ORG_KINDS,
     Organisation,
     OrgKind,
@@ -98,11 +104,15 @@ from domain.models.view import (
 
 __all__ = [
     "CAMPAIGN_INSTANTS",
-    "INSTANT_MAX",
-    "INSTANT_MIN",
+    "EMAIL",
+    "INSTANT_YEARS",
+    "MAX_FEE",
+    "MEMBERS_RULE",
+    "ORG_ID",
     "ORG_KINDS",
     "ROLES",
     "SYSTEM",
+    "WHITESPACE",
     "Actor",
     "Announcement",
     "Applicant",
@@ -134,10 +144,12 @@ __all__ = [
     "DefensePolicy",
     "DefenseView",
     "EmployerKind",
+    "Fee",
     "FeeBatch",
     "FeeConfirmation",
     "FeeReceipt",
     "FeeView",
+    "Instant",
     "Level",
     "MaterialKind",
     "MaterialRef",

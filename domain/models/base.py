@@ -30,6 +30,14 @@ DefenseMode = Literal["onsite", "video", "phone"]
 PublicityKind = Literal["unit_publicity", "result_publicity"]
 
 
+#: Unicode's White_Space, as the service's pattern engine (pydantic-core's) reads ``\s``, spelt
+#: out: JSON Schema readers (ECMA-262, Python's ``re``) each read ``\s`` differently (U+0085,
+#: U+001C-U+001F), and the OpenAPI document must say exactly what the service refuses.
+WHITESPACE = r"\x09-\x0d\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: An e-mail address as the service takes it: something, ``@``, something, no whitespace.
+EMAIL = rf"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+$"
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 

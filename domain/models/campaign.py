@@ -4,12 +4,27 @@ Everything that differs between notices is here, as data, never in code."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from domain.models.base import Level, Model, Route
+
+#: The most a fee may be (CNY; why: ``domain.fees``). Checked where a campaign enters the
+#: service (``domain.campaign_checks``), never when a stored one is read.
+MAX_FEE = 100_000
+#: A fee as the API takes it: a positive amount of CNY, at most :data:`MAX_FEE` (the bounds
+#: are the schema's; the checks are the campaign's own and ``domain.campaign_checks``).
+Fee = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_FEE})]
 
 
 def _senior_levels() -> list[Level]:
@@ -42,6 +57,24 @@ class DefensePolicy(Model):
     remote_sample_rate: float | None = Field(default=None, ge=0, le=1)
     scored: bool = False
 
+    #: A rate with ``sample`` and only then, as JSON Schema says it (the rule below, and
+    #: ``domain.campaign_checks`` for a rate left with ``all``).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {"remote_selection": {"const": "sample"}},
+                "required": ["remote_selection"],
+            },
+            "then": {
+                "properties": {
+                    "remote_sample_rate": {"type": "number", "minimum": 0, "maximum": 1}
+                },
+                "required": ["remote_sample_rate"],
+            },
+            "else": {"properties": {"remote_sample_rate": {"type": "null"}}},
+        }
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _venue_of_older_campaigns(cls, data: Any) -> Any:
@@ -52,7 +85,10 @@ class DefensePolicy(Model):
     @model_validator(mode="after")
     def _sample_needs_rate(self) -> DefensePolicy:
         if self.remote_selection == "sample" and self.remote_sample_rate is None:
-            raise ValueError("remote_selection 'sample' needs remote_sample_rate between 0 and 1")
+            raise PydanticCustomError(  # between two fields: a rule of its own (no schema)
+                "campaign.sample_rate",
+                "remote_selection 'sample' needs remote_sample_rate between 0 and 1",
+            )
         return self
 
 
@@ -126,7 +162,7 @@ class RoutePolicy(Model):
     #: the private-enterprise route goes through the public employment service).
     authority_chain: list[str] | None = Field(default=None, max_length=10)
     #: The route's own fees, which win over the campaign's (003: 初次确定 junior 100, ...).
-    fees: dict[Level, int | None] = Field(default_factory=dict)
+    fees: dict[Level, Fee | None] = Field(default_factory=dict)
     #: 定向评价、定向使用 (001): the certificate states its scope (the committee's region).
     scoped: bool = False
 
@@ -156,11 +192,21 @@ class MaterialKind(Model):
     types: list[Literal["pdf", "jpeg", "png"]] = Field(default_factory=list, max_length=3)
 
 
-#: The instants a campaign may name (its ``year`` is bounded alike).
-INSTANT_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+#: The years a campaign's instants may fall in, as written (with their own offset).
+INSTANT_YEARS = (2000, 2100)
+#: RFC 3339 date-time text with an offset, in the years 2000-2100 as written.
+INSTANT_PATTERN = (
+    r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+#: A campaign's instant: RFC 3339 with an offset, in the years 2000-2100 as written.
+Instant = Annotated[
+    AwareDatetime,
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN}),
+]
 
 
-INSTANT_MAX = datetime(2101, 1, 1, tzinfo=UTC)
 #: Every instant a campaign names (a campaign moved in time moves these, all by the same shift).
 CAMPAIGN_INSTANTS: tuple[str, ...] = (
     "declaration_opens_at",
@@ -171,26 +217,42 @@ CAMPAIGN_INSTANTS: tuple[str, ...] = (
 )
 
 
+def _windows(message: str) -> PydanticCustomError:
+    return PydanticCustomError("campaign.windows", message)
+
+
 class Campaign(Model):
     """One notice (年度评审工作): its windows, fees and policies. Everything that differs between
     notices is here, never in code."""
+
+    #: No materials deadline without paper materials (``domain.campaign_checks``), as JSON
+    #: Schema says it.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {
+                "properties": {"paper_materials_required": {"const": True}},
+                "required": ["paper_materials_required"],
+            },
+            "else": {"properties": {"materials_deadline": {"type": "null"}}},
+        }
+    )
 
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     name: str = Field(min_length=1, max_length=300)
     year: int = Field(ge=2000, le=2100)
     series: str = Field(min_length=1, max_length=100)
     specialties: list[str] = Field(default_factory=list, max_length=100)
-    levels: list[Level] = Field(min_length=1)
-    declaration_opens_at: AwareDatetime
-    declaration_closes_at: AwareDatetime
-    review_closes_at: AwareDatetime | None = None
-    fee_deadline: AwareDatetime | None = None
-    materials_deadline: AwareDatetime | None = None
+    levels: list[Level] = Field(min_length=1, json_schema_extra={"uniqueItems": True})
+    declaration_opens_at: Instant
+    declaration_closes_at: Instant
+    review_closes_at: Instant | None = None
+    fee_deadline: Instant | None = None
+    materials_deadline: Instant | None = None
     #: CNY per person and level; ``null`` where the notice names no fee (002: the committee
     #: office sets it, and the amount finance records is audited).
-    fees: dict[Level, int | None] = Field(default_factory=dict)
+    fees: dict[Level, Fee | None] = Field(default_factory=dict)
     #: Per-route fee overrides of campaigns made before ``routes``; ``routes.<r>.fees`` wins.
-    route_fees: dict[Route, dict[Level, int]] = Field(default_factory=dict)
+    route_fees: dict[Route, dict[Level, Fee]] = Field(default_factory=dict)
     #: Terminal rules apply only where the notice sets them (docs/rules.md §3): no correction
     #: window, no submission cap and ``applicant_submit`` unless the campaign says otherwise.
     correction_window_days: int | None = Field(default=None, ge=1, le=60)
@@ -204,7 +266,9 @@ class Campaign(Model):
     result_publicity_working_days: int = Field(default=5, ge=5, le=60)
     #: Read by campaigns made before the organisation registry; a declaration's chain is now
     #: derived from its unit's registered ancestors up to ``top_authority`` (docs/rules.md §2.4).
-    authority_levels: list[str] = Field(default_factory=list, max_length=10)
+    authority_levels: list[str] = Field(
+        default_factory=list, max_length=10, json_schema_extra={"uniqueItems": True}
+    )
     defense: DefensePolicy = Field(default_factory=DefensePolicy)
     blacklist: BlacklistPolicy = Field(default_factory=BlacklistPolicy)
     continuing_education: list[ContinuingEducationRule] = Field(default_factory=list, max_length=50)
@@ -255,20 +319,23 @@ class Campaign(Model):
     def _consistent(self) -> Campaign:
         for name in CAMPAIGN_INSTANTS:
             value = getattr(self, name)
-            if value is not None and not INSTANT_MIN <= value <= INSTANT_MAX:
+            if value is not None and not INSTANT_YEARS[0] <= value.year <= INSTANT_YEARS[1]:
                 # Far instants overflowed converting to UTC and answered 500 (reliability).
                 raise ValueError(f"{name} must fall between the years 2000 and 2100")
+        # The rules below compare fields: no schema can state them, so each names its rule.
         if not self.declaration_opens_at < self.declaration_closes_at:
-            raise ValueError("declaration_opens_at must be before declaration_closes_at")
+            raise _windows("declaration_opens_at must be before declaration_closes_at")
         if self.review_closes_at is not None and self.review_closes_at < self.declaration_closes_at:
-            raise ValueError("review_closes_at must not be before declaration_closes_at")
+            raise _windows("review_closes_at must not be before declaration_closes_at")
         for name in ("fee_deadline", "materials_deadline"):
             value = getattr(self, name)
             if value is not None and value < self.declaration_closes_at:
-                raise ValueError(f"{name} must not be before declaration_closes_at")
+                raise _windows(f"{name} must not be before declaration_closes_at")
         missing = [lvl for lvl in self.levels if lvl not in self.fees]
         if missing:
-            raise ValueError(f"no fee for level(s) {', '.join(missing)}")
+            raise PydanticCustomError(
+                "campaign.fee_missing", f"no fee for level(s) {', '.join(missing)}"
+            )
         if any(amount is not None and amount <= 0 for amount in self.fees.values()):
             raise ValueError("fees must be positive amounts in CNY")
         if len(set(self.levels)) != len(self.levels):

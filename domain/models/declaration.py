@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator
 
-from domain.models.base import Actor, EmployerKind, Level, Model, Route
+from domain.models.base import EMAIL, Actor, EmployerKind, Level, Model, Route
 from domain.models.campaign import Campaign, CampaignDeadlines
 from domain.models.organisations import Region
 
@@ -40,7 +40,7 @@ class Applicant(Model):
     skill_grade: Literal["高级工", "技师", "高级技师"] | None = None
     skill_years: int | None = None
     #: Where reminders reach the applicant (optional).
-    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
 
     @field_validator("id_number", mode="before")
     @classmethod

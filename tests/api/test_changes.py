@@ -107,6 +107,9 @@ async def test_a_calendar_load_that_drops_official_holidays_needs_replace(
     body = {"version": "2025 (typo)", "holidays": [], "workdays": []}
     refused = await api.call("PUT", "/calendar/2025", f.ADMIN, body, expect=409)
     answer = refused.json()
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert answer["type"] == "/problems/holidays-dropped"
+    assert answer["code"] == "put_calendar.holidays_dropped"
     assert '"replace": true' in answer["detail"] and answer["year"] == 2025
     removed = [d.isoformat() for d in sorted(official.holidays)]
     assert answer["difference"] == {
