@@ -84,9 +84,12 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     if temporal_client is not None:
         temporal_client = with_data_converter(temporal_client, settings)
     services = Services(
-        settings=settings, store=Store.from_settings(settings), metrics=metrics,
-        client=temporal_client, objects=open_objects(settings),
-    )  # fmt: skip
+        settings=settings,
+        store=Store.from_settings(settings),
+        metrics=metrics,
+        client=temporal_client,
+        objects=open_objects(settings),
+    )
     if temporal_client is not None:
         services.store.migrate()
 
@@ -117,9 +120,23 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     )
     app.state.services = services
     for module in (
-        campaigns, declarations, decisions, payments, inbox, audit, calendar, certificates, health,
-        campaign_ops, campaign_changes, meetings, codec, materials, organisations, reminders,
-    ):  # fmt: skip
+        campaigns,
+        declarations,
+        decisions,
+        payments,
+        inbox,
+        audit,
+        calendar,
+        certificates,
+        health,
+        campaign_ops,
+        campaign_changes,
+        meetings,
+        codec,
+        materials,
+        organisations,
+        reminders,
+    ):
         app.include_router(module.router)
     document_problems(app)
     install_docs(app)

@@ -175,9 +175,14 @@ async def execute(
     async def report(record: RefusalRecord) -> None:
         """A refusal the validator answered, audited once per caller and target a minute."""
         await Refusals(services).on_declaration(
-            actor, facts, action=update, reason=record.reason, status=409,
-            detail=record.detail, code=record.code,
-        )  # fmt: skip
+            actor,
+            facts,
+            action=update,
+            reason=record.reason,
+            status=409,
+            detail=record.detail,
+            code=record.code,
+        )
 
     try:
         view = await send(client, facts.id, update, cmd, result_type=result_type, report=report)

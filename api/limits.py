@@ -136,8 +136,9 @@ def bad_text(value: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tupl
 
 
 def _printable(loc: tuple[Any, ...]) -> list[Any]:
-    return [p.encode("utf-8", "backslashreplace").decode() if isinstance(p, str) else p
-            for p in loc]  # fmt: skip
+    return [
+        p.encode("utf-8", "backslashreplace").decode() if isinstance(p, str) else p for p in loc
+    ]
 
 
 class RequestLimits:
@@ -188,10 +189,14 @@ class RequestLimits:
                 await _json(send, 422, problem_body(422, summary([error]), errors=[error]))
                 return
             found = [
-                {"type": "value_error", "loc": ["body", *_printable(loc)], "msg": why,
-                 "input": None}
+                {
+                    "type": "value_error",
+                    "loc": ["body", *_printable(loc)],
+                    "msg": why,
+                    "input": None,
+                }
                 for loc, why in bad_text(decoded)
-            ]  # fmt: skip
+            ]
             if found:
                 await _json(send, 422, problem_body(422, summary(found), errors=found[:20]))
                 return
@@ -214,9 +219,14 @@ class RequestLimits:
             errors.append({"type": "value_error", "loc": ["path"], "msg": why, "input": None})
         query = unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" "))
         if b"\x00" in query:
-            errors.append({"type": "value_error", "loc": ["query"],
-                           "msg": "contains a NUL character (U+0000) / 含有空字符",
-                           "input": None})  # fmt: skip
+            errors.append(
+                {
+                    "type": "value_error",
+                    "loc": ["query"],
+                    "msg": "contains a NUL character (U+0000) / 含有空字符",
+                    "input": None,
+                }
+            )
         return errors
 
     async def _too_large(self, send: Send, limit: int | None = None) -> None:

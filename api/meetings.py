@@ -87,8 +87,12 @@ def _rows(
 def _same_vote(view: DeclarationView, row: CommitteeMeetingVote) -> bool:
     vote = view.vote
     return vote is not None and (
-        vote.attending, vote.in_favor, vote.against, vote.abstain, sorted(vote.recused)
-    ) == (row.attending, row.in_favor, row.against, row.abstain, sorted(row.recused))  # fmt: skip
+        vote.attending,
+        vote.in_favor,
+        vote.against,
+        vote.abstain,
+        sorted(vote.recused),
+    ) == (row.attending, row.in_favor, row.against, row.abstain, sorted(row.recused))
 
 
 class _Recorder:
@@ -118,9 +122,13 @@ class _Recorder:
                 "this campaign"
             )
             await Refusals(self.services).on_declaration(
-                self.actor, facts, action="record_vote", reason=reason, status=409,
+                self.actor,
+                facts,
+                action="record_vote",
+                reason=reason,
+                status=409,
                 detail={"meeting_id": self.meeting.meeting_id},
-            )  # fmt: skip
+            )
             return {"outcome": "refused", "reason": reason}
         if resumed and self.services.client is not None:
             current = await workflow_view(self.services.client, facts.id)
@@ -135,8 +143,12 @@ class _Recorder:
             if err.status_code in (status.HTTP_404_NOT_FOUND, status.HTTP_409_CONFLICT):
                 members = cmd.members or self.campaign.committee_members or 0
                 quorum = 3 * cmd.attending >= 2 * members
-                return {"outcome": "refused", "reason": str(err.detail), "quorum_met": quorum,
-                        "state": facts.state}  # fmt: skip
+                return {
+                    "outcome": "refused",
+                    "reason": str(err.detail),
+                    "quorum_met": quorum,
+                    "state": facts.state,
+                }
             raise
         return self._answered(answer)
 
@@ -167,8 +179,9 @@ def _answer(meeting: CommitteeMeeting, votes: list[CommitteeMeetingVote]) -> dic
         }
         for v in votes
     ]
-    summary = {k: sum(1 for r in results if r["outcome"] == k) for k in
-               ("passed", "not_passed", "refused")}  # fmt: skip
+    summary = {
+        k: sum(1 for r in results if r["outcome"] == k) for k in ("passed", "not_passed", "refused")
+    }
     return {
         "meeting_id": meeting.meeting_id,
         "campaign_id": meeting.campaign_id,
@@ -207,9 +220,13 @@ async def record_meeting(
             "with other content"
         )
         await Refusals(services).on_campaign(
-            actor, campaign.id, action="record_meeting", reason=reason, status=409,
+            actor,
+            campaign.id,
+            action="record_meeting",
+            reason=reason,
+            status=409,
             detail={"meeting_id": meeting.meeting_id},
-        )  # fmt: skip
+        )
         raise HTTPException(status.HTTP_409_CONFLICT, reason)
     recorder = _Recorder(
         services, actor, campaign, meeting, await registered_members(services, campaign)

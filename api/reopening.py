@@ -56,6 +56,10 @@ async def reopen_ended(
         task_queue = services.settings.task_queue
         if await reopen_declaration(client, task_queue, ending.declaration_id, reopening):
             reopened.append(ending.declaration_id)
-            log.info("declaration.reopened", declaration_id=ending.declaration_id,
-                     ended_by=ending.action, resume=ending.stage_before)  # fmt: skip
+            log.info(
+                "declaration.reopened",
+                declaration_id=ending.declaration_id,
+                ended_by=ending.action,
+                resume=ending.stage_before,
+            )
     return reopened

@@ -70,9 +70,11 @@ async def put_calendar(
         )
     except ValidationError as err:
         raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])}
-             for e in err.errors(include_url=False, include_context=False)]
-        ) from err  # fmt: skip
+            [
+                {**e, "loc": ("body", *e["loc"])}
+                for e in err.errors(include_url=False, include_context=False)
+            ]
+        ) from err
     client = require_client(services)  # before anything is written
     now = await services.clock()
     try:

@@ -153,9 +153,11 @@ async def change_deadlines(
         moved = Campaign.model_validate({**campaign.model_dump(), **changes})
     except ValidationError as err:
         raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])}
-             for e in err.errors(include_url=False, include_context=False)]
-        ) from err  # fmt: skip
+            [
+                {**e, "loc": ("body", *e["loc"])}
+                for e in err.errors(include_url=False, include_context=False)
+            ]
+        ) from err
     problems = new_problems(campaign, moved)
     if problems:
         raise inconsistent(problems)

@@ -62,15 +62,23 @@ async def certificate_pdf(number: str, actor: Holder, services: ServicesDep) -> 
         raise unknown_certificate()
     if actor.role == "applicant" and actor.id != facts.filed_by:
         raise await forbidden(
-            services, actor, "只有证书持有人可以下载该证书 / only the holder may download it",
-            action="certificate_pdf", facts=facts, detail={"certificate_no": number},
-        )  # fmt: skip
+            services,
+            actor,
+            "只有证书持有人可以下载该证书 / only the holder may download it",
+            action="certificate_pdf",
+            facts=facts,
+            detail={"certificate_no": number},
+        )
     if cert.status != "valid":
         reason = f"证书 {number} 已撤销 / the certificate is revoked"
         await Refusals(services).on_declaration(
-            actor, facts, action="certificate_pdf", reason=reason, status=409,
+            actor,
+            facts,
+            action="certificate_pdf",
+            reason=reason,
+            status=409,
             detail={"certificate_no": number},
-        )  # fmt: skip
+        )
         raise HTTPException(status.HTTP_409_CONFLICT, reason)
     view = await in_session(
         services.store, lambda s: get_view(s, cert.declaration_id), readonly=True

@@ -93,9 +93,15 @@ def _parse(body: CodecBody) -> list[Payload]:
         return list(json_format.ParseDict({"payloads": payloads}, Payloads()).payloads)
     except (json_format.ParseError, ProtobufError, ValueError, TypeError) as err:
         raise RequestValidationError(
-            [{"type": "value_error", "loc": ("body", "payloads"), "input": None,
-              "msg": f"not Temporal payloads in protobuf JSON: {str(err)[:200]}"}]
-        ) from err  # fmt: skip
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("body", "payloads"),
+                    "input": None,
+                    "msg": f"not Temporal payloads in protobuf JSON: {str(err)[:200]}",
+                }
+            ]
+        ) from err
 
 
 def _answer(payloads: list[Payload]) -> dict[str, Any]:

@@ -40,16 +40,10 @@ router = APIRouter(prefix="/declarations", tags=["declarations"])
 
 Applicant = Annotated[Actor, Depends(Allow("applicant"))]
 Reader = Annotated[Actor, Depends(Allow(*ALL_ROLES))]
-Lister = Annotated[
-    Actor,
-    Depends(Allow("auditor", "admin", "committee", "unit_reviewer", "authority_reviewer",
-                  "applicant")),
-]  # fmt: skip
-HistoryReader = Annotated[
-    Actor,
-    Depends(Allow("auditor", "admin", "committee", "unit_reviewer", "authority_reviewer",
-                  "applicant")),
-]  # fmt: skip
+#: Who may list declarations or read one's history (each sees only what their role may).
+_LISTING = ("auditor", "admin", "committee", "unit_reviewer", "authority_reviewer", "applicant")
+Lister = Annotated[Actor, Depends(Allow(*_LISTING))]
+HistoryReader = Annotated[Actor, Depends(Allow(*_LISTING))]
 
 
 #: The rule of a declaration that does not fit its campaign (a level, series, specialty or route
@@ -71,9 +65,12 @@ class Registration:
 
 
 def _register(
-    session: Session, campaign: Campaign, decl: DeclarationInput, declaration_id: str,
+    session: Session,
+    campaign: Campaign,
+    decl: DeclarationInput,
+    declaration_id: str,
     at: datetime,
-) -> Registration:  # fmt: skip
+) -> Registration:
     """Under the person's lock: refuse a barred person or a second live declaration for the
     same title and year, else register this one (live)."""
     id_number = decl.applicant.id_number
@@ -126,11 +123,18 @@ async def _refuse_creation(
         reason = someone_elses_duplicate(campaign, body.level)
     refusals = Refusals(services)
     if facts is not None:  # on the existing declaration's own trail
-        await refusals.on_declaration(actor, facts, action="create_declaration", reason=reason,
-                                      status=409, detail=detail)  # fmt: skip
+        await refusals.on_declaration(
+            actor, facts, action="create_declaration", reason=reason, status=409, detail=detail
+        )
     else:
-        await refusals.on_campaign(actor, campaign.id, action="create_declaration",
-                                   reason=reason, status=409, detail=detail)  # fmt: skip
+        await refusals.on_campaign(
+            actor,
+            campaign.id,
+            action="create_declaration",
+            reason=reason,
+            status=409,
+            detail=detail,
+        )
     return HTTPException(status.HTTP_409_CONFLICT, reason)
 
 

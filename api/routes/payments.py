@@ -142,17 +142,25 @@ async def record_batch_payment(
         receipt = await in_session(services.store, lambda s: record_fee_batch(s, batch))
     except Refusal as err:
         await Refusals(services).on_access(
-            actor, action="record_batch_payment", reason=str(err), status=409,
+            actor,
+            action="record_batch_payment",
+            reason=str(err),
+            status=409,
             detail={"receipt_no": body.receipt_no, "batch": ids},
-        )  # fmt: skip
+        )
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
 
     async def tell(item: BatchPaymentItem) -> dict[str, str] | None:
         facts = await load_facts(services, item.declaration_id)
         if facts is None:  # pragma: no cover - checked above
             return {"declaration_id": item.declaration_id, "reason": "unknown declaration"}
-        cmd = PaymentCommand(actor=actor, amount=item.amount, receipt_no=body.receipt_no,
-                             payer_org=body.payer_org, confirmed_in_batch=True)  # fmt: skip
+        cmd = PaymentCommand(
+            actor=actor,
+            amount=item.amount,
+            receipt_no=body.receipt_no,
+            payer_org=body.payer_org,
+            confirmed_in_batch=True,
+        )
         try:
             await execute(services, actor, facts, cmd)
         except HTTPException as err:
