@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import ValidationError
 
 from domain.file_formats import StrictLoader, decode_json, decode_yaml, read_file
+
+if TYPE_CHECKING:
+    from domain.organisations import RegistryProblem
 from domain.models import Organisation
 from domain.organisations import registry_problems
 
@@ -115,6 +118,21 @@ class ParsedRegistry:
     indexes: list[int] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     rows: int = 0
+
+    def at_rows(self, problems: Iterable[RegistryProblem]) -> list[RowProblem]:
+        """Problems with the registry as a whole (a missing parent, a cycle …), each at the row
+        of the organisation it names."""
+        return [
+            RowProblem(
+                self.indexes[p.index],
+                self.lines[p.index],
+                p.org_id,
+                p.field,
+                p.message,
+                REGISTRY_RULE,
+            )
+            for p in problems
+        ]
 
 
 # --------------------------------------------------------------------------- reading rows

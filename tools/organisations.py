@@ -30,7 +30,6 @@ import typer
 
 from domain.models import ORG_KINDS, Actor, Organisation
 from domain.organisation_files import (
-    REGISTRY_RULE,
     SUFFIXES,
     ParsedRegistry,
     RowProblem,
@@ -40,7 +39,6 @@ from domain.organisation_files import (
 from settings import get_settings
 from store.db import Store
 from store.organisations import (
-    RegistryChange,
     RegistryRefused,
     apply_registry_change,
     list_organisations,
@@ -108,20 +106,6 @@ def _summary(change: dict[str, Any], *, dry_run: bool) -> str:
     return line + (f"; replaced: {'; '.join(replaced)}" if replaced else "")
 
 
-def _as_rows(parsed: ParsedRegistry, change: RegistryChange) -> list[RowProblem]:
-    return [
-        RowProblem(
-            parsed.indexes[p.index],
-            parsed.lines[p.index],
-            p.org_id,
-            p.field,
-            p.message,
-            REGISTRY_RULE,
-        )
-        for p in change.problems
-    ]
-
-
 def _detail(response: httpx.Response) -> list[str]:
     """The API's reasons: each of a 422's ``errors`` (problem details), else its ``detail``."""
     try:
@@ -164,7 +148,7 @@ def _into_store(file: Path, parsed: ParsedRegistry, database_url: str, *, dry_ru
             if dry_run or parsed.problems:
                 change = plan_registry_change(session, parsed.organisations)
                 problems = sorted(
-                    [*parsed.problems, *_as_rows(parsed, change)], key=lambda p: p.index
+                    [*parsed.problems, *parsed.at_rows(change.problems)], key=lambda p: p.index
                 )
                 if problems:
                     _refuse(file, problems)
@@ -174,7 +158,7 @@ def _into_store(file: Path, parsed: ParsedRegistry, database_url: str, *, dry_ru
                         session, parsed.organisations, actor=CLI_ACTOR, at=datetime.now(UTC)
                     )
                 except RegistryRefused as err:
-                    _refuse(file, _as_rows(parsed, RegistryChange(problems=err.problems)))
+                    _refuse(file, parsed.at_rows(err.problems))
     finally:
         store.dispose()
     typer.echo(f"{file}: {_summary(change.summary(), dry_run=dry_run)} ({where})")

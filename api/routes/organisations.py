@@ -36,7 +36,6 @@ from domain.organisation_files import (
     RowProblem,
     parse_registry,
 )
-from domain.organisations import RegistryProblem
 from store.organisations import (
     RegistryChange,
     RegistryRefused,
@@ -127,25 +126,11 @@ def _row_errors(problems: Sequence[RowProblem]) -> RequestValidationError:
     )
 
 
-def _as_rows(parsed: ParsedRegistry, problems: Sequence[RegistryProblem]) -> list[RowProblem]:
-    return [
-        RowProblem(
-            parsed.indexes[p.index],
-            parsed.lines[p.index],
-            p.org_id,
-            p.field,
-            p.message,
-            REGISTRY_RULE,
-        )
-        for p in problems
-    ]
-
-
 def _checked(session: Any, parsed: ParsedRegistry) -> tuple[list[RowProblem], RegistryChange]:
     """Every problem of an import, in row order (the rows that are not organisations, then what
     the valid ones would break), and what it would change."""
     change = plan_registry_change(session, parsed.organisations)
-    problems = [*parsed.problems, *_as_rows(parsed, change.problems)]
+    problems = [*parsed.problems, *parsed.at_rows(change.problems)]
     return sorted(problems, key=lambda p: (p.index, p.field)), change
 
 
@@ -280,7 +265,7 @@ async def import_registry(
             lambda s: apply_registry_change(s, parsed.organisations, actor=actor, at=now),
         )
     except RegistryRefused as err:
-        raise _row_errors(_as_rows(parsed, err.problems)) from err
+        raise _row_errors(parsed.at_rows(err.problems)) from err
     log.info(
         "organisations.imported",
         created=len(change.created),

@@ -26,12 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Allow, ServicesDep
 from api.policy import ALL_ROLES, sees_masked
-from api.routes.campaigns import unknown_campaign
+from api.routes.campaigns import campaign_for
 from api.services import in_session
 from domain.models import WHITESPACE, Actor
 from gateway.outbox import wake_outbox
 from store import delivery
-from store.campaigns import get_campaign
 from store.queries.declarations import UNSCOPED_INBOX, filed_by
 
 __all__ = ["router"]
@@ -79,12 +78,9 @@ async def my_reminders(
 async def campaign_deliveries(
     campaign_id: str, actor: Overseer, services: ServicesDep
 ) -> dict[str, Any]:
-    """Sent, failed, retrying and missing addresses of a campaign's notifications."""
-    campaign = await in_session(
-        services.store, lambda s: get_campaign(s, campaign_id), readonly=True
-    )
-    if campaign is None:
-        raise unknown_campaign(campaign_id)
+    """Sent, failed, retrying and missing addresses of a campaign's notifications: for the
+    committee of that campaign only (403, audited, for another committee), auditors and admins."""
+    campaign = await campaign_for(services, actor, campaign_id, action="campaign_deliveries")
     now = await services.clock()
     figures = await in_session(
         services.store,
@@ -103,12 +99,9 @@ async def retry_deliveries(
     campaign_id: str, actor: Resender, services: ServicesDep
 ) -> dict[str, int]:
     """Send again every delivery of the campaign that was given up (``dead``) or had no
-    address, with the addresses as they are now; ``no_address`` counts those still without."""
-    campaign = await in_session(
-        services.store, lambda s: get_campaign(s, campaign_id), readonly=True
-    )
-    if campaign is None:
-        raise unknown_campaign(campaign_id)
+    address, with the addresses as they are now; ``no_address`` counts those still without.
+    The campaign's own committee or an admin (403, audited, for another committee)."""
+    await campaign_for(services, actor, campaign_id, action="retry_deliveries")
     now = await services.clock()
     counts = await in_session(
         services.store,
