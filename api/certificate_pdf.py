@@ -20,18 +20,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from domain.eligibility import LEVEL_NAMES
+
 __all__ = ["CJK_FONT", "LEVEL_NAMES", "CertificateDocument", "render_certificate"]
 
 CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
 
-#: The title of each level as it is printed (职称等级).
-LEVEL_NAMES: dict[str, str] = {
-    "junior": "初级",
-    "intermediate": "中级",
-    "deputy_senior": "副高级",
-    "senior": "正高级",
-}
 
 _registered = False
 

@@ -38,6 +38,7 @@ from domain.models import (
 from domain.routes import DIRECT_RECOGNITION_YEARS, excellent_service_run
 
 __all__ = [
+    "LEVEL_NAMES",
     "LEVEL_RANK",
     "MANDARIN_LEVELS",
     "MANDARIN_REQUIRED",
@@ -50,6 +51,13 @@ __all__ = [
 ]
 
 LEVEL_RANK: dict[str, int] = {"junior": 0, "intermediate": 1, "deputy_senior": 2, "senior": 3}
+#: Each level as certificates and notices name it (职称等级).
+LEVEL_NAMES: dict[str, str] = {
+    "junior": "初级",
+    "intermediate": "中级",
+    "deputy_senior": "副高级",
+    "senior": "正高级",
+}
 
 #: Mandarin proficiency grades, best first (普通话水平测试等级).
 MANDARIN_LEVELS: tuple[str, ...] = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from api.console.audit_labels import ACTION_LABELS, DETAIL_LABELS, REFUSAL_LABELS
 from domain.commands import COMMANDS
+from domain.eligibility import LEVEL_NAMES
 from domain.materials import REASON_PREFIX
 from domain.reminders import DEADLINE_KINDS, DELIVERY_STATUSES
 from domain.routes import ROUTE_LABELS
@@ -54,12 +55,7 @@ ROLE_LABELS: dict[str, str] = {
 #: Whoever lodges an objection, whatever their role (any signed-in person may, docs/rules.md §10.8).
 OBJECTOR = "异议人"
 
-LEVEL_LABELS: dict[str, str] = {
-    "junior": "初级",
-    "intermediate": "中级",
-    "deputy_senior": "副高级",
-    "senior": "正高级",
-}
+LEVEL_LABELS: dict[str, str] = LEVEL_NAMES
 
 #: The series the notices' campaigns review (``examples/campaigns``).
 SERIES_LABELS: dict[str, str] = {
