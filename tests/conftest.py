@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from settings import Settings
+from tools.mailsink import MailSink, serve
 from worker import build_worker
 
 
@@ -102,6 +103,13 @@ def client(env: WorkflowEnvironment) -> Client:
 @pytest.fixture
 async def worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[Worker]:
     async with build_worker(env.client, settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def sink(tmp_path: Path) -> AsyncIterator[tuple[MailSink, int]]:
+    """An in-process SMTP sink keeping a Maildir under ``tmp_path / "mail"``, and its port."""
+    async with serve(MailSink(maildir=tmp_path / "mail")) as running:
         yield running
 
 

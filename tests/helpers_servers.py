@@ -1,16 +1,20 @@
-"""A real local HTTP server for webhook tests (plain asyncio, HTTP/1.1 with keep-alive): it records
+"""A local SMTP sink for mail tests (the ``sink`` fixture of tests/conftest.py, :func:`mail_settings`) and a real local
+HTTP server for webhook tests (plain asyncio, HTTP/1.1 with keep-alive): it records
 every request, and answers with the status it is told, or hangs without answering, on purpose."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 
+from settings import Settings
 from tools.mailsink import free_port
 
-__all__ = ["WebhookServer", "webhook_server"]
+__all__ = ["WebhookServer", "mail_settings", "webhook_server"]
 
 
 class WebhookServer:
@@ -70,3 +74,16 @@ async def webhook_server(**options: int | bool) -> AsyncIterator[WebhookServer]:
         running.close()
         with suppress(Exception):
             await asyncio.wait_for(running.wait_closed(), 2)
+
+
+def mail_settings(tmp_path: Path, port: int) -> Settings:
+    """The test settings with the worker delivering to the sink on ``port``, and the console's
+    development mailbox reading its Maildir."""
+    return Settings(
+        database_url=f"sqlite:///{(tmp_path / 'store.sqlite3').as_posix()}",
+        task_queue=f"review-chain-test-{uuid.uuid4().hex[:8]}",
+        log_format="console",
+        log_level="WARNING",
+        smtp_url=f"smtp://127.0.0.1:{port}",
+        dev_mailbox=str(tmp_path / "mail"),
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -29,12 +28,6 @@ from testing.builders import MONDAY, declaration_id
 from tools.mailsink import MailSink, serve
 
 SENDER = "职称评审系统 <noreply@pingshen.example.cn>"
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[tuple[MailSink, int]]:
-    async with serve(MailSink()) as running:
-        yield running
 
 
 def sender(store: Store, port: int, **settings: Any) -> DeliveryActivities:

@@ -6,8 +6,6 @@ organisations' addresses, sending again what had no address, and the outbox's me
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,8 @@ from settings import Settings
 from testing import factories as f
 from testing.api import Api
 from testing.eventually import eventually
-from tools.mailsink import MailSink, serve
+from tests.helpers_servers import mail_settings
+from tools.mailsink import MailSink
 
 EMAIL = "li.ming@example.cn"
 UNIT_EMAIL = "renshi@u001.example.cn"
@@ -26,20 +25,8 @@ OTHER_UNIT = Actor(id="unit-reviewer-9", role="unit_reviewer", org="U-009")
 
 
 @pytest.fixture
-async def sink() -> AsyncIterator[tuple[MailSink, int]]:
-    async with serve(MailSink()) as running:
-        yield running
-
-
-@pytest.fixture
 def settings(tmp_path: Path, sink: tuple[MailSink, int]) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{(tmp_path / 'store.sqlite3').as_posix()}",
-        task_queue=f"review-chain-test-{uuid.uuid4().hex[:8]}",
-        log_format="console",
-        log_level="WARNING",
-        smtp_url=f"smtp://127.0.0.1:{sink[1]}",
-    )
+    return mail_settings(tmp_path, sink[1])
 
 
 async def file_with_email(api: Api, c: Campaign) -> str:

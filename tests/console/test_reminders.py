@@ -6,8 +6,6 @@ development mailbox page listing what the sink received."""
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,25 +17,13 @@ from testing.api import Api
 from testing.eventually import eventually
 from tests.api.test_reminders import EMAIL, file_with_email
 from tests.console.helpers import Console
-from tools.mailsink import MailSink, serve
-
-
-@pytest.fixture
-async def sink(tmp_path: Path) -> AsyncIterator[tuple[MailSink, int]]:
-    async with serve(MailSink(maildir=tmp_path / "mail")) as running:
-        yield running
+from tests.helpers_servers import mail_settings
+from tools.mailsink import MailSink
 
 
 @pytest.fixture
 def settings(tmp_path: Path, sink: tuple[MailSink, int]) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{(tmp_path / 'store.sqlite3').as_posix()}",
-        task_queue=f"review-chain-test-{uuid.uuid4().hex[:8]}",
-        log_format="console",
-        log_level="WARNING",
-        smtp_url=f"smtp://127.0.0.1:{sink[1]}",
-        dev_mailbox=str(tmp_path / "mail"),
-    )
+    return mail_settings(tmp_path, sink[1])
 
 
 async def returned(api: Api) -> tuple[str, str]:

@@ -32,17 +32,11 @@ from testing.declarations import Declaration, after, create, now, skip_to
 from testing.eventually import eventually
 from tests.helpers_servers import WebhookServer, webhook_server
 from tests.workflows.helpers import HISTORIES, without_stack_traces
-from tools.mailsink import MailSink, serve
+from tools.mailsink import MailSink
 from workflows.outbox import OutboxDeliveryWorkflow
 
 EMAIL = "zhang.san@example.cn"
 SECRET = "s3cret-for-tests"
-
-
-@pytest.fixture
-async def sink() -> AsyncIterator[tuple[MailSink, int]]:
-    async with serve(MailSink()) as running:
-        yield running
 
 
 @pytest.fixture
