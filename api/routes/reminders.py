@@ -4,11 +4,11 @@ notification goes to whoever must act):
 - ``GET /reminders``: the caller's own notifications (an applicant's about the declarations
   they filed, a reviewer's addressed to their organisation, the committee's and finance's to
   their role), newest first, each with how it fared on each channel;
-- ``GET /campaigns/{id}/deliveries`` (committee, admin, auditor): the campaign's deliveries per
+- ``GET /campaigns/{id}/deliveries`` (the campaign's committee, admins, auditors): its deliveries per
   channel and status, what is still to fall due, and every delivery that failed, is being
   retried or has no address. Under blind review the committee does not see applicants'
   addresses;
-- ``POST /campaigns/{id}/deliveries/retry`` (committee, admin): send again what failed or had
+- ``POST /campaigns/{id}/deliveries/retry`` (the campaign's committee, admins): send again what failed or had
   no address (addresses looked up again), and wake the sender;
 - ``GET /notification-addresses`` and ``PUT /notification-addresses/{org_id}`` (admin): where
   an organisation's reviewers are reached (``committee`` / ``finance`` for notifications that
