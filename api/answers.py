@@ -1,5 +1,5 @@
 """One time format in every JSON answer: an instant is written in ISO 8601 at Beijing's offset,
-``2024-10-11T00:00:00+08:00``, as the notices state their times in Beijing time (docs/rules.md,
+``2024-10-11T00:00:00+08:00``, as the notices state their times in Beijing time (docs/rules.md §1,
 Time). Whatever offset an instant arrived with (a campaign posted in UTC with ``Z``, the
 workflow's clock, the audit trail's canonical UTC), the answer names the same instant at +08:00.
 
